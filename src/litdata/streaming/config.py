@@ -1,0 +1,138 @@
+"""`ChunksConfig`: a dataset's index, loaded and validated, with the chunk list the reader works from."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from litdata.constants import _INDEX_FILENAME
+from litdata.streaming.chunk import ChunkLayout
+from litdata.streaming.item_loader import BaseItemLoader, Interval, PyTreeLoader, TokensLoader
+from litdata.streaming.serializers import Serializer
+
+
+def load_index_file(path: str) -> dict[str, Any]:
+    """Read and check an ``index.json``."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"No index.json at {path!r}: this folder is not an optimized dataset. Create one with "
+            "litdata.optimize(fn, inputs, output_dir=...), or point StreamingDataset at the folder that holds index.json."
+        )
+    try:
+        with open(path) as f:
+            index = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"The index {path!r} is not valid JSON ({err}). It may be truncated: re-run optimize (mode='overwrite')."
+        ) from err
+    if not isinstance(index, dict) or not isinstance(index.get("chunks"), list) or not isinstance(index.get("config"), dict):
+        raise ValueError(
+            f"The index {path!r} is malformed: expected an object with 'chunks' (list) and 'config' (object). "
+            "Re-run optimize (mode='overwrite') to rebuild it."
+        )
+    for i, chunk in enumerate(index["chunks"]):
+        missing = {"chunk_size", "filename"} - set(chunk)
+        if missing:
+            raise ValueError(f"The index {path!r} is malformed: chunk entry {i} lacks {sorted(missing)}.")
+    return index
+
+
+def _check_item_loader(config: dict, item_loader: BaseItemLoader) -> None:
+    expected = config.get("item_loader")
+    if expected and expected != type(item_loader).__name__:
+        raise ValueError(
+            f"This dataset was written with {expected}, but it is being read with {type(item_loader).__name__}. "
+            f"Pass item_loader={expected}(...) to StreamingDataset."
+        )
+    if expected is None:
+        data_format = config.get("data_format") or []
+        if len(data_format) == 1 and str(data_format[0]).startswith("no_header_tensor") and not isinstance(
+            item_loader, TokensLoader
+        ):
+            raise ValueError("This dataset stores raw tokens: read it with item_loader=TokensLoader(block_size=...).")
+
+
+def _check_encryption(config: dict, encryption: Any) -> None:
+    stored = config.get("encryption")
+    if stored and encryption is None:
+        raise ValueError(
+            "Data is encrypted but no encryption object was provided. Pass "
+            "encryption=FernetEncryption.load('key.json', password) (the same key the dataset was written with)."
+        )
+    if stored and encryption is not None:
+        if stored.get("algorithm") != encryption.algorithm:
+            raise ValueError(
+                f"Encryption algorithm mismatch: the dataset uses {stored.get('algorithm')!r}, the given object "
+                f"{encryption.algorithm!r}."
+            )
+        if stored.get("level") != encryption.level:
+            raise ValueError(
+                f"Encryption level mismatch: the dataset was encrypted per {stored.get('level')!r}, the given object "
+                f"is set to {encryption.level!r}."
+            )
+
+
+class ChunksConfig:
+    """The chunks a reader may open and how to decode them."""
+
+    def __init__(
+        self,
+        index: dict[str, Any],
+        serializers: dict[str, Serializer],
+        item_loader: BaseItemLoader | None = None,
+        subsampled_files: list[str] | None = None,
+        region_of_interest: list[tuple[int, int]] | None = None,
+        encryption: Any = None,
+    ) -> None:
+        self._index = index
+        self._config: dict[str, Any] = index["config"]
+        self._item_loader = item_loader or PyTreeLoader()
+        _check_item_loader(self._config, self._item_loader)
+        _check_encryption(self._config, encryption)
+        by_name = {c["filename"]: c for c in index["chunks"]}
+        if subsampled_files is None:
+            self._chunks = list(index["chunks"])
+        else:
+            self._chunks = [by_name[name] for name in subsampled_files]
+        self._item_loader.setup(self._config, self._chunks, serializers, region_of_interest)
+        self._intervals = self._item_loader.generate_intervals()
+        level = self._config.get("compression_level") or "chunk"
+        stored_encryption = self._config.get("encryption") or {}
+        self.layout = ChunkLayout(
+            compression=self._config.get("compression"),
+            compression_level=level,
+            encryption=encryption if stored_encryption else None,
+            encryption_level=stored_encryption.get("level"),
+        )
+
+    @classmethod
+    def load(cls, dataset_dir: str, serializers: dict[str, Serializer], **kwargs: Any) -> ChunksConfig:
+        return cls(load_index_file(os.path.join(dataset_dir, _INDEX_FILENAME)), serializers, **kwargs)
+
+    @property
+    def chunks(self) -> list[dict[str, Any]]:
+        return self._chunks
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self._config
+
+    @property
+    def intervals(self) -> list[Interval]:
+        return self._intervals
+
+    @property
+    def item_loader(self) -> BaseItemLoader:
+        return self._item_loader
+
+    @property
+    def num_bytes(self) -> int:
+        return sum(c.get("chunk_bytes") or 0 for c in self._chunks)
+
+    @property
+    def updated_at(self) -> str | None:
+        return self._index.get("updated_at")
+
+    def __len__(self) -> int:
+        return len(self._chunks)

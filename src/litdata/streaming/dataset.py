@@ -1,0 +1,444 @@
+"""`StreamingDataset`: an iterable (and indexable) view of an optimized dataset, split across ranks and workers."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import os
+import shutil
+import warnings
+from collections.abc import Callable, Sequence
+from copy import deepcopy
+from typing import Any
+
+import numpy as np
+from torch.utils.data import IterableDataset
+
+from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME, ENV_CACHE_DIR
+from litdata.streaming.config import ChunksConfig, load_index_file
+from litdata.streaming.item_loader import BaseItemLoader, Interval
+from litdata.streaming.reader import BinaryReader
+from litdata.streaming.resolver import Dir, _resolve_dir
+from litdata.streaming.sampler import ChunkedIndex
+from litdata.streaming.serializers import Serializer, _get_serializers
+from litdata.streaming.shuffle import FullShuffle, NoShuffle, Shuffle, WindowShuffle, detect_posix_fast_kind
+from litdata.streaming.shuffle import resolve_item_shuffle_window
+from litdata.utilities.encryption import Encryption
+from litdata.utilities.env import _DistributedEnv, _WorkerEnv
+from litdata.utilities.format import parse_size
+from litdata.utilities.resume import skip_consumed, split_samples_across_workers
+from litdata.utilities.subsample import subsample_chunks
+
+_WINDOW_KINDS = ("vast", "nfs", "lustre", "gpfs", "panfs", "beegfs", "forced")
+
+
+def _default_cache_root() -> str:
+    return os.getenv(ENV_CACHE_DIR) or _DEFAULT_CACHE_DIR
+
+
+def _local_copy_dir(url: str, cache_dir: str | None, updated_at: str) -> str:
+    """``{cache}/{md5(url)}/{updated_at}``; other versions of the same dataset are removed."""
+    root = os.path.join(cache_dir or _default_cache_root(), hashlib.md5(url.encode()).hexdigest())
+    target = os.path.join(root, updated_at)
+    if os.path.isdir(root):
+        for entry in os.listdir(root):
+            if entry != updated_at:
+                shutil.rmtree(os.path.join(root, entry), ignore_errors=True)
+    os.makedirs(target, exist_ok=True)
+    return target
+
+
+class _LocalCopySource:
+    """Serves chunks of a ``local:`` dataset (e.g. a network drive) from copies in the cache folder."""
+
+    def __init__(self, source_dir: str, cache_dir: str) -> None:
+        self.source_dir = source_dir
+        self.cache_dir = cache_dir
+
+    def ensure(self, filename: str) -> None:
+        target = os.path.join(self.cache_dir, filename)
+        if os.path.exists(target):
+            return
+        tmp = f"{target}.tmp-{os.getpid()}"
+        shutil.copyfile(os.path.join(self.source_dir, filename), tmp)
+        os.replace(tmp, target)
+
+
+class StreamingDataset(IterableDataset):
+    """Stream an optimized dataset (a folder with ``index.json`` and chunk files) into PyTorch.
+
+    Args:
+        input_dir: the dataset folder, a `Dir`, or a ``local:/path`` on a network drive (copied to the cache).
+        cache_dir: where copies and decompressed chunks go (default ``~/.lightning/chunks`` or ``LITDATA_CACHE_DIR``).
+        item_loader: how items are decoded (`PyTreeLoader` by default; `TokensLoader(block_size)` for tokens).
+        shuffle: shuffle chunks and items, differently every epoch.
+        drop_last: drop items that do not fill a batch on every rank (default: True when distributed, else False).
+        seed: seed of the shuffles.
+        serializers: extra deserializers, by format name.
+        max_cache_size: size limit of the cache folder (``"50GB"``, bytes, or a fraction of free disk).
+        subsample: fraction of the dataset to use (above 1.0 repeats it).
+        encryption: the `Encryption` the dataset was written with.
+        transform: a callable (or list of callables, applied in order) run on every sample.
+        item_shuffle_window: items are shuffled within windows of this many items (default 256; 0 = whole piece).
+    """
+
+    def __init__(
+        self,
+        input_dir: str | Dir,
+        cache_dir: str | Dir | None = None,
+        item_loader: BaseItemLoader | None = None,
+        shuffle: bool = False,
+        drop_last: bool | None = None,
+        seed: int = 42,
+        serializers: dict[str, Serializer] | None = None,
+        max_cache_size: int | float | str | None = None,
+        subsample: float = 1.0,
+        encryption: Encryption | None = None,
+        storage_options: dict | None = None,
+        session_options: dict | None = None,
+        max_pre_download: int = 2,
+        index_path: str | None = None,
+        force_override_state_dict: bool = False,
+        transform: Callable | list[Callable] | None = None,
+        num_canonical_nodes: int | None = None,
+        batch_decode: int | str | bool = "auto",
+        item_shuffle_window: int | str | None = None,
+        window_direct_io: bool = False,
+    ) -> None:
+        super().__init__()
+        if not isinstance(shuffle, bool):
+            raise ValueError(f"shuffle should be a boolean, got {shuffle!r}.")
+        if isinstance(subsample, bool) or not isinstance(subsample, (int, float)) or subsample <= 0:
+            raise ValueError(f"subsample must be a float greater than 0, got {subsample!r}.")
+        if transform is not None and not callable(transform):
+            if not isinstance(transform, list) or not all(callable(t) for t in transform):
+                raise ValueError("transform must be a callable or a list of callables.")
+        self.input_dir = _resolve_dir(input_dir)
+        self.cache_dir = cache_dir
+        self.item_loader = item_loader
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.seed = seed
+        self.subsample = float(subsample)
+        self.encryption = encryption
+        self.storage_options = storage_options or {}
+        self.session_options = session_options or {}
+        self.max_pre_download = max_pre_download
+        self.max_cache_size = max_cache_size
+        self.force_override_state_dict = force_override_state_dict
+        self.transform = transform
+        self.num_canonical_nodes = num_canonical_nodes
+        self.item_shuffle_window = resolve_item_shuffle_window(item_shuffle_window)
+        self._serializers = _get_serializers(serializers)
+        self._index_path = index_path
+
+        self._source: _LocalCopySource | None = None
+        self._dataset_dir = self._prepare_dataset_dir()
+        index = load_index_file(index_path or os.path.join(self._dataset_dir, _INDEX_FILENAME))
+        self._index = index
+        self.subsampled_files, self.region_of_interest = self._subsample(index)
+        self._config = self._make_config()
+
+        self.distributed_env = _DistributedEnv.detect()
+        self.worker_env: _WorkerEnv | None = None
+        self.current_epoch = 1
+        self.batch_size = 1
+        self.num_workers = 1
+        self.shuffler: Shuffle | None = None
+        self._reader: BinaryReader | None = None
+        self._state_dict: dict[str, Any] | None = None
+        self._roi_starts: list[int] | None = None
+        self._reset_iteration()
+
+    # ---------------------------------------------------------------- setup
+    def _prepare_dataset_dir(self) -> str:
+        path, url = self.input_dir.path, self.input_dir.url
+        if url is None:
+            if not os.path.isdir(path):
+                raise FileNotFoundError(f"The dataset folder {path!r} does not exist.")
+            return path
+        if url.startswith("local:"):
+            source = url[len("local:") :]
+            index = load_index_file(os.path.join(source, _INDEX_FILENAME))
+            updated_at = str(index.get("updated_at") or hashlib.md5(url.encode()).hexdigest())
+            cache_root = self.cache_dir.path if isinstance(self.cache_dir, Dir) else self.cache_dir
+            target = path or _local_copy_dir(url, cache_root, updated_at)
+            self._source = _LocalCopySource(source, target)
+            self._source.ensure(_INDEX_FILENAME)
+            return target
+        raise ValueError(
+            f"Streaming from {url!r} needs a storage backend for its scheme; this build reads local folders and "
+            "'local:' paths. Download the dataset to a local folder, or install a build with cloud storage support."
+        )
+
+    def _subsample(self, index: dict) -> tuple[list[str], list[tuple[int, int]]]:
+        chunks = index["chunks"]
+        files = [c["filename"] for c in chunks]
+        if self.item_loader is not None and type(self.item_loader).__name__ == "TokensLoader":
+            block = self.item_loader.block_size or 1
+            rois = [(0, (c.get("dim") or 0) // block) for c in chunks]
+        else:
+            rois = [(0, c["chunk_size"]) for c in chunks]
+        if self.subsample == 1.0:
+            return files, rois
+        return subsample_chunks(files, rois, self.subsample, self.shuffle, self.seed)
+
+    def _make_config(self) -> ChunksConfig:
+        return ChunksConfig(
+            self._index,
+            self._serializers,
+            item_loader=deepcopy(self.item_loader) if self.item_loader is not None else None,
+            subsampled_files=self.subsampled_files,
+            region_of_interest=self.region_of_interest,
+            encryption=self.encryption,
+        )
+
+    @property
+    def intervals(self) -> list[Interval]:
+        return self._config.intervals
+
+    def _get_reader(self) -> BinaryReader:
+        if self._reader is None:
+            self._reader = BinaryReader(self._dataset_dir, self._config, source=self._source)
+        return self._reader
+
+    def _create_shuffler(self) -> Shuffle:
+        seed, drop_last = self.seed, self._resolved_drop_last()
+        chunk_bytes = [c.get("chunk_bytes") or 0 for c in self._config.chunks]
+        kwargs = dict(item_shuffle_window=self.item_shuffle_window, max_cache_size=parse_size(self.max_cache_size))
+        if not self.shuffle:
+            return NoShuffle(self.intervals, chunk_bytes, seed, drop_last, **kwargs)
+        compressed = bool(self._config.config.get("compression"))
+        kind = detect_posix_fast_kind(self._dataset_dir, self._source is not None, compressed)
+        cls = WindowShuffle if kind in _WINDOW_KINDS else FullShuffle
+        return cls(self.intervals, chunk_bytes, seed, drop_last, **kwargs)
+
+    def _resolved_drop_last(self) -> bool:
+        if self.drop_last is None:
+            return self.distributed_env.world_size > 1
+        if self.drop_last is False and self.distributed_env.world_size > 1:
+            warnings.warn(
+                "drop_last=False in a distributed run: ranks may get different numbers of batches, which can hang "
+                "DDP. Keep the default (True) unless you handle uneven ranks.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return bool(self.drop_last)
+
+    # ---------------------------------------------------------------- setters
+    def set_shuffle(self, shuffle: bool) -> None:
+        self.shuffle = shuffle
+        self.shuffler = None
+
+    def set_drop_last(self, drop_last: bool) -> None:
+        self.drop_last = drop_last
+        self.shuffler = None
+
+    def set_epoch(self, current_epoch: int) -> None:
+        """Set the epoch (reshuffles with ``shuffle=True``); ignored while a loaded state is pending."""
+        if self._state_dict is None:
+            self.current_epoch = current_epoch
+
+    def set_batch_size(self, batch_size: int) -> None:
+        self.batch_size = batch_size
+
+    def set_num_workers(self, num_workers: int) -> None:
+        self.num_workers = num_workers or 1
+
+    # ---------------------------------------------------------------- length and assignment
+    def _assignment(self, num_workers: int, batch_size: int) -> tuple[list[list[int]], list[list[tuple]]]:
+        if self.shuffler is None:
+            self.shuffler = self._create_shuffler()
+        env = self.distributed_env
+        return self.shuffler.get_chunks_and_intervals_per_workers(
+            env.world_size, env.num_nodes, num_workers, batch_size, self.current_epoch
+        )
+
+    def get_len(self, num_workers: int, batch_size: int) -> int:
+        """Items this rank yields per epoch with ``num_workers`` workers and ``batch_size``."""
+        num_workers = num_workers or 1
+        _, intervals = self._assignment(num_workers, batch_size)
+        rank = self.distributed_env.global_rank
+        mine = intervals[rank * num_workers : (rank + 1) * num_workers]
+        return sum(piece[2] - piece[1] for worker in mine for piece in worker)
+
+    def __len__(self) -> int:
+        return self.get_len(self.num_workers, self.batch_size)
+
+    # ---------------------------------------------------------------- iteration
+    def _reset_iteration(self) -> None:
+        self._pieces: list[tuple[int, tuple]] = []
+        self._piece_pos = 0
+        self._items: Sequence[int] = ()
+        self._item_pos = 0
+        self._chunk_index = -1
+        self._remaining_chunks: list[int] = []
+        self.global_index = 0
+        self.stop_length = 0
+
+    def __iter__(self) -> StreamingDataset:
+        self.worker_env = _WorkerEnv.detect()
+        self.shuffler = self._create_shuffler()
+        num_workers = self.worker_env.world_size
+        chunks, intervals = self._assignment(num_workers, self.batch_size)
+        worker = self.distributed_env.global_rank * num_workers + self.worker_env.rank
+        self._reset_iteration()
+        self._pieces = list(zip(chunks[worker], intervals[worker])) if worker < len(chunks) else []
+        self.stop_length = sum(p[2] - p[1] for _, p in self._pieces)
+        if self._state_dict is not None:
+            self._resume(num_workers)
+        return self
+
+    def _resume(self, num_workers: int) -> None:
+        state = self._state_dict
+        self._validate_state_dict()
+        per_worker = split_samples_across_workers(state["num_samples_yielded"], num_workers, state["batch_size"])
+        consumed = per_worker[self.worker_env.rank]
+        piece_index, offset = skip_consumed([p for _, p in self._pieces], consumed)
+        self._piece_pos = piece_index
+        self.global_index = consumed
+        if piece_index < len(self._pieces):
+            self._open_piece()
+            self._item_pos = offset
+
+    def _open_piece(self) -> None:
+        chunk_index, piece = self._pieces[self._piece_pos]
+        self._piece_pos += 1
+        self._chunk_index = chunk_index
+        self._items = self.shuffler.items_for_piece(chunk_index, piece, self.current_epoch)
+        self._item_pos = 0
+
+    def __next__(self) -> Any:
+        while self._item_pos >= len(self._items):
+            if self._piece_pos >= len(self._pieces):
+                self.current_epoch += 1
+                self._state_dict = None
+                self._reset_iteration()
+                raise StopIteration
+            self._open_piece()
+        index = int(self._items[self._item_pos])
+        self._item_pos += 1
+        self.global_index += 1
+        return self._read(ChunkedIndex(index, self._chunk_index, is_last_index=self.global_index == self.stop_length))
+
+    # ---------------------------------------------------------------- random access
+    def _read(self, index: ChunkedIndex) -> Any:
+        sample = self._get_reader().read(index)
+        if self.transform is None:
+            return sample
+        if callable(self.transform):
+            return self.transform(sample)
+        for fn in self.transform:
+            sample = fn(sample)
+        return sample
+
+    def _locate(self, i: int) -> ChunkedIndex:
+        if self._roi_starts is None:
+            sizes = [iv.roi_end_idx - iv.roi_start_idx for iv in self.intervals]
+            self._roi_starts = list(np.cumsum([0, *sizes]))
+        total = int(self._roi_starts[-1])
+        if i < 0:
+            i += total
+        if not 0 <= i < total:
+            raise IndexError(f"Index {i} is out of range for a dataset of {total} items.")
+        chunk_index = bisect.bisect_right(self._roi_starts, i) - 1
+        interval = self.intervals[chunk_index]
+        return ChunkedIndex(interval.roi_start_idx + i - int(self._roi_starts[chunk_index]), chunk_index)
+
+    def __getitem__(self, index: ChunkedIndex | int | slice) -> Any:
+        if isinstance(index, ChunkedIndex):
+            return self._read(index)
+        if isinstance(index, slice):
+            total = sum(iv.roi_end_idx - iv.roi_start_idx for iv in self.intervals)
+            return [self._read(self._locate(i)) for i in range(*index.indices(total))]
+        if isinstance(index, (int, np.integer)):
+            return self._read(self._locate(int(index)))
+        raise TypeError(f"StreamingDataset indices must be int, slice or ChunkedIndex, not {type(index).__name__}.")
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self, num_samples_yielded: int, num_workers: int, batch_size: int) -> dict[str, Any]:
+        """The resumable state after ``num_samples_yielded`` samples on this rank."""
+        if self.worker_env is not None and self.worker_env.world_size > 1 and _WorkerEnv.detect().world_size > 1:
+            raise RuntimeError("state_dict should only be called in the main process.")
+        env = self.distributed_env
+        state = {
+            "num_samples_yielded": num_samples_yielded,
+            "num_workers": num_workers or 1,
+            "batch_size": batch_size,
+            "current_epoch": self.current_epoch,
+            "input_dir_path": self.input_dir.path,
+            "input_dir_url": self.input_dir.url,
+            "cache_dir_path": self._dataset_dir if self.input_dir.url else None,
+            "item_loader": self.item_loader.state_dict() if self.item_loader is not None else None,
+            "drop_last": self.drop_last,
+            "seed": self.seed,
+            "item_shuffle_window": self.item_shuffle_window,
+            "world_size": env.world_size,
+            "shuffle": self.shuffle,
+            "subsampled_files": self.subsampled_files,
+            "region_of_interest": self.region_of_interest,
+            "state_version": 2,
+            "sample_in_epoch": num_samples_yielded * env.world_size,
+            "num_canonical_nodes": self.num_canonical_nodes or env.world_size,
+            "initial_world_size": env.world_size,
+            "initial_num_workers": num_workers or 1,
+            "initial_batch_size": batch_size,
+            "initial_num_nodes": env.num_nodes,
+        }
+        if self._state_dict is not None:
+            self._state_dict.update({k: state[k] for k in ("num_samples_yielded", "current_epoch", "sample_in_epoch")})
+            return self._state_dict
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume from ``state_dict`` at the next iteration."""
+        if state_dict:
+            self._state_dict = dict(state_dict)
+            self.current_epoch = state_dict["current_epoch"]
+
+    def reset_state_dict(self) -> None:
+        self._state_dict = None
+
+    def _validate_state_dict(self) -> None:
+        state = self._state_dict
+        current = {
+            "shuffle": self.shuffle,
+            "seed": self.seed,
+            "drop_last": self.drop_last,
+            "input_dir_path": self.input_dir.path,
+            "input_dir_url": self.input_dir.url,
+            "item_shuffle_window": self.item_shuffle_window,
+        }
+        if self.item_loader is not None:
+            current["item_loader"] = self.item_loader.state_dict()
+        stored = {k: state.get(k, 0 if k == "item_shuffle_window" else None) for k in current}
+        for key, value in current.items():
+            if stored[key] == value:
+                continue
+            if self.force_override_state_dict:
+                warnings.warn(f"Overriding state {key}: {stored[key]!r} -> {value!r}.", UserWarning, stacklevel=2)
+                state[key] = value
+            else:
+                raise ValueError(
+                    f"The provided `{key}` state doesn't match the current one. Found `{value!r}` instead of "
+                    f"`{stored[key]!r}`. Pass force_override_state_dict=True to adopt the current value."
+                )
+        if state["num_samples_yielded"] > len(self):
+            raise ValueError(
+                f"The state says {state['num_samples_yielded']} samples were yielded, more than this rank's "
+                f"{len(self)} items: it belongs to another dataset or topology."
+            )
+
+    def reset(self) -> None:
+        """Forget iteration progress, the shuffler and open chunks."""
+        self.shuffler = None
+        self._state_dict = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        self._reset_iteration()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_reader"] = None
+        return state

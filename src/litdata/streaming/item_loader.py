@@ -1,0 +1,198 @@
+"""Item loaders: how a chunk's items are encoded at write time and decoded at read time."""
+
+from __future__ import annotations
+
+import struct
+from abc import ABC, abstractmethod
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+
+from litdata.streaming.chunk import ChunkData
+from litdata.streaming.serializers import Serializer, serializer_for_format
+from litdata.utilities._pytree import TreeSpec, tree_unflatten, treespec_loads
+
+
+class Interval(NamedTuple):
+    """A chunk's place in the dataset, in absolute item ids: ``[chunk_start, chunk_end)`` with the readable
+    region of interest ``[roi_start_idx, roi_end_idx)``."""
+
+    chunk_start: int
+    roi_start_idx: int
+    roi_end_idx: int
+    chunk_end: int
+
+
+class BaseItemLoader(ABC):
+    """Encodes items into chunk bytes (writer side) and decodes them back (reader side)."""
+
+    def setup(self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None) -> None:
+        """Bind the loader to a dataset's index (called by the reader)."""
+        self._config = config
+        self._chunks = chunks
+        self._serializers = serializers
+        self.region_of_interest = region_of_interest
+
+    def state_dict(self) -> dict:
+        """The loader's settings, stored in resumable state."""
+        return {}
+
+    @abstractmethod
+    def generate_intervals(self) -> list[Interval]:
+        """One `Interval` per chunk, in chunk-list order."""
+
+    @abstractmethod
+    def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
+        """Decode item ``index`` (absolute id) of chunk ``chunk_index``."""
+
+    @abstractmethod
+    def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
+        """Join serialized leaves into one item blob; returns the blob and its ``dim`` (tokens) or None."""
+
+    def pre_load_chunk(self, chunk_index: int, chunk_filepath: str) -> None:
+        """Hook called when a chunk becomes available locally."""
+
+    def delete(self, chunk_index: int, chunk_filepath: str) -> None:
+        """Hook called before a chunk is evicted from the cache."""
+
+    def close(self, chunk_index: int) -> None:
+        """Release what the loader holds for a chunk."""
+
+    def _roi(self, chunk_index: int, default: tuple[int, int]) -> tuple[int, int]:
+        if self.region_of_interest is None:
+            return default
+        return tuple(self.region_of_interest[chunk_index])
+
+
+def _is_legacy_config(config: dict) -> bool:
+    """Datasets written before the 0.2.57-era format (no framing keys) decode int/float as numpy scalars."""
+    return "compression_level" not in config and "types" not in config
+
+
+class PyTreeLoader(BaseItemLoader):
+    """The default loader: each item is a pytree of serialized leaves (``u32`` size per leaf, then the leaves)."""
+
+    def setup(self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None) -> None:
+        super().setup(config, chunks, serializers, region_of_interest)
+        data_format = config.get("data_format") or []
+        self._deserializers = [serializer_for_format(fmt, serializers) for fmt in data_format]
+        spec = config.get("data_spec")
+        self._spec: TreeSpec | None = treespec_loads(spec) if spec else None
+        self._sizes = struct.Struct(f"<{len(data_format)}I")
+        self._legacy = _is_legacy_config(config)
+        self._legacy_kinds = [fmt if fmt in ("int", "float") else None for fmt in data_format] if self._legacy else None
+
+    def generate_intervals(self) -> list[Interval]:
+        intervals, begin = [], 0
+        for i, chunk in enumerate(self._chunks):
+            end = begin + chunk["chunk_size"]
+            lo, hi = self._roi(i, (0, chunk["chunk_size"]))
+            intervals.append(Interval(begin, begin + lo, begin + hi, end))
+            begin = end
+        return intervals
+
+    def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
+        local = index - self._chunk_start(chunk_index)
+        if chunk.footer is not None:
+            return chunk.footer.row(local)
+        return self.decode_item(chunk.item(local), as_views=chunk.returns_views)
+
+    def _chunk_start(self, chunk_index: int) -> int:
+        starts = getattr(self, "_starts", None)
+        if starts is None:
+            starts = self._starts = np.concatenate([[0], np.cumsum([c["chunk_size"] for c in self._chunks])])
+        return int(starts[chunk_index])
+
+    def decode_item(self, blob: memoryview | bytes, as_views: bool = True) -> Any:
+        """Turn one item blob into the user's sample. ``as_views=False`` hands leaves over as ``bytes``."""
+        sizes = self._sizes.unpack_from(blob, 0)
+        pos = self._sizes.size
+        leaves = []
+        view = memoryview(blob)
+        as_views = as_views and not self._legacy
+        for size, deserializer in zip(sizes, self._deserializers):
+            leaf = view[pos : pos + size]
+            pos += size
+            leaves.append(deserializer.deserialize(leaf if as_views else bytes(leaf)))
+        if self._legacy_kinds is not None:
+            leaves = [_legacy_scalar(v, k) for v, k in zip(leaves, self._legacy_kinds)]
+        if self._spec is None:
+            return leaves[0] if len(leaves) == 1 else leaves
+        return tree_unflatten(leaves, self._spec)
+
+    def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
+        header = struct.pack(f"<{len(sizes)}I", *sizes)
+        return header + b"".join(data), None
+
+
+def _legacy_scalar(value: Any, kind: str | None) -> Any:
+    if kind == "int":
+        return np.int64(value)
+    if kind == "float":
+        return np.float64(value)
+    return value
+
+
+class TokensLoader(BaseItemLoader):
+    """Reads token chunks as fixed-size blocks of ``block_size`` tokens (blocks never span chunks)."""
+
+    def __init__(self, block_size: int | None = None) -> None:
+        self._block_size = block_size
+
+    @property
+    def block_size(self) -> int | None:
+        return self._block_size
+
+    def state_dict(self) -> dict:
+        return {"block_size": self._block_size}
+
+    def setup(self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None) -> None:
+        super().setup(config, chunks, serializers, region_of_interest)
+        if self._block_size is None or self._block_size <= 0:
+            raise ValueError(
+                f"TokensLoader needs a positive block_size to read tokens, got {self._block_size!r}. "
+                "Use StreamingDataset(..., item_loader=TokensLoader(block_size=2048))."
+            )
+        data_format = config.get("data_format") or []
+        if len(data_format) != 1 or not str(data_format[0]).startswith(("no_header_numpy", "no_header_tensor")):
+            raise ValueError(
+                f"TokensLoader reads datasets of 1-D token arrays, but this one stores {data_format}. "
+                "Use the default item loader for it."
+            )
+        if all(c.get("dim") is None for c in chunks):
+            raise ValueError("This dataset has no token counts (`dim`) in its index: it was not written with TokensLoader.")
+        fmt = data_format[0]
+        serializer = serializer_for_format(fmt, serializers)
+        self._as_tensor = fmt.startswith("no_header_tensor")
+        self._dtype = serializer._dtype  # torch or numpy dtype learnt from the format string
+        self._np_dtype = (
+            torch.empty(0, dtype=self._dtype).numpy().dtype if self._as_tensor else np.dtype(self._dtype)
+        )
+        self._blocks_start = np.concatenate([[0], np.cumsum([(c["dim"] or 0) // self._block_size for c in chunks])])
+
+    def generate_intervals(self) -> list[Interval]:
+        intervals, begin = [], 0
+        for i, chunk in enumerate(self._chunks):
+            num_blocks = (chunk["dim"] or 0) // self._block_size
+            end = begin + num_blocks
+            lo, hi = self._roi(i, (0, num_blocks))
+            intervals.append(Interval(begin, begin + lo, begin + hi, end))
+            begin = end
+        return intervals
+
+    def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
+        local = index - int(self._blocks_start[chunk_index])
+        itemsize = self._np_dtype.itemsize
+        start = local * self._block_size * itemsize
+        raw = chunk.data_area()[start : start + self._block_size * itemsize]
+        array = np.frombuffer(raw, self._np_dtype).copy()
+        return torch.from_numpy(array) if self._as_tensor else array
+
+    def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
+        if len(data) != 1 or len(flattened) != 1:
+            raise ValueError("TokensLoader writes exactly one 1-D array of tokens per item; got a sample with several leaves.")
+        tokens = flattened[0]
+        if getattr(tokens, "ndim", None) != 1:
+            raise ValueError(f"TokensLoader expects 1-D token arrays or tensors, got {type(tokens).__name__}.")
+        return data[0], int(tokens.shape[0])

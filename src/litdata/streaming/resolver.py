@@ -1,0 +1,44 @@
+"""`Dir`: where a dataset lives (a local path, a remote URL, or both), and how user input resolves to one."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_REMOTE_PREFIXES = ("s3://", "gs://", "azure://", "r2://", "hf://", "local:")
+
+
+@dataclass
+class Dir:
+    """A dataset location: ``path`` is a local folder (data or cache), ``url`` the remote location, if any."""
+
+    path: str | None = None
+    url: str | None = None
+
+
+def _is_remote(path: str) -> bool:
+    return path.startswith(_REMOTE_PREFIXES) or "://" in path
+
+
+def _resolve_dir(dir_path: str | Path | Dir | None) -> Dir:
+    """Turn a user-supplied location into a `Dir` (remote URLs keep ``path=None``)."""
+    if isinstance(dir_path, Dir):
+        return Dir(
+            path=str(dir_path.path) if dir_path.path is not None else None,
+            url=str(dir_path.url) if dir_path.url is not None else None,
+        )
+    if dir_path is None:
+        return Dir()
+    if isinstance(dir_path, Path):
+        dir_path = str(dir_path)
+    if not isinstance(dir_path, str):
+        raise TypeError(f"Expected a path string, a pathlib.Path or a Dir; got {type(dir_path).__name__}: {dir_path!r}")
+    if _is_remote(dir_path):
+        return Dir(path=None, url=dir_path.rstrip("/") if not dir_path.startswith("local:") else dir_path)
+    return Dir(path=os.path.abspath(os.path.expanduser(dir_path)), url=None)
+
+
+def _as_dict(d: Dir) -> dict[str, Any]:
+    return {"path": d.path, "url": d.url}

@@ -1,0 +1,285 @@
+"""Shufflers: which chunks each global worker reads in an epoch, and in what order it reads their items.
+
+``NoShuffle`` keeps chunk and item order. ``FullShuffle`` permutes chunks each epoch (per node on multi-node runs
+when each node's share fits the cache) and items inside each piece. ``WindowShuffle`` gives every worker a fixed
+contiguous stripe of chunks and only permutes nearby chunks within it, which suits parallel POSIX filesystems.
+"""
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+from litdata.utilities.shuffle import Interval, assign_chunks_to_workers, item_order, roi_size
+
+DEFAULT_ITEM_SHUFFLE_WINDOW = 256
+DEFAULT_POSIX_SHUFFLE_WINDOW = 16
+WINDOW_SHUFFLE_KINDS = frozenset({"vast", "nfs", "lustre", "gpfs", "panfs", "beegfs", "forced"})
+_POSIX_FAST_OFF = {"0", "false", "False", ""}
+_FULL_WINDOW_WORDS = {"0", "off", "full", "all"}
+_PARALLEL_FILESYSTEMS = {"lustre", "gpfs", "panfs", "beegfs"}
+
+WorkerAssignment = tuple[list[list[int]], list[list[Interval]]]
+
+
+class Shuffle(ABC):
+    """Decides the chunks and pieces of every global worker per epoch, and the item order inside a piece.
+
+    Args:
+        intervals: one ``(chunk_start, roi_start, roi_end, chunk_end)`` per chunk id.
+        chunk_bytes: size in bytes of each chunk file, used to test whether a node's chunks fit the cache.
+        seed: base seed of every random draw.
+        drop_last: drop the items that do not fill a batch on every rank.
+        item_shuffle_window: block size of the in-piece shuffle (``0`` or ``1`` = full permutation).
+        max_cache_size: the reader's resolved cache limit in bytes; ``None`` or ``0`` means no limit.
+    """
+
+    def __init__(
+        self,
+        intervals: Sequence[Sequence[int]],
+        chunk_bytes: Sequence[int],
+        seed: int,
+        drop_last: bool,
+        item_shuffle_window: int = DEFAULT_ITEM_SHUFFLE_WINDOW,
+        max_cache_size: int | None = None,
+    ) -> None:
+        self.intervals = [tuple(int(value) for value in interval) for interval in intervals]
+        self.chunk_bytes = list(chunk_bytes)
+        self.seed = seed
+        self.drop_last = drop_last
+        self.item_shuffle_window = item_shuffle_window
+        self.max_cache_size = max_cache_size
+        self._assignments: dict[tuple[int, int, int, int, int], WorkerAssignment] = {}
+
+    @property
+    def num_chunks(self) -> int:
+        return len(self.intervals)
+
+    def get_chunks_and_intervals_per_workers(
+        self, world_size: int, num_nodes: int, num_workers: int, batch_size: int, current_epoch: int
+    ) -> WorkerAssignment:
+        """Chunk ids and pieces of every global worker (rank-major) for ``current_epoch`` (1-based)."""
+        key = (world_size, num_nodes, max(num_workers, 1), batch_size, current_epoch)
+        if key not in self._assignments:
+            self._assignments[key] = self._assign(*key)
+        return self._assignments[key]
+
+    @abstractmethod
+    def _assign(
+        self, world_size: int, num_nodes: int, num_workers: int, batch_size: int, current_epoch: int
+    ) -> WorkerAssignment: ...
+
+    def items_for_piece(self, chunk_id: int, piece: Sequence[int], current_epoch: int) -> Sequence[int]:
+        """Item ids of ``piece`` (a piece of chunk ``chunk_id``) in the order they are read in ``current_epoch``."""
+        return item_order(
+            piece[1], piece[2], self.seed, self.num_chunks, current_epoch, chunk_id, self.item_shuffle_window
+        )
+
+
+class NoShuffle(Shuffle):
+    """Chunks in index order, items in ascending order, the same every epoch."""
+
+    def _assign(
+        self, world_size: int, num_nodes: int, num_workers: int, batch_size: int, current_epoch: int
+    ) -> WorkerAssignment:
+        return assign_chunks_to_workers(
+            range(self.num_chunks), self.intervals, world_size, num_workers, batch_size, self.drop_last
+        )
+
+    def items_for_piece(self, chunk_id: int, piece: Sequence[int], current_epoch: int) -> Sequence[int]:
+        return range(piece[1], piece[2])
+
+
+class FullShuffle(Shuffle):
+    """A new chunk permutation every epoch; on several nodes, later epochs keep each node's chunks on that node."""
+
+    def _assign(
+        self, world_size: int, num_nodes: int, num_workers: int, batch_size: int, current_epoch: int
+    ) -> WorkerAssignment:
+        if num_nodes > 1 and current_epoch > 1:
+            first_epoch = self.get_chunks_and_intervals_per_workers(world_size, num_nodes, num_workers, batch_size, 1)
+            node_chunks = _distinct_chunks_per_node(first_epoch[0], num_nodes)
+            if self._nodes_fit_cache(node_chunks):
+                return self._assign_per_node(node_chunks, world_size // num_nodes, num_workers, batch_size, current_epoch)
+        chunk_order = np.random.RandomState([self.seed, current_epoch]).permutation(self.num_chunks)
+        return assign_chunks_to_workers(chunk_order, self.intervals, world_size, num_workers, batch_size, self.drop_last)
+
+    def _nodes_fit_cache(self, node_chunks: list[list[int]]) -> bool:
+        if not self.max_cache_size:
+            return True
+        largest = max(sum(self.chunk_bytes[chunk] for chunk in chunks) for chunks in node_chunks)
+        return largest <= self.max_cache_size
+
+    def _assign_per_node(
+        self, node_chunks: list[list[int]], ranks_per_node: int, num_workers: int, batch_size: int, epoch: int
+    ) -> WorkerAssignment:
+        chunks_per_worker: list[list[int]] = []
+        pieces_per_worker: list[list[Interval]] = []
+        for node, chunks in enumerate(node_chunks):
+            if not chunks:
+                chunks_per_worker += [[] for _ in range(ranks_per_node * num_workers)]
+                pieces_per_worker += [[] for _ in range(ranks_per_node * num_workers)]
+                continue
+            order = np.random.RandomState([self.seed, epoch, node]).permutation(chunks)
+            node_assignment = assign_chunks_to_workers(
+                order, self.intervals, ranks_per_node, num_workers, batch_size, self.drop_last
+            )
+            chunks_per_worker += node_assignment[0]
+            pieces_per_worker += node_assignment[1]
+        return chunks_per_worker, pieces_per_worker
+
+
+class WindowShuffle(Shuffle):
+    """Fixed contiguous chunk stripes per worker; each epoch, chunks move only within a small window of a stripe.
+
+    The chunk window comes from ``LITDATA_POSIX_SHUFFLE_WINDOW`` (default 16); items inside a piece are shuffled as
+    in ``FullShuffle``.
+    """
+
+    def _assign(
+        self, world_size: int, num_nodes: int, num_workers: int, batch_size: int, current_epoch: int
+    ) -> WorkerAssignment:
+        chunks_per_worker, pieces_per_worker = self._stripes(world_size * num_workers, batch_size)
+        window = posix_shuffle_window()
+        if window > 1:
+            for worker, (chunks, pieces) in enumerate(zip(chunks_per_worker, pieces_per_worker)):
+                rng = np.random.RandomState([self.seed, current_epoch, worker])
+                for i in range(len(chunks) - 1):
+                    j = rng.randint(i, min(i + window, len(chunks)))
+                    chunks[i], chunks[j] = chunks[j], chunks[i]
+                    pieces[i], pieces[j] = pieces[j], pieces[i]
+        return chunks_per_worker, pieces_per_worker
+
+    def _stripes(self, num_global_workers: int, batch_size: int) -> WorkerAssignment:
+        total = sum(roi_size(interval) for interval in self.intervals)
+        chunks_per_worker: list[list[int]] = [[] for _ in range(num_global_workers)]
+        pieces_per_worker: list[list[Interval]] = [[] for _ in range(num_global_workers)]
+        worker = 0
+        items_before = 0
+        for chunk, interval in enumerate(self.intervals):
+            size = roi_size(interval)
+            while (
+                worker < num_global_workers - 1
+                and chunks_per_worker[worker]
+                and items_before + size / 2 > (worker + 1) * total / num_global_workers
+            ):
+                worker += 1
+            chunks_per_worker[worker].append(chunk)
+            pieces_per_worker[worker].append(interval)
+            items_before += size
+        if self.drop_last:
+            _trim_stripes(chunks_per_worker, pieces_per_worker, batch_size)
+        return chunks_per_worker, pieces_per_worker
+
+
+def _trim_stripes(chunks_per_worker: list[list[int]], pieces_per_worker: list[list[Interval]], batch_size: int) -> None:
+    counts = [sum(roi_size(piece) for piece in pieces) for pieces in pieces_per_worker]
+    held = [count for count in counts if count > 0]
+    if not held:
+        return
+    cap = min(held)
+    if batch_size > 1:
+        cap -= cap % batch_size
+    for chunks, pieces in zip(chunks_per_worker, pieces_per_worker):
+        kept_chunks: list[int] = []
+        kept_pieces: list[Interval] = []
+        left = cap
+        for chunk, (chunk_start, low, high, chunk_end) in zip(chunks, pieces):
+            if left <= 0:
+                break
+            taken = min(high - low, left)
+            kept_chunks.append(chunk)
+            kept_pieces.append((chunk_start, low, low + taken, chunk_end))
+            left -= taken
+        chunks[:] = kept_chunks
+        pieces[:] = kept_pieces
+
+
+def _distinct_chunks_per_node(chunks_per_worker: list[list[int]], num_nodes: int) -> list[list[int]]:
+    workers_per_node = len(chunks_per_worker) // num_nodes
+    node_chunks = []
+    for node in range(num_nodes):
+        workers = chunks_per_worker[node * workers_per_node : (node + 1) * workers_per_node]
+        node_chunks.append(list(dict.fromkeys(chunk for chunks in workers for chunk in chunks)))
+    return node_chunks
+
+
+def posix_shuffle_window() -> int:
+    """Chunk window of ``WindowShuffle`` from ``LITDATA_POSIX_SHUFFLE_WINDOW`` (default 16, at least 1)."""
+    try:
+        return max(1, int(os.environ.get("LITDATA_POSIX_SHUFFLE_WINDOW", DEFAULT_POSIX_SHUFFLE_WINDOW)))
+    except ValueError:
+        return DEFAULT_POSIX_SHUFFLE_WINDOW
+
+
+def resolve_item_shuffle_window(value: int | bool | str | None) -> int:
+    """Turn ``StreamingDataset(item_shuffle_window=...)`` into a block size (``0`` = full permutation).
+
+    ``None``, ``"auto"`` and ``""`` defer to the ``LITDATA_ITEM_SHUFFLE_WINDOW`` environment variable; ``True`` is
+    the default 256, ``False`` is 0; strings ``"0"``, ``"off"``, ``"full"`` or ``"all"`` mean 0; integers are
+    clamped at 0; anything unparsable falls back to 256.
+    """
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
+        value = os.environ.get("LITDATA_ITEM_SHUFFLE_WINDOW", "auto")
+        if value.strip().lower() in ("", "auto"):
+            return DEFAULT_ITEM_SHUFFLE_WINDOW
+    if isinstance(value, bool):
+        return DEFAULT_ITEM_SHUFFLE_WINDOW if value else 0
+    if isinstance(value, int):
+        return max(0, value)
+    text = str(value).strip().lower()
+    if text in _FULL_WINDOW_WORDS:
+        return 0
+    try:
+        return max(0, int(text))
+    except ValueError:
+        return DEFAULT_ITEM_SHUFFLE_WINDOW
+
+
+def detect_posix_fast_kind(path: str | None, is_remote: bool, compressed: bool) -> str | None:
+    """Filesystem profile of a dataset read in place from ``path``, or ``None`` when it has none.
+
+    ``compressed`` also covers any other format read through a copy (e.g. Mosaic MDS). Kinds are ``vast``, ``nfs``,
+    ``lustre``, ``gpfs``, ``panfs``, ``beegfs``, ``forced`` (``LITDATA_POSIX_FAST`` set to a true value) and
+    ``posix`` (any other local filesystem). ``LITDATA_POSIX_FAST=0`` turns the profile off.
+    """
+    setting = os.environ.get("LITDATA_POSIX_FAST")
+    if setting in _POSIX_FAST_OFF or is_remote or not path or compressed:
+        return None
+    if setting is not None:
+        return "forced"
+    if "vast" in path.lower():
+        return "vast"
+    return _kind_of_mount(os.path.abspath(path))
+
+
+def _kind_of_mount(path: str) -> str:
+    best_mount, fstype, source = "", "", ""
+    try:
+        with open("/proc/mounts") as mounts:
+            lines = mounts.read().splitlines()
+    except OSError:
+        return "posix"
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        mount = fields[1]
+        inside = path == mount or path.startswith(mount.rstrip("/") + "/")
+        if inside and len(mount) > len(best_mount):
+            best_mount, source, fstype = mount, fields[0], fields[2]
+    if "vast" in fstype.lower() or "vast" in source.lower():
+        return "vast"
+    if fstype in ("nfs", "nfs3", "nfs4"):
+        return "nfs"
+    if fstype in _PARALLEL_FILESYSTEMS:
+        return fstype
+    return "posix"
+
+
+def shuffler_class(shuffle: bool, posix_fast_kind: str | None) -> type[Shuffle]:
+    """The shuffler a dataset uses: ``NoShuffle`` without shuffling, ``WindowShuffle`` on parallel filesystems."""
+    if not shuffle:
+        return NoShuffle
+    return WindowShuffle if posix_fast_kind in WINDOW_SHUFFLE_KINDS else FullShuffle
