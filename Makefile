@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 # The real LitData, installed beside (never into) our venv; tests run it in a subprocess with PYTHONPATH.
 $(REF_DIR)/.installed: $(VENV)/.installed
 	rm -rf $(REF_DIR)
-	$(PIP) install -q --no-deps --target $(REF_DIR) "$(REF_LITDATA)" lightning-utilities filelock tifffile obstore requests urllib3 packaging
+	$(PIP) install -q --no-deps --target $(REF_DIR) "$(REF_LITDATA)" lightning-utilities filelock tifffile obstore requests urllib3 packaging zstd
 	touch $@
 
 reference: $(REF_DIR)/.installed

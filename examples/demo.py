@@ -38,10 +38,14 @@ def main() -> None:
         batches += 1
     stream_seconds = time.perf_counter() - start
 
-    print(f"optimize: 1000 images -> {len(files) - 1} chunk files + index.json ({size / 1e6:.2f} MB) "
-          f"in {optimize_seconds:.2f}s ({1000 / optimize_seconds:,.0f} samples/s) with 4 workers")
-    print(f"stream:   {len(seen)} unique samples in {batches} batches in {stream_seconds:.2f}s "
-          f"({len(seen) / stream_seconds:,.0f} samples/s) with 2 workers, shuffle=True")
+    print(
+        f"optimize: 1000 images -> {len(files) - 1} chunk files + index.json ({size / 1e6:.2f} MB) "
+        f"in {optimize_seconds:.2f}s ({1000 / optimize_seconds:,.0f} samples/s) with 4 workers"
+    )
+    print(
+        f"stream:   {len(seen)} unique samples in {batches} batches in {stream_seconds:.2f}s "
+        f"({len(seen) / stream_seconds:,.0f} samples/s) with 2 workers, shuffle=True"
+    )
     assert seen == set(range(1000)), "every sample must come back exactly once"
     shutil.rmtree(output_dir, ignore_errors=True)
 

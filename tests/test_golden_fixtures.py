@@ -5,12 +5,13 @@ import os
 import pickle
 
 import pytest
-from conftest import FIXTURES_DIR
-from normalize import loose, norm
 
 from litdata import StreamingDataset
 from litdata.streaming.item_loader import TokensLoader
 from litdata.utilities.encryption import FernetEncryption
+
+from conftest import FIXTURES_DIR
+from normalize import loose, norm
 
 RELEASES = ("0.2.76", "0.2.45")
 CASES = sorted(

@@ -131,7 +131,7 @@ def run_rank(path: str, case: dict) -> dict:
     dataset, loader = _make_loader(path, case)
     result = {
         "subsampled_files": list(dataset.subsampled_files),
-        "region_of_interest": [list(roi) for roi in dataset.region_of_interest],
+        "region_of_interest": [[int(value) for value in roi] for roi in dataset.region_of_interest],
     }
     if case["resume_after"] is None:
         result["epochs"] = [[_ids(batch) for batch in loader] for _ in range(case["epochs"])]
@@ -174,14 +174,15 @@ def record() -> None:
         for case in CASES:
             ranks = []
             for rank in range(case["world_size"]):
-                output = subprocess.run(
+                run = subprocess.run(
                     [sys.executable, __file__, str(root / case["dataset"]), json.dumps(case)],
                     env=_environment(case, rank),
-                    check=True,
                     capture_output=True,
                     text=True,
-                ).stdout
-                ranks.append(json.loads(output.strip().splitlines()[-1]))
+                )
+                if run.returncode:
+                    sys.exit(f"case {case['name']} rank {rank} failed:\n{run.stderr}")
+                ranks.append(json.loads(run.stdout.strip().splitlines()[-1]))
             recorded["cases"].append({**case, "ranks": ranks})
             print(f"recorded {case['name']}", file=sys.stderr)
     OUTPUT.write_text(json.dumps(recorded, separators=(",", ":")) + "\n")

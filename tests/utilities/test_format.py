@@ -34,7 +34,14 @@ def test_invalid_size_string_error_quotes_the_value_and_shows_an_example(text):
 
 @pytest.mark.parametrize(
     ("num_bytes", "expected"),
-    [(0, "0.0 B"), (999, "999.0 B"), (1500, "1.5 KB"), (64_000_000, "64.0 MB"), (10**13, "10.0 TB"), (10**16, "10.0 PB")],
+    [
+        (0, "0.0 B"),
+        (999, "999.0 B"),
+        (1500, "1.5 KB"),
+        (64_000_000, "64.0 MB"),
+        (10**13, "10.0 TB"),
+        (10**16, "10.0 PB"),
+    ],
 )
 def test_human_readable_bytes_uses_decimal_units(num_bytes, expected):
     assert _human_readable_bytes(num_bytes) == expected

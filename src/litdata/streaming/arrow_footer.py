@@ -27,7 +27,7 @@ def _pyarrow() -> Any:
         import pyarrow.ipc
     except ImportError as error:
         raise ModuleNotFoundError(
-            "This chunk stores its rows in an Arrow footer, which needs `pyarrow`; install it with `pip install pyarrow`."
+            "This chunk stores its rows in an Arrow footer, which needs `pyarrow`; install it: `pip install pyarrow`."
         ) from error
     return pyarrow
 

@@ -26,6 +26,11 @@ from typing import Any
 
 import numpy as np
 
+try:
+    import zstandard
+except ImportError:
+    zstandard = None
+
 COMPRESSION_LEVELS = ("chunk", "batch", "sample")
 DEFAULT_FRAME_ROWS = 256
 FRAMED_CHUNK_MAGIC = b"LDFZ01\x00\x00"
@@ -68,12 +73,10 @@ _thread_codecs = threading.local()
 
 
 def _zstandard() -> Any:
-    try:
-        import zstandard
-    except ImportError as error:
+    if zstandard is None:
         raise ModuleNotFoundError(
-            "zstd compression needs the `zstandard` package; install it with `pip install zstandard`."
-        ) from error
+            "zstd compression needs the `zstandard` package; install it: `pip install zstandard`."
+        )
     return zstandard
 
 
@@ -99,7 +102,6 @@ class ZSTDCompressor(Compressor):
 
     def __init__(self, level: int = _DEFAULT_ZSTD_LEVEL) -> None:
         self.level = level
-        self.extension = "zstd"
 
     def compress(self, data: bytes | memoryview) -> bytes:
         """Compress ``data`` into one zstd frame that records its content size."""
@@ -107,7 +109,6 @@ class ZSTDCompressor(Compressor):
 
     def decompress(self, data: bytes | memoryview) -> bytes:
         """Inflate zstd data, with or without the content size in the frame header."""
-        zstandard = _zstandard()
         decompressor = _thread_decompressor()
         if zstandard.frame_content_size(data) >= 0:
             return decompressor.decompress(data)
@@ -273,7 +274,9 @@ class FramedChunkReader:
 
     def _read_header(self) -> tuple[int, int, int]:
         if len(self._buffer) < _HEADER.size:
-            raise self._corrupted(f"it is only {len(self._buffer)} bytes long, shorter than its {_HEADER.size}-byte header")
+            raise self._corrupted(
+                f"it is only {len(self._buffer)} bytes long, shorter than its {_HEADER.size}-byte header"
+            )
         magic, version, _flags, num_items, frame_rows, num_frames = _HEADER.unpack_from(self._buffer)
         if magic != FRAMED_CHUNK_MAGIC:
             raise self._corrupted(f"it starts with {magic!r} instead of the magic {FRAMED_CHUNK_MAGIC!r}")
@@ -310,7 +313,12 @@ class FramedChunkReader:
             if found:
                 raise self._corrupted(problem)
         frames = list(
-            zip(compressed_off.tolist(), records["compressed_len"].tolist(), records["uncompressed_len"].tolist())
+            zip(
+                compressed_off.tolist(),
+                records["compressed_len"].tolist(),
+                records["uncompressed_len"].tolist(),
+                strict=True,
+            )
         )
         return offsets.tolist(), frames
 

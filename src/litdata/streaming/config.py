@@ -26,7 +26,11 @@ def load_index_file(path: str) -> dict[str, Any]:
         raise ValueError(
             f"The index {path!r} is not valid JSON ({err}). It may be truncated: re-run optimize (mode='overwrite')."
         ) from err
-    if not isinstance(index, dict) or not isinstance(index.get("chunks"), list) or not isinstance(index.get("config"), dict):
+    if (
+        not isinstance(index, dict)
+        or not isinstance(index.get("chunks"), list)
+        or not isinstance(index.get("config"), dict)
+    ):
         raise ValueError(
             f"The index {path!r} is malformed: expected an object with 'chunks' (list) and 'config' (object). "
             "Re-run optimize (mode='overwrite') to rebuild it."
@@ -47,8 +51,10 @@ def _check_item_loader(config: dict, item_loader: BaseItemLoader) -> None:
         )
     if expected is None:
         data_format = config.get("data_format") or []
-        if len(data_format) == 1 and str(data_format[0]).startswith("no_header_tensor") and not isinstance(
-            item_loader, TokensLoader
+        if (
+            len(data_format) == 1
+            and str(data_format[0]).startswith("no_header_tensor")
+            and not isinstance(item_loader, TokensLoader)
         ):
             raise ValueError("This dataset stores raw tokens: read it with item_loader=TokensLoader(block_size=...).")
 

@@ -21,8 +21,14 @@ from litdata.streaming.reader import BinaryReader
 from litdata.streaming.resolver import Dir, _resolve_dir
 from litdata.streaming.sampler import ChunkedIndex
 from litdata.streaming.serializers import Serializer, _get_serializers
-from litdata.streaming.shuffle import FullShuffle, NoShuffle, Shuffle, WindowShuffle, detect_posix_fast_kind
-from litdata.streaming.shuffle import resolve_item_shuffle_window
+from litdata.streaming.shuffle import (
+    FullShuffle,
+    NoShuffle,
+    Shuffle,
+    WindowShuffle,
+    detect_posix_fast_kind,
+    resolve_item_shuffle_window,
+)
 from litdata.utilities.encryption import Encryption
 from litdata.utilities.env import _DistributedEnv, _WorkerEnv
 from litdata.utilities.format import parse_size
@@ -110,9 +116,9 @@ class StreamingDataset(IterableDataset):
             raise ValueError(f"shuffle should be a boolean, got {shuffle!r}.")
         if isinstance(subsample, bool) or not isinstance(subsample, (int, float)) or subsample <= 0:
             raise ValueError(f"subsample must be a float greater than 0, got {subsample!r}.")
-        if transform is not None and not callable(transform):
-            if not isinstance(transform, list) or not all(callable(t) for t in transform):
-                raise ValueError("transform must be a callable or a list of callables.")
+        valid_list = isinstance(transform, list) and all(callable(t) for t in transform)
+        if transform is not None and not callable(transform) and not valid_list:
+            raise ValueError("transform must be a callable or a list of callables.")
         self.input_dir = _resolve_dir(input_dir)
         self.cache_dir = cache_dir
         self.item_loader = item_loader

@@ -27,7 +27,9 @@ class Interval(NamedTuple):
 class BaseItemLoader(ABC):
     """Encodes items into chunk bytes (writer side) and decodes them back (reader side)."""
 
-    def setup(self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None) -> None:
+    def setup(
+        self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None
+    ) -> None:
         """Bind the loader to a dataset's index (called by the reader)."""
         self._config = config
         self._chunks = chunks
@@ -73,7 +75,9 @@ def _is_legacy_config(config: dict) -> bool:
 class PyTreeLoader(BaseItemLoader):
     """The default loader: each item is a pytree of serialized leaves (``u32`` size per leaf, then the leaves)."""
 
-    def setup(self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None) -> None:
+    def setup(
+        self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None
+    ) -> None:
         super().setup(config, chunks, serializers, region_of_interest)
         data_format = config.get("data_format") or []
         self._deserializers = [serializer_for_format(fmt, serializers) for fmt in data_format]
@@ -147,7 +151,9 @@ class TokensLoader(BaseItemLoader):
     def state_dict(self) -> dict:
         return {"block_size": self._block_size}
 
-    def setup(self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None) -> None:
+    def setup(
+        self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None
+    ) -> None:
         super().setup(config, chunks, serializers, region_of_interest)
         if self._block_size is None or self._block_size <= 0:
             raise ValueError(
@@ -161,14 +167,14 @@ class TokensLoader(BaseItemLoader):
                 "Use the default item loader for it."
             )
         if all(c.get("dim") is None for c in chunks):
-            raise ValueError("This dataset has no token counts (`dim`) in its index: it was not written with TokensLoader.")
+            raise ValueError(
+                "This dataset has no token counts (`dim`) in its index: it was not written with TokensLoader."
+            )
         fmt = data_format[0]
         serializer = serializer_for_format(fmt, serializers)
         self._as_tensor = fmt.startswith("no_header_tensor")
         self._dtype = serializer._dtype  # torch or numpy dtype learnt from the format string
-        self._np_dtype = (
-            torch.empty(0, dtype=self._dtype).numpy().dtype if self._as_tensor else np.dtype(self._dtype)
-        )
+        self._np_dtype = torch.empty(0, dtype=self._dtype).numpy().dtype if self._as_tensor else np.dtype(self._dtype)
         self._blocks_start = np.concatenate([[0], np.cumsum([(c["dim"] or 0) // self._block_size for c in chunks])])
 
     def generate_intervals(self) -> list[Interval]:
@@ -191,7 +197,9 @@ class TokensLoader(BaseItemLoader):
 
     def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
         if len(data) != 1 or len(flattened) != 1:
-            raise ValueError("TokensLoader writes exactly one 1-D array of tokens per item; got a sample with several leaves.")
+            raise ValueError(
+                "TokensLoader writes exactly one 1-D array of tokens per item; got a sample with several leaves."
+            )
         tokens = flattened[0]
         if getattr(tokens, "ndim", None) != 1:
             raise ValueError(f"TokensLoader expects 1-D token arrays or tensors, got {type(tokens).__name__}.")

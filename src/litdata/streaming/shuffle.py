@@ -11,7 +11,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from litdata.utilities.shuffle import Interval, assign_chunks_to_workers, item_order, roi_size
+from litdata.utilities.shuffle import (
+    Interval,
+    assign_chunks_to_workers,
+    distinct_chunks_per_node,
+    item_order,
+    roi_size,
+    shuffle_chunks_within_nodes,
+)
 
 DEFAULT_ITEM_SHUFFLE_WINDOW = 256
 DEFAULT_POSIX_SHUFFLE_WINDOW = 16
@@ -76,6 +83,23 @@ class Shuffle(ABC):
             piece[1], piece[2], self.seed, self.num_chunks, current_epoch, chunk_id, self.item_shuffle_window
         )
 
+    def worker_sequences(
+        self, world_size: int, num_nodes: int, num_workers: int, batch_size: int, current_epoch: int
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Item ids every global worker reads in ``current_epoch`` in reading order, and the chunk id of each."""
+        assignment = self.get_chunks_and_intervals_per_workers(
+            world_size, num_nodes, num_workers, batch_size, current_epoch
+        )
+        items_per_worker, chunks_per_worker = [], []
+        for chunks, pieces in zip(*assignment, strict=True):
+            orders = [
+                np.asarray(self.items_for_piece(chunk, piece, current_epoch))
+                for chunk, piece in zip(chunks, pieces, strict=True)
+            ]
+            items_per_worker.append(np.concatenate(orders).astype(np.int64) if orders else np.zeros(0, np.int64))
+            chunks_per_worker.append(np.repeat(np.asarray(chunks, dtype=np.int64), [len(order) for order in orders]))
+        return items_per_worker, chunks_per_worker
+
 
 class NoShuffle(Shuffle):
     """Chunks in index order, items in ascending order, the same every epoch."""
@@ -99,11 +123,15 @@ class FullShuffle(Shuffle):
     ) -> WorkerAssignment:
         if num_nodes > 1 and current_epoch > 1:
             first_epoch = self.get_chunks_and_intervals_per_workers(world_size, num_nodes, num_workers, batch_size, 1)
-            node_chunks = _distinct_chunks_per_node(first_epoch[0], num_nodes)
+            node_chunks = distinct_chunks_per_node(first_epoch[0], num_nodes)
             if self._nodes_fit_cache(node_chunks):
-                return self._assign_per_node(node_chunks, world_size // num_nodes, num_workers, batch_size, current_epoch)
+                return self._assign_per_node(
+                    node_chunks, world_size // num_nodes, num_workers, batch_size, current_epoch
+                )
         chunk_order = np.random.RandomState([self.seed, current_epoch]).permutation(self.num_chunks)
-        return assign_chunks_to_workers(chunk_order, self.intervals, world_size, num_workers, batch_size, self.drop_last)
+        return assign_chunks_to_workers(
+            chunk_order, self.intervals, world_size, num_workers, batch_size, self.drop_last
+        )
 
     def _nodes_fit_cache(self, node_chunks: list[list[int]]) -> bool:
         if not self.max_cache_size:
@@ -116,12 +144,11 @@ class FullShuffle(Shuffle):
     ) -> WorkerAssignment:
         chunks_per_worker: list[list[int]] = []
         pieces_per_worker: list[list[Interval]] = []
-        for node, chunks in enumerate(node_chunks):
-            if not chunks:
+        for order in shuffle_chunks_within_nodes(node_chunks, self.seed, epoch):
+            if not order:
                 chunks_per_worker += [[] for _ in range(ranks_per_node * num_workers)]
                 pieces_per_worker += [[] for _ in range(ranks_per_node * num_workers)]
                 continue
-            order = np.random.RandomState([self.seed, epoch, node]).permutation(chunks)
             node_assignment = assign_chunks_to_workers(
                 order, self.intervals, ranks_per_node, num_workers, batch_size, self.drop_last
             )
@@ -143,7 +170,7 @@ class WindowShuffle(Shuffle):
         chunks_per_worker, pieces_per_worker = self._stripes(world_size * num_workers, batch_size)
         window = posix_shuffle_window()
         if window > 1:
-            for worker, (chunks, pieces) in enumerate(zip(chunks_per_worker, pieces_per_worker)):
+            for worker, (chunks, pieces) in enumerate(zip(chunks_per_worker, pieces_per_worker, strict=True)):
                 rng = np.random.RandomState([self.seed, current_epoch, worker])
                 for i in range(len(chunks) - 1):
                     j = rng.randint(i, min(i + window, len(chunks)))
@@ -181,11 +208,11 @@ def _trim_stripes(chunks_per_worker: list[list[int]], pieces_per_worker: list[li
     cap = min(held)
     if batch_size > 1:
         cap -= cap % batch_size
-    for chunks, pieces in zip(chunks_per_worker, pieces_per_worker):
+    for chunks, pieces in zip(chunks_per_worker, pieces_per_worker, strict=True):
         kept_chunks: list[int] = []
         kept_pieces: list[Interval] = []
         left = cap
-        for chunk, (chunk_start, low, high, chunk_end) in zip(chunks, pieces):
+        for chunk, (chunk_start, low, high, chunk_end) in zip(chunks, pieces, strict=True):
             if left <= 0:
                 break
             taken = min(high - low, left)
@@ -194,15 +221,6 @@ def _trim_stripes(chunks_per_worker: list[list[int]], pieces_per_worker: list[li
             left -= taken
         chunks[:] = kept_chunks
         pieces[:] = kept_pieces
-
-
-def _distinct_chunks_per_node(chunks_per_worker: list[list[int]], num_nodes: int) -> list[list[int]]:
-    workers_per_node = len(chunks_per_worker) // num_nodes
-    node_chunks = []
-    for node in range(num_nodes):
-        workers = chunks_per_worker[node * workers_per_node : (node + 1) * workers_per_node]
-        node_chunks.append(list(dict.fromkeys(chunk for chunks in workers for chunk in chunks)))
-    return node_chunks
 
 
 def posix_shuffle_window() -> int:

@@ -108,12 +108,16 @@ class BinaryWriter:
         self._item_loader = item_loader or PyTreeLoader()
         loader_name = type(self._item_loader).__name__
         if encryption is not None and getattr(encryption, "level", None) not in ("sample", "chunk"):
-            raise ValueError(f"Encryption level must be 'sample' or 'chunk', got {getattr(encryption, 'level', None)!r}.")
+            raise ValueError(
+                f"Encryption level must be 'sample' or 'chunk', got {getattr(encryption, 'level', None)!r}."
+            )
         self._compression, self._compression_level = resolve_compression(
             compression, compression_level, encryption, loader_name
         )
         self._compressor = get_compressor(self._compression) if self._compression else None
-        if compression_batch_size is not None and (isinstance(compression_batch_size, bool) or compression_batch_size <= 0):
+        if compression_batch_size is not None and (
+            isinstance(compression_batch_size, bool) or compression_batch_size <= 0
+        ):
             raise ValueError(f"compression_batch_size must be a positive integer, got {compression_batch_size!r}.")
         self._frame_rows = compression_batch_size or _DEFAULT_COMPRESSION_BATCH_SIZE
         self._msg_queue = msg_queue
@@ -294,8 +298,10 @@ class BinaryWriter:
         if self._rank != 0:
             _wait_for(lambda: os.path.exists(os.path.join(self._cache_dir, _INDEX_FILENAME)), timeout, "index.json")
             return
+
         def _worker_files() -> list[str]:
             return [f for f in os.listdir(self._cache_dir) if _WORKER_INDEX.match(f)]
+
         _wait_for(lambda: len(_worker_files()) >= num_workers, timeout, f"{num_workers} writer index files")
         files = [os.path.join(self._cache_dir, f) for f in _worker_files()]
         index = merge_index_files(files)
@@ -322,7 +328,9 @@ def _pack_classic_chunk(blobs: list[bytes]) -> bytes:
     np.cumsum(sizes, out=offsets[1:])
     offsets[1:] += offsets[0]
     if offsets[-1] >= 1 << 32:
-        raise ValueError(f"A chunk must stay under 4 GiB; this one would be {int(offsets[-1])} bytes. Lower chunk_bytes.")
+        raise ValueError(
+            f"A chunk must stay under 4 GiB; this one would be {int(offsets[-1])} bytes. Lower chunk_bytes."
+        )
     header = np.empty(num_items + 2, dtype="<u4")
     header[0] = num_items
     header[1:] = offsets

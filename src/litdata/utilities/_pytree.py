@@ -70,11 +70,7 @@ class TreeSpec:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TreeSpec):
             return NotImplemented
-        return (
-            self.type is other.type
-            and self.context == other.context
-            and self.children_specs == other.children_specs
-        )
+        return self.type is other.type and self.context == other.context and self.children_specs == other.children_specs
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -118,27 +114,40 @@ def _is_jpeg_sequence(seq: list | tuple) -> bool:
     return jpeg_class is not None and all(isinstance(item, jpeg_class) for item in seq)
 
 
+_NODE_TYPES = frozenset({dict, tuple, list, collections.OrderedDict, collections.defaultdict, collections.deque})
+
+
+def _flatten_children(values: Iterable[Any], leaves: list) -> list[TreeSpec]:
+    specs = []
+    for value in values:
+        if type(value) in _NODE_TYPES or isinstance(value, tuple):
+            specs.append(_flatten_into(value, leaves))
+        else:  # the common leaf case, inlined to save a call per leaf
+            leaves.append(value)
+            specs.append(_LEAF)
+    return specs
+
+
 def _flatten_into(obj: Any, leaves: list) -> TreeSpec:
     obj_type = type(obj)
     if obj_type is dict:
-        return TreeSpec(dict, list(obj), [_flatten_into(value, leaves) for value in obj.values()])
+        return TreeSpec(dict, list(obj), _flatten_children(obj.values(), leaves))
     if obj_type is tuple or obj_type is list:
         if _is_jpeg_sequence(obj):
             leaves.append(obj)
             return _LEAF
-        return TreeSpec(obj_type, None, [_flatten_into(value, leaves) for value in obj])
+        return TreeSpec(obj_type, None, _flatten_children(obj, leaves))
     if obj_type is collections.OrderedDict:
-        return TreeSpec(obj_type, list(obj), [_flatten_into(value, leaves) for value in obj.values()])
+        return TreeSpec(obj_type, list(obj), _flatten_children(obj.values(), leaves))
     if obj_type is collections.defaultdict:
-        children = [_flatten_into(value, leaves) for value in obj.values()]
-        return TreeSpec(obj_type, [obj.default_factory, list(obj)], children)
+        return TreeSpec(obj_type, [obj.default_factory, list(obj)], _flatten_children(obj.values(), leaves))
     if obj_type is collections.deque:
-        return TreeSpec(obj_type, obj.maxlen, [_flatten_into(value, leaves) for value in obj])
+        return TreeSpec(obj_type, obj.maxlen, _flatten_children(obj, leaves))
     if isinstance(obj, tuple) and hasattr(obj_type, "_fields"):
         if _is_jpeg_sequence(obj):
             leaves.append(obj)
             return _LEAF
-        return TreeSpec(collections.namedtuple, obj_type, [_flatten_into(value, leaves) for value in obj])
+        return TreeSpec(collections.namedtuple, obj_type, _flatten_children(obj, leaves))
     leaves.append(obj)
     return _LEAF
 
@@ -188,15 +197,15 @@ def _expression(spec: TreeSpec, constants: list, leaf_counter: Iterable[int]) ->
         return "[" + ", ".join(children) + "]"
     if node_type is dict:
         keys = [_constant(key, constants) for key in spec.context]
-        return "{" + ", ".join(f"{key}: {child}" for key, child in zip(keys, children)) + "}"
+        return "{" + ", ".join(f"{key}: {child}" for key, child in zip(keys, children, strict=True)) + "}"
     if node_type is collections.OrderedDict:
         keys = [_constant(key, constants) for key in spec.context]
-        pairs = ", ".join(f"({key}, {child})" for key, child in zip(keys, children))
+        pairs = ", ".join(f"({key}, {child})" for key, child in zip(keys, children, strict=True))
         return f"{_constant(node_type, constants)}([{pairs}])"
     if node_type is collections.defaultdict:
         factory, dict_keys = spec.context
         keys = [_constant(key, constants) for key in dict_keys]
-        items = ", ".join(f"{key}: {child}" for key, child in zip(keys, children))
+        items = ", ".join(f"{key}: {child}" for key, child in zip(keys, children, strict=True))
         return f"{_constant(node_type, constants)}({_constant(factory, constants)}, {{{items}}})"
     if node_type is collections.deque:
         return f"{_constant(node_type, constants)}([{', '.join(children)}], {_constant(spec.context, constants)})"
@@ -211,10 +220,10 @@ def _rebuild(spec: TreeSpec, leaves: Any) -> Any:
     if node_type is tuple or node_type is list:
         return node_type(values)
     if node_type is dict or node_type is collections.OrderedDict:
-        return node_type(zip(spec.context, values))
+        return node_type(zip(spec.context, values, strict=True))
     if node_type is collections.defaultdict:
         factory, keys = spec.context
-        return collections.defaultdict(factory, zip(keys, values))
+        return collections.defaultdict(factory, zip(keys, values, strict=True))
     if node_type is collections.deque:
         return collections.deque(values, spec.context)
     return spec.context._make(values)

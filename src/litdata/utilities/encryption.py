@@ -13,6 +13,14 @@ import os
 from abc import ABC, abstractmethod
 from typing import Any, Literal
 
+try:
+    from cryptography.fernet import Fernet, InvalidToken
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+except ImportError:
+    Fernet = None
+
 _PBKDF2_ITERATIONS = 480_000
 _SALT_BYTES = 16
 _RSA_KEY_BITS = 2048
@@ -43,14 +51,15 @@ def _validate_level(level: str) -> str:
     return level
 
 
-def _cryptography() -> Any:
-    try:
-        import cryptography
-    except ImportError as error:
+def _require_cryptography() -> None:
+    if Fernet is None:
         raise ModuleNotFoundError(
-            "Encryption needs the `cryptography` package; install it with `pip install cryptography`."
-        ) from error
-    return cryptography
+            "Encryption needs the `cryptography` package; install it: `pip install cryptography`."
+        )
+
+
+def _oaep_padding() -> Any:
+    return padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 
 
 class Encryption(ABC):
@@ -92,17 +101,11 @@ class Encryption(ABC):
 
 @functools.lru_cache(maxsize=16)
 def _derive_fernet_key(password: str, salt: bytes) -> bytes:
-    _cryptography()
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-
     kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=_PBKDF2_ITERATIONS)
     return base64.urlsafe_b64encode(kdf.derive(password.encode("utf-8")))
 
 
 def _fernet_decrypt(fernet: Any, data: bytes, hint: str) -> bytes:
-    from cryptography.fernet import InvalidToken
-
     try:
         return fernet.decrypt(bytes(data))
     except InvalidToken as error:
@@ -120,9 +123,7 @@ class FernetEncryption(Encryption):
         self._initialize(password, level, os.urandom(_SALT_BYTES))
 
     def _initialize(self, password: str, level: str, salt: bytes) -> None:
-        _cryptography()
-        from cryptography.fernet import Fernet
-
+        _require_cryptography()
         self.level = _validate_level(level)
         self.password = password
         self.salt = salt
@@ -158,7 +159,9 @@ class FernetEncryption(Encryption):
         with open(file_path) as file:
             state = json.load(file)
         if state.get("algorithm", "fernet") != "fernet" or "salt" not in state:
-            raise ValueError(f"{file_path} is not a Fernet key file (expected the JSON written by FernetEncryption.save).")
+            raise ValueError(
+                f"{file_path} is not a Fernet key file (expected the JSON written by FernetEncryption.save)."
+            )
         instance = cls.__new__(cls)
         instance._initialize(password, state["level"], base64.urlsafe_b64decode(state["salt"]))
         return instance
@@ -173,9 +176,7 @@ class RSAEncryption(Encryption):
     """
 
     def __init__(self, password: str, level: Literal["sample", "chunk"] = "sample") -> None:
-        _cryptography()
-        from cryptography.hazmat.primitives.asymmetric import rsa
-
+        _require_cryptography()
         self.level = _validate_level(level)
         self.password = password
         self.private_key = rsa.generate_private_key(public_exponent=_RSA_PUBLIC_EXPONENT, key_size=_RSA_KEY_BITS)
@@ -189,28 +190,17 @@ class RSAEncryption(Encryption):
     def _ciphertext_bytes(self) -> int:
         return self.public_key.key_size // 8
 
-    @staticmethod
-    def _padding() -> Any:
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
-
-        return padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
-
     def encrypt(self, data: bytes) -> bytes:
         """Encrypt ``data`` with the public key (an envelope for payloads larger than RSA-OAEP allows)."""
-        from cryptography.fernet import Fernet
-
         data = bytes(data)
         if len(data) <= self._ciphertext_bytes - 2 * _OAEP_HASH_BYTES - 2:
-            return self.public_key.encrypt(data, self._padding())
+            return self.public_key.encrypt(data, _oaep_padding())
         session_key = Fernet.generate_key()
-        wrapped_key = self.public_key.encrypt(session_key, self._padding())
+        wrapped_key = self.public_key.encrypt(session_key, _oaep_padding())
         return _RSA_ENVELOPE_MAGIC + wrapped_key + Fernet(session_key).encrypt(data)
 
     def decrypt(self, data: bytes) -> bytes:
         """Decrypt with the private key; raises :class:`DecryptionError` when the key does not match."""
-        from cryptography.fernet import Fernet
-
         data = bytes(data)
         hint = "the data was encrypted with another RSA key pair; load the matching keys with RSAEncryption.load."
         if len(data) != self._ciphertext_bytes and data.startswith(_RSA_ENVELOPE_MAGIC):
@@ -221,13 +211,11 @@ class RSAEncryption(Encryption):
 
     def _rsa_decrypt(self, data: bytes, hint: str) -> bytes:
         try:
-            return self.private_key.decrypt(data, self._padding())
+            return self.private_key.decrypt(data, _oaep_padding())
         except ValueError as error:
             raise DecryptionError(f"Cannot decrypt the data with this key: {hint}") from error
 
     def _private_pem(self) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-
         return self.private_key.private_bytes(
             encoding=serialization.Encoding.PEM,
             format=serialization.PrivateFormat.TraditionalOpenSSL,
@@ -235,15 +223,11 @@ class RSAEncryption(Encryption):
         )
 
     def _public_pem(self) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-
         return self.public_key.public_bytes(
             encoding=serialization.Encoding.PEM, format=serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
     def _load_pems(self, private_pem: bytes, public_pem: bytes, password: str) -> None:
-        from cryptography.hazmat.primitives import serialization
-
         try:
             self.private_key = serialization.load_pem_private_key(private_pem, password=password.encode("utf-8"))
         except (ValueError, TypeError) as error:
@@ -280,7 +264,7 @@ class RSAEncryption(Encryption):
     @classmethod
     def load(cls, file_path: str, password: str) -> RSAEncryption:
         """Recreate the encryption saved at ``file_path``, unlocking its private key with ``password``."""
-        _cryptography()
+        _require_cryptography()
         with open(file_path) as file:
             state = json.load(file)
         if "private_key" not in state or "public_key" not in state:
@@ -291,8 +275,6 @@ class RSAEncryption(Encryption):
         return instance
 
     def __getstate__(self) -> dict[str, Any]:
-        from cryptography.hazmat.primitives import serialization
-
         private_der = self.private_key.private_bytes(
             encoding=serialization.Encoding.DER,
             format=serialization.PrivateFormat.PKCS8,
@@ -301,8 +283,6 @@ class RSAEncryption(Encryption):
         return {"level": self.level, "password": self.password, "private_der": private_der}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        from cryptography.hazmat.primitives import serialization
-
         self.level = state["level"]
         self.password = state["password"]
         self.private_key = serialization.load_der_private_key(state["private_der"], password=None)

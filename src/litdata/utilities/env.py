@@ -63,7 +63,9 @@ class Environment:
     worker_env: _WorkerEnv
 
     @classmethod
-    def from_args(cls, dist_world_size: int, global_rank: int, num_workers: int, current_worker_rank: int) -> Environment:
+    def from_args(
+        cls, dist_world_size: int, global_rank: int, num_workers: int, current_worker_rank: int
+    ) -> Environment:
         return cls(_DistributedEnv(dist_world_size, global_rank, 1), _WorkerEnv(num_workers, current_worker_rank))
 
     @property

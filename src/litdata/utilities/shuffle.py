@@ -90,3 +90,21 @@ def item_order(
     if len(blocks) > 1:
         rng.shuffle(blocks)
     return np.concatenate(blocks)
+
+
+def distinct_chunks_per_node(chunks_per_worker: Sequence[Sequence[int]], num_nodes: int) -> list[list[int]]:
+    """Chunk ids held by each node's workers (global workers split evenly over nodes), in first-seen order."""
+    workers_per_node = len(chunks_per_worker) // num_nodes
+    node_chunks = []
+    for node in range(num_nodes):
+        workers = chunks_per_worker[node * workers_per_node : (node + 1) * workers_per_node]
+        node_chunks.append(list(dict.fromkeys(int(chunk) for chunks in workers for chunk in chunks)))
+    return node_chunks
+
+
+def shuffle_chunks_within_nodes(node_chunks: Sequence[Sequence[int]], seed: int, epoch: int) -> list[list[int]]:
+    """Permute each node's chunk ids with its own generator ``RandomState([seed, epoch, node])``."""
+    return [
+        [int(chunk) for chunk in np.random.RandomState([seed, epoch, node]).permutation(chunks)] if chunks else []
+        for node, chunks in enumerate(node_chunks)
+    ]

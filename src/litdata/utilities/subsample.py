@@ -34,7 +34,7 @@ def subsample_chunks(
     if rest > 0:
         files, regions = _permuted(files, regions, rng)
         wanted = int(total_items * rest)
-        for filename, (low, high) in zip(files, regions):
+        for filename, (low, high) in zip(files, regions, strict=True):
             if wanted <= 0:
                 break
             taken = min(high - low, wanted)

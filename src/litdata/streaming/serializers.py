@@ -1,0 +1,645 @@
+"""Serializers: turn one pytree leaf into bytes and back, in LitData's on-disk encodings.
+
+Writing picks the first serializer of the registry whose ``can_serialize`` accepts the leaf (:func:`select_serializer`)
+and records its name in ``data_format``. Reading maps each ``data_format`` entry back to a fresh serializer
+(:func:`serializer_for_format`). Byte layouts follow LitData 0.2.76; the reader also accepts 0.2.45 data (tensor
+headers in either byte order, :func:`serializer_for_format` with ``legacy_scalars=True`` for numpy scalar ints/floats).
+
+Serializers are pure: bytes in, values out. PIL is imported only when an image is actually met.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import io
+import math
+import os
+import pickle
+import struct
+import sys
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import torch
+
+from litdata.streaming import json_codec
+from litdata.streaming.typed import File, Text
+
+__all__ = [
+    "BoolSerializer",
+    "BytesSerializer",
+    "FileSerializer",
+    "FloatSerializer",
+    "ImageSerializer",
+    "IntSerializer",
+    "JPEGArraySerializer",
+    "JPEGSerializer",
+    "JsonLeaf",
+    "JsonSerializer",
+    "NoHeaderNumpySerializer",
+    "NoHeaderTensorSerializer",
+    "NumpySerializer",
+    "PILSerializer",
+    "PickleSerializer",
+    "Serializer",
+    "StringSerializer",
+    "TensorSerializer",
+    "TextSerializer",
+    "TIFFSerializer",
+    "select_serializer",
+    "serializer_for_format",
+]
+
+SerializedBytes = bytes | bytearray | memoryview
+
+# Index = position; aliases repeat a dtype and the writer records the LAST index of each (float32 -> 1, ...).
+_TORCH_DTYPES: tuple[torch.dtype, ...] = (
+    torch.float32,
+    torch.float,
+    torch.float64,
+    torch.double,
+    torch.complex64,
+    torch.cfloat,
+    torch.complex128,
+    torch.cdouble,
+    torch.float16,
+    torch.half,
+    torch.bfloat16,
+    torch.uint8,
+    torch.int8,
+    torch.int16,
+    torch.short,
+    torch.int32,
+    torch.int,
+    torch.int64,
+    torch.long,
+    torch.bool,
+    torch.uint16,
+)
+_TORCH_DTYPE_INDEX: dict[torch.dtype, int] = {dtype: index for index, dtype in enumerate(_TORCH_DTYPES)}
+_TORCH_ITEMSIZES: tuple[int, ...] = tuple(dtype.itemsize for dtype in _TORCH_DTYPES)
+
+_NUMPY_DTYPES: tuple[np.dtype, ...] = tuple(
+    np.dtype(name)
+    for name in (
+        "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+        "float16", "float32", "float64", "complex64", "complex128", "bool", "object", "S", "U", "V",
+    )
+)  # fmt: skip
+# Only fixed-size plain dtypes can be written as raw bytes; object/str/bytes/void arrays go to pickle.
+_NUMPY_DTYPE_INDEX: dict[np.dtype, int] = {dtype: index for index, dtype in enumerate(_NUMPY_DTYPES[:14])}
+
+_U32 = struct.Struct("<I")
+_I64 = struct.Struct("<q")
+_F64 = struct.Struct("<d")
+_PIL_HEADER = struct.Struct("<III")
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+_IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "webp", "bmp", "gif"})
+_TIFF_EXTENSIONS = frozenset({"tif", "tiff"})
+
+
+class JsonLeaf:
+    """A JSON-like value (lists/dicts of scalars) stored as one leaf with the ``json`` serializer.
+
+    The writer wraps list/dict fields of dict samples in it (see ``litdata.streaming.sample_types``). Lives in this
+    module, with a single ``value`` slot, so that pickles made by LitData 0.2.76 load here too.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JsonLeaf) and self.value == other.value
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"JsonLeaf({self.value!r})"
+
+
+class Serializer(ABC):
+    """Encodes one kind of leaf. Subclass it and pass ``serializers={"name": MySerializer()}`` to add a kind."""
+
+    size: int | None = None
+    """Fixed byte size of every serialized value, or None when it varies."""
+
+    @abstractmethod
+    def serialize(self, item: Any) -> tuple[SerializedBytes, str | None]:
+        """Return the bytes of ``item`` and the ``data_format`` name to record (None: the registry key)."""
+
+    @abstractmethod
+    def deserialize(self, data: bytes | memoryview) -> Any:
+        """Rebuild the value from the bytes ``serialize`` produced."""
+
+    @abstractmethod
+    def can_serialize(self, item: Any) -> bool:
+        """Whether this serializer handles ``item`` (the first one that does wins at write time)."""
+
+    def setup(self, data_format: str) -> None:  # noqa: B027 (optional hook, a no-op by default)
+        """Configure a read-side copy from its full ``data_format`` string (e.g. ``no_header_tensor:16``)."""
+
+
+# ------------------------------------------------------------------------------------------------------ helpers
+
+
+def _loaded_class(module_name: str, class_name: str) -> type | None:
+    """The class if its module is already imported (no object can be an instance of it otherwise)."""
+    module = sys.modules.get(module_name)
+    return None if module is None else getattr(module, class_name, None)
+
+
+def _is_instance_of_loaded(item: Any, module_name: str, class_name: str) -> bool:
+    cls = _loaded_class(module_name, class_name)
+    return cls is not None and isinstance(item, cls)
+
+
+def _is_jpeg_file(item: Any) -> bool:
+    return _is_instance_of_loaded(item, "PIL.JpegImagePlugin", "JpegImageFile")
+
+
+def _extension(path: str) -> str:
+    return os.path.splitext(path)[1][1:].lower()
+
+
+def _is_existing_file(item: Any) -> bool:
+    return isinstance(item, str) and os.path.isfile(item)
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def _decode_image_rgb(data: bytes | memoryview) -> torch.Tensor:
+    """Decode an encoded image to a ``uint8`` (3, H, W) RGB tensor, EXIF orientation applied."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data)) as image:
+        upright = ImageOps.exif_transpose(image)
+        pixels = np.asarray(upright.convert("RGB"))
+    return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
+
+
+def _prefixed(header: bytes, array: np.ndarray) -> bytearray:
+    """``header`` followed by the C-order bytes of ``array``, built with a single copy of the data."""
+    out = bytearray(len(header) + array.nbytes)
+    out[: len(header)] = header
+    if array.nbytes:
+        np.frombuffer(out, dtype=array.dtype, offset=len(header)).reshape(array.shape)[...] = array
+    return out
+
+
+def _tensor_bytes(tensor: torch.Tensor) -> np.ndarray:
+    """The raw C-order bytes of a tensor as a uint8 array (works for bfloat16 and other dtypes numpy lacks)."""
+    flat = tensor.detach().cpu().contiguous().reshape(-1)
+    return flat.view(torch.uint8).numpy()
+
+
+def _tensor_from_bytes(data: bytes | memoryview, dtype: torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
+    if not data:
+        return torch.empty(shape, dtype=dtype)
+    return torch.frombuffer(bytearray(data), dtype=dtype).reshape(shape)  # own writable copy: no warning
+
+
+# ------------------------------------------------------------------------------------------------------ scalars
+
+
+class StringSerializer(Serializer):
+    """``str`` leaves that are not paths of existing files, as UTF-8."""
+
+    def serialize(self, item: str) -> tuple[bytes, None]:
+        return item.encode("utf-8"), None
+
+    def deserialize(self, data: bytes | memoryview) -> str:
+        return str(data, "utf-8")
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, str) and not os.path.isfile(item)
+
+
+class TextSerializer(Serializer):
+    """:class:`~litdata.streaming.typed.Text` leaves, as UTF-8; read back as ``str``."""
+
+    def serialize(self, item: Text) -> tuple[bytes, None]:
+        return item.encoded(), None
+
+    def deserialize(self, data: bytes | memoryview) -> str:
+        return str(data, "utf-8")
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, Text)
+
+
+class BoolSerializer(Serializer):
+    """Python ``bool``, one byte."""
+
+    size = 1
+
+    def serialize(self, item: bool) -> tuple[bytes, None]:
+        return b"\x01" if item else b"\x00", None
+
+    def deserialize(self, data: bytes | memoryview) -> bool:
+        return data[0] != 0
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, bool)
+
+
+class IntSerializer(Serializer):
+    """Python ``int`` within int64, as ``<q``; read back as ``int``."""
+
+    size = 8
+
+    def serialize(self, item: int) -> tuple[bytes, None]:
+        return _I64.pack(item), None
+
+    def deserialize(self, data: bytes | memoryview) -> int:
+        return _I64.unpack_from(data)[0]
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, int) and not isinstance(item, bool) and _INT64_MIN <= item <= _INT64_MAX
+
+
+class FloatSerializer(Serializer):
+    """Python ``float`` (and float subclasses such as ``np.float64``), as ``<d``; read back as ``float``."""
+
+    size = 8
+
+    def serialize(self, item: float) -> tuple[bytes, None]:
+        return _F64.pack(item), None
+
+    def deserialize(self, data: bytes | memoryview) -> float:
+        return _F64.unpack_from(data)[0]
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, float)
+
+
+class NumpyScalarIntSerializer(IntSerializer):
+    """Reads ``int`` leaves as ``np.int64`` scalars, as LitData 0.2.45 returned them."""
+
+    def deserialize(self, data: bytes | memoryview) -> np.int64:
+        return np.int64(_I64.unpack_from(data)[0])
+
+
+class NumpyScalarFloatSerializer(FloatSerializer):
+    """Reads ``float`` leaves as ``np.float64`` scalars, as LitData 0.2.45 returned them."""
+
+    def deserialize(self, data: bytes | memoryview) -> np.float64:
+        return np.float64(_F64.unpack_from(data)[0])
+
+
+_LEGACY_SCALAR_FLAVOURS: dict[type, type] = {
+    IntSerializer: NumpyScalarIntSerializer,
+    FloatSerializer: NumpyScalarFloatSerializer,
+}
+
+
+# -------------------------------------------------------------------------------------------------- files, bytes
+
+
+class FileSerializer(Serializer):
+    """:class:`~litdata.streaming.typed.File` leaves as raw bytes (format ``file:{ext}``); read back as bytes."""
+
+    def serialize(self, item: File) -> tuple[bytes, str]:
+        extension = item.extension()
+        return item.content(), f"file:{extension}" if extension else "file"
+
+    def deserialize(self, data: bytes | memoryview) -> bytes:
+        return bytes(data)
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, File)
+
+
+class BytesSerializer(Serializer):
+    """``bytes`` leaves, raw.
+
+    Reading returns the slice exactly as the reader holds it: ``bytes``, or a ``memoryview`` over the chunk when the
+    reader works zero-copy (as LitData 0.2.76 does on its mmap path). Call ``bytes(x)`` if you need a copy.
+    """
+
+    def serialize(self, item: bytes) -> tuple[bytes, None]:
+        return item, None
+
+    def deserialize(self, data: bytes | memoryview) -> bytes | memoryview:
+        return data
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, bytes)
+
+
+class ImageSerializer(Serializer):
+    """Paths of existing image files, embedded as the file bytes (format ``image:{ext}``).
+
+    Read back as a ``uint8`` (3, H, W) RGB tensor.
+    """
+
+    def serialize(self, item: str) -> tuple[bytes, str]:
+        return _read_file(item), f"image:{_extension(item)}"
+
+    def deserialize(self, data: bytes | memoryview) -> torch.Tensor:
+        return _decode_image_rgb(data)
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, str) and _extension(item) in _IMAGE_EXTENSIONS and os.path.isfile(item)
+
+
+class TIFFSerializer(Serializer):
+    """Paths of existing ``.tif``/``.tiff`` files, embedded raw; read back as an ndarray (needs ``tifffile``)."""
+
+    def serialize(self, item: str) -> tuple[bytes, None]:
+        return _read_file(item), None
+
+    def deserialize(self, data: bytes | memoryview) -> np.ndarray:
+        import tifffile
+
+        return tifffile.imread(io.BytesIO(data))
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, str) and _extension(item) in _TIFF_EXTENSIONS and os.path.isfile(item)
+
+
+class PickleSerializer(Serializer):
+    """Anything else, with ``pickle`` (the fallback; also ``None`` and strings naming existing files)."""
+
+    def serialize(self, item: Any) -> tuple[bytes, None]:
+        return pickle.dumps(item), None
+
+    def deserialize(self, data: bytes | memoryview) -> Any:
+        return pickle.loads(data)
+
+    def can_serialize(self, item: Any) -> bool:
+        return True
+
+
+class JsonSerializer(Serializer):
+    """:class:`JsonLeaf` values in the tagged binary encoding of :mod:`litdata.streaming.json_codec`."""
+
+    def serialize(self, item: JsonLeaf) -> tuple[bytes, None]:
+        return json_codec.dumps(item.value), None
+
+    def deserialize(self, data: bytes | memoryview) -> Any:
+        return json_codec.loads(data)
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, JsonLeaf)
+
+
+# ------------------------------------------------------------------------------------------------------- images
+
+
+class PILSerializer(Serializer):
+    """PIL images other than JPEG files: ``u32`` width, height, len(mode), the mode, then the raw pixels."""
+
+    def serialize(self, item: Any) -> tuple[bytes, None]:
+        mode = item.mode.encode("utf-8")
+        width, height = item.size
+        return _PIL_HEADER.pack(width, height, len(mode)) + mode + item.tobytes(), None
+
+    def deserialize(self, data: bytes | memoryview) -> Any:
+        from PIL import Image
+
+        width, height, mode_length = _PIL_HEADER.unpack_from(data)
+        start = _PIL_HEADER.size + mode_length
+        mode = str(data[_PIL_HEADER.size : start], "utf-8")
+        return Image.frombytes(mode, (width, height), bytes(data[start:]))
+
+    def can_serialize(self, item: Any) -> bool:
+        return _is_instance_of_loaded(item, "PIL.Image", "Image") and not _is_jpeg_file(item)
+
+
+def _jpeg_bytes(image: Any) -> bytes:
+    """The original file bytes when the image was opened from an existing file, else a fresh JPEG encoding."""
+    filename = getattr(image, "filename", None)
+    if filename and os.path.isfile(filename):
+        return _read_file(filename)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+class JPEGSerializer(Serializer):
+    """PIL ``JpegImageFile`` leaves as JPEG bytes; read back as a ``uint8`` (3, H, W) RGB tensor."""
+
+    def serialize(self, item: Any) -> tuple[bytes, None]:
+        return _jpeg_bytes(item), None
+
+    def deserialize(self, data: bytes | memoryview) -> torch.Tensor:
+        return _decode_image_rgb(data)
+
+    def can_serialize(self, item: Any) -> bool:
+        return _is_jpeg_file(item)
+
+
+class JPEGArraySerializer(Serializer):
+    """Non-empty lists/tuples of ``JpegImageFile``: ``u32`` count, ``u32`` sizes, then the JPEG bytes."""
+
+    def serialize(self, item: list | tuple) -> tuple[bytes, None]:
+        encoded = [_jpeg_bytes(image) for image in item]
+        header = struct.pack(f"<I{len(encoded)}I", len(encoded), *map(len, encoded))
+        return b"".join([header, *encoded]), None
+
+    def deserialize(self, data: bytes | memoryview) -> list[torch.Tensor]:
+        (count,) = _U32.unpack_from(data)
+        sizes = struct.unpack_from(f"<{count}I", data, 4)
+        images, position = [], 4 * (count + 1)
+        for size in sizes:
+            images.append(_decode_image_rgb(data[position : position + size]))
+            position += size
+        return images
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, (list, tuple)) and len(item) > 0 and all(map(_is_jpeg_file, item))
+
+
+# ------------------------------------------------------------------------------------------------------- arrays
+
+
+def _dtype_index_from_format(data_format: str, table_size: int) -> int:
+    _, _, suffix = data_format.partition(":")
+    if not suffix.isdigit() or int(suffix) >= table_size:
+        raise ValueError(f"Invalid data format {data_format!r}: expected '<name>:<dtype index below {table_size}>'.")
+    return int(suffix)
+
+
+class NoHeaderNumpySerializer(Serializer):
+    """1-D numpy arrays as raw bytes; the dtype travels in the name (``no_header_numpy:{index}``)."""
+
+    def __init__(self) -> None:
+        self._dtype: np.dtype | None = None
+
+    def setup(self, data_format: str) -> None:
+        self._dtype = _NUMPY_DTYPES[_dtype_index_from_format(data_format, len(_NUMPY_DTYPES))]
+
+    def serialize(self, item: np.ndarray) -> tuple[bytes, str]:
+        return item.tobytes(), f"no_header_numpy:{_NUMPY_DTYPE_INDEX[item.dtype]}"
+
+    def deserialize(self, data: bytes | memoryview) -> np.ndarray:
+        if self._dtype is None:
+            raise RuntimeError("Call setup('no_header_numpy:<dtype index>') before deserializing.")
+        return np.frombuffer(data, dtype=self._dtype).copy()
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, np.ndarray) and item.ndim == 1 and item.dtype in _NUMPY_DTYPE_INDEX
+
+
+class NumpySerializer(Serializer):
+    """Numpy arrays with ndim > 1: ``<I`` dtype index, ``<I`` ndim, ``<I`` dims, then the C-order data."""
+
+    def serialize(self, item: np.ndarray) -> tuple[bytearray, None]:
+        header = struct.pack(f"<II{item.ndim}I", _NUMPY_DTYPE_INDEX[item.dtype], item.ndim, *item.shape)
+        return _prefixed(header, item), None
+
+    def deserialize(self, data: bytes | memoryview) -> np.ndarray:
+        dtype_index, ndim = struct.unpack_from("<II", data)
+        shape = struct.unpack_from(f"<{ndim}I", data, 8)
+        array = np.frombuffer(data, dtype=_NUMPY_DTYPES[dtype_index], count=math.prod(shape), offset=8 + 4 * ndim)
+        return array.reshape(shape).copy()
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, np.ndarray) and item.ndim > 1 and item.dtype in _NUMPY_DTYPE_INDEX
+
+
+class NoHeaderTensorSerializer(Serializer):
+    """1-D tensors as raw bytes; the dtype travels in the name (``no_header_tensor:{index}``)."""
+
+    def __init__(self) -> None:
+        self._dtype: torch.dtype | None = None
+
+    def setup(self, data_format: str) -> None:
+        self._dtype = _TORCH_DTYPES[_dtype_index_from_format(data_format, len(_TORCH_DTYPES))]
+
+    def serialize(self, item: torch.Tensor) -> tuple[bytes, str]:
+        return _tensor_bytes(item).tobytes(), f"no_header_tensor:{_TORCH_DTYPE_INDEX[item.dtype]}"
+
+    def deserialize(self, data: bytes | memoryview) -> torch.Tensor:
+        if self._dtype is None:
+            raise RuntimeError("Call setup('no_header_tensor:<dtype index>') before deserializing.")
+        return _tensor_from_bytes(data, self._dtype, (len(data) // self._dtype.itemsize,))
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, torch.Tensor) and item.ndim == 1 and item.dtype in _TORCH_DTYPE_INDEX
+
+
+def _parse_tensor_header(data: bytes | memoryview) -> tuple[torch.dtype, tuple[int, ...], int]:
+    """Read ``(dtype, shape, data offset)``, accepting big-endian (0.2.57+) and little-endian (older) headers.
+
+    The byte order is the one whose dtype index is known and whose shape accounts exactly for the payload length.
+    """
+    length = len(data)
+    for order in (">", "<"):
+        if length < 8:
+            break
+        dtype_index, ndim = struct.unpack_from(order + "II", data)
+        offset = 8 + 4 * ndim
+        if dtype_index >= len(_TORCH_DTYPES) or offset > length:
+            continue
+        shape = struct.unpack_from(f"{order}{ndim}I", data, 8)
+        if math.prod(shape) * _TORCH_ITEMSIZES[dtype_index] == length - offset:
+            return _TORCH_DTYPES[dtype_index], shape, offset
+    raise ValueError(
+        f"Cannot decode a {length}-byte tensor leaf: its header matches neither byte order. The data is corrupted "
+        "or was not written by the 'tensor' serializer."
+    )
+
+
+class TensorSerializer(Serializer):
+    """Tensors with ndim != 1: ``>I`` dtype index, ``>I`` ndim, ``>I`` dims (big-endian), then the C-order data.
+
+    Reading also accepts the little-endian header written by LitData before 0.2.57.
+    """
+
+    def serialize(self, item: torch.Tensor) -> tuple[bytearray, None]:
+        header = struct.pack(f">II{item.ndim}I", _TORCH_DTYPE_INDEX[item.dtype], item.ndim, *item.shape)
+        return _prefixed(header, _tensor_bytes(item)), None
+
+    def deserialize(self, data: bytes | memoryview) -> torch.Tensor:
+        dtype, shape, offset = _parse_tensor_header(data)
+        return _tensor_from_bytes(data[offset:], dtype, shape)
+
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, torch.Tensor) and item.ndim != 1 and item.dtype in _TORCH_DTYPE_INDEX
+
+
+# ------------------------------------------------------------------------------------------------------ registry
+
+
+def _tifffile_available() -> bool:
+    return importlib.util.find_spec("tifffile") is not None
+
+
+def _default_serializers() -> OrderedDict[str, Serializer]:
+    registry: OrderedDict[str, Serializer] = OrderedDict()
+    registry["str"] = StringSerializer()
+    registry["text"] = TextSerializer()
+    registry["bool"] = BoolSerializer()
+    registry["int"] = IntSerializer()
+    registry["float"] = FloatSerializer()
+    registry["image"] = ImageSerializer()
+    if _tifffile_available():
+        registry["tifffile"] = TIFFSerializer()
+    registry["file"] = FileSerializer()
+    registry["pil"] = PILSerializer()
+    registry["jpeg"] = JPEGSerializer()
+    registry["jpeg_array"] = JPEGArraySerializer()
+    registry["bytes"] = BytesSerializer()
+    registry["no_header_numpy"] = NoHeaderNumpySerializer()
+    registry["numpy"] = NumpySerializer()
+    registry["no_header_tensor"] = NoHeaderTensorSerializer()
+    registry["tensor"] = TensorSerializer()
+    registry["json"] = JsonSerializer()
+    registry["pickle"] = PickleSerializer()
+    return registry
+
+
+_SERIALIZERS: OrderedDict[str, Serializer] = _default_serializers()
+
+
+def _get_serializers(serializers: dict[str, Serializer] | None) -> OrderedDict[str, Serializer]:
+    """The registry to use: the user's serializers first (in their order), then the defaults they don't replace."""
+    registry: OrderedDict[str, Serializer] = OrderedDict(serializers or {})
+    for name, serializer in _SERIALIZERS.items():
+        registry.setdefault(name, serializer)
+    return registry
+
+
+def select_serializer(item: Any, registry: OrderedDict[str, Serializer]) -> tuple[str, Serializer]:
+    """The ``(key, serializer)`` that writes ``item``: the first in registry order that accepts it."""
+    for name, serializer in registry.items():
+        if serializer.can_serialize(item):
+            return name, serializer
+    raise TypeError(
+        f"No serializer accepts a leaf of type {type(item).__name__}. Add one with serializers={{'name': ...}}."
+    )
+
+
+def serializer_for_format(
+    data_format: str, registry: OrderedDict[str, Serializer], *, legacy_scalars: bool = False
+) -> Serializer:
+    """A fresh, set-up serializer that reads leaves recorded as ``data_format`` in ``index.json``.
+
+    ``a:b`` resolves to the key ``b`` when registered (e.g. ``graph:pickle``), else ``a`` (e.g. ``no_header_tensor``
+    for ``no_header_tensor:16``). With ``legacy_scalars`` the default ``int``/``float`` serializers return numpy
+    scalars, as LitData 0.2.45 did.
+    """
+    name, _, parameter = data_format.partition(":")
+    key = parameter if parameter in registry else name
+    if key not in registry:
+        raise ValueError(
+            f"The dataset uses the data format {data_format!r}, which no registered serializer handles. Pass one "
+            f"to the dataset, e.g. StreamingDataset(..., serializers={{{key!r}: YourSerializer()}})."
+        )
+    serializer = registry[key]
+    legacy_flavour = _LEGACY_SCALAR_FLAVOURS.get(type(serializer)) if legacy_scalars else None
+    serializer = legacy_flavour() if legacy_flavour is not None else copy.deepcopy(serializer)
+    serializer.setup(data_format)
+    return serializer

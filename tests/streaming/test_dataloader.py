@@ -1,0 +1,86 @@
+"""StreamingDataLoader: batches, workers, collate of objects torch cannot stack, epochs, and state."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from litdata import StreamingDataLoader, StreamingDataset, litdata_collate
+
+from helpers import build_dataset
+
+
+@pytest.fixture
+def ints(tmp_path):
+    return build_dataset(tmp_path / "ints", 100, chunk_size=10)
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_every_item_is_delivered_once_per_epoch(ints, num_workers):
+    loader = StreamingDataLoader(StreamingDataset(ints, shuffle=True), batch_size=8, num_workers=num_workers)
+    for _ in range(2):
+        items = torch.cat(list(loader)).tolist()
+        assert sorted(items) == list(range(100))
+    assert loader.current_epoch == 2
+
+
+def test_len_of_the_loader_is_the_number_of_batches_it_yields(ints):
+    loader = StreamingDataLoader(StreamingDataset(ints), batch_size=8, num_workers=2)
+    assert len(loader) == len(list(loader))
+
+
+def test_shuffle_changes_the_order_between_epochs_and_is_reproducible(ints):
+    def epochs():
+        loader = StreamingDataLoader(StreamingDataset(ints), batch_size=10, shuffle=True)
+        return [torch.cat(list(loader)).tolist() for _ in range(2)]
+
+    first, second = epochs()
+    assert first != second
+    assert epochs() == [first, second]
+
+
+def test_pil_images_and_none_are_collated_as_lists(tmp_path):
+    def make(i):
+        return {"image": Image.new("RGB", (4, 4), (i, 0, 0)), "label": i, "extra": None, "raw": bytes([i])}
+
+    folder = build_dataset(tmp_path / "img", 10, make=make)
+    batch = next(iter(StreamingDataLoader(StreamingDataset(folder), batch_size=4)))
+    assert [img.getpixel((0, 0))[0] for img in batch["image"]] == [0, 1, 2, 3]
+    assert batch["label"].tolist() == [0, 1, 2, 3]
+    assert batch["extra"] == [None] * 4
+    assert batch["raw"] == [b"\x00", b"\x01", b"\x02", b"\x03"]
+
+
+def test_collate_stacks_arrays_and_keeps_tuple_structure():
+    batch = litdata_collate([(np.ones(2), 1, "a"), (np.zeros(2), 2, "b")])
+    assert isinstance(batch, list) and batch[0].shape == (2, 2)
+    assert batch[1].tolist() == [1, 2] and batch[2] == ["a", "b"]
+
+
+def test_a_non_streaming_dataset_is_refused():
+    with pytest.raises(RuntimeError, match="StreamingDataset"):
+        StreamingDataLoader(list(range(10)))
+
+
+def test_state_dict_resumes_a_single_process_epoch_where_it_stopped(ints):
+    loader = StreamingDataLoader(StreamingDataset(ints, shuffle=True), batch_size=10)
+    full = [b.tolist() for b in loader]
+    loader = StreamingDataLoader(StreamingDataset(ints, shuffle=True), batch_size=10)
+    it = iter(loader)
+    head = [next(it).tolist() for _ in range(3)]
+    state = loader.state_dict()
+    assert state["num_samples_yielded"] == 30 and state["current_epoch"] == 1
+    resumed = StreamingDataLoader(StreamingDataset(ints, shuffle=True), batch_size=10)
+    resumed.load_state_dict(state)
+    assert head + [b.tolist() for b in resumed] == full
+
+
+def test_loading_a_state_from_another_seed_is_refused(ints):
+    loader = StreamingDataLoader(StreamingDataset(ints, shuffle=True, seed=1), batch_size=10)
+    it = iter(loader)
+    next(it)
+    state = loader.state_dict()
+    other = StreamingDataLoader(StreamingDataset(ints, shuffle=True, seed=2), batch_size=10)
+    other.load_state_dict(state)
+    with pytest.raises(ValueError, match="seed"):
+        list(other)
