@@ -3,9 +3,10 @@ import sys
 
 import pytest
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
-FIXTURES_DIR = os.path.join(TESTS_DIR, "fixtures")
-sys.path.insert(0, FIXTURES_DIR)  # normalize.py
+_TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+for _folder in (_TESTS_DIR, os.path.join(_TESTS_DIR, "fixtures"), os.path.join(_TESTS_DIR, "streaming")):
+    if _folder not in sys.path:
+        sys.path.insert(0, _folder)  # testpaths, compat_samples, normalize, helpers
 
 
 @pytest.fixture(autouse=True)

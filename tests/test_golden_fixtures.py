@@ -10,8 +10,8 @@ from litdata import StreamingDataset
 from litdata.streaming.item_loader import TokensLoader
 from litdata.utilities.encryption import FernetEncryption
 
-from conftest import FIXTURES_DIR
 from normalize import loose, norm
+from testpaths import FIXTURES_DIR
 
 RELEASES = ("0.2.76", "0.2.45")
 CASES = sorted(

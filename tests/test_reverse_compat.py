@@ -17,8 +17,8 @@ from litdata.streaming.item_loader import TokensLoader
 from litdata.utilities.encryption import FernetEncryption
 
 import compat_samples as samples
-from conftest import FIXTURES_DIR, TESTS_DIR
 from normalize import loose, norm
+from testpaths import FIXTURES_DIR, TESTS_DIR
 
 REFERENCE = os.environ.get("LITDATA_REFERENCE_PATH") or os.path.join(TESTS_DIR, "..", ".cache", "reference-litdata")
 PASSWORD = "pw-1"

@@ -80,12 +80,13 @@ class PyTreeLoader(BaseItemLoader):
     ) -> None:
         super().setup(config, chunks, serializers, region_of_interest)
         data_format = config.get("data_format") or []
-        self._deserializers = [serializer_for_format(fmt, serializers) for fmt in data_format]
+        self._legacy = _is_legacy_config(config)
+        self._deserializers = [
+            serializer_for_format(fmt, serializers, legacy_scalars=self._legacy) for fmt in data_format
+        ]
         spec = config.get("data_spec")
         self._spec: TreeSpec | None = treespec_loads(spec) if spec else None
         self._sizes = struct.Struct(f"<{len(data_format)}I")
-        self._legacy = _is_legacy_config(config)
-        self._legacy_kinds = [fmt if fmt in ("int", "float") else None for fmt in data_format] if self._legacy else None
 
     def generate_intervals(self) -> list[Interval]:
         intervals, begin = [], 0
@@ -119,8 +120,6 @@ class PyTreeLoader(BaseItemLoader):
             leaf = view[pos : pos + size]
             pos += size
             leaves.append(deserializer.deserialize(leaf if as_views else bytes(leaf)))
-        if self._legacy_kinds is not None:
-            leaves = [_legacy_scalar(v, k) for v, k in zip(leaves, self._legacy_kinds)]
         if self._spec is None:
             return leaves[0] if len(leaves) == 1 else leaves
         return tree_unflatten(leaves, self._spec)
@@ -128,14 +127,6 @@ class PyTreeLoader(BaseItemLoader):
     def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
         header = struct.pack(f"<{len(sizes)}I", *sizes)
         return header + b"".join(data), None
-
-
-def _legacy_scalar(value: Any, kind: str | None) -> Any:
-    if kind == "int":
-        return np.int64(value)
-    if kind == "float":
-        return np.float64(value)
-    return value
 
 
 class TokensLoader(BaseItemLoader):

@@ -1,0 +1,98 @@
+"""The `litdata` command line: ``litdata cache path``, ``litdata cache clear``, ``litdata inspect DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+
+from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME, ENV_CACHE_DIR
+from litdata.streaming.config import load_index_file
+from litdata.utilities.format import _human_readable_bytes
+
+
+def default_cache_dir() -> str:
+    """The folder where remote datasets are cached (``LITDATA_CACHE_DIR`` or ``~/.lightning/chunks``)."""
+    return os.getenv(ENV_CACHE_DIR) or _DEFAULT_CACHE_DIR
+
+
+def _cache_path(_: argparse.Namespace) -> int:
+    print(default_cache_dir())
+    return 0
+
+
+def _cache_clear(_: argparse.Namespace) -> int:
+    path = default_cache_dir()
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+        print(f"Removed {path}")
+    else:
+        print(f"Nothing to remove: {path} does not exist")
+    return 0
+
+
+def describe_index(index: dict) -> dict:
+    """A summary of an optimized dataset's index: samples, chunks, bytes, format, compression, encryption."""
+    config = index.get("config") or {}
+    chunks = index.get("chunks") or []
+    legacy = "compression_level" not in config and "types" not in config
+    return {
+        "samples": sum(c.get("chunk_size", 0) for c in chunks),
+        "chunks": len(chunks),
+        "bytes": sum(c.get("chunk_bytes") or 0 for c in chunks),
+        "tokens": sum(c.get("dim") or 0 for c in chunks) if any(c.get("dim") for c in chunks) else None,
+        "data_format": config.get("data_format"),
+        "item_loader": config.get("item_loader"),
+        "compression": config.get("compression"),
+        "compression_level": config.get("compression_level"),
+        "encryption": config.get("encryption"),
+        "writer": "LitData <= 0.2.56 layout" if legacy else "LitData 0.2.57+ / litdata layout",
+        "updated_at": index.get("updated_at"),
+    }
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    target = args.path
+    path = target if target.endswith(".json") else os.path.join(target, _INDEX_FILENAME)
+    summary = describe_index(load_index_file(path))
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"dataset:      {target}")
+    print(f"samples:      {summary['samples']:,}" + (f" ({summary['tokens']:,} tokens)" if summary["tokens"] else ""))
+    print(f"chunks:       {summary['chunks']:,} ({_human_readable_bytes(summary['bytes'])})")
+    print(f"data format:  {summary['data_format']} ({summary['item_loader']})")
+    compression = summary["compression"] or "none"
+    if summary["compression"]:
+        compression += f" ({summary['compression_level'] or 'chunk'} level)"
+    print(f"compression:  {compression}")
+    print(f"encryption:   {summary['encryption'] or 'none'}")
+    print(f"writer:       {summary['writer']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="litdata", description="litdata command line tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cache = sub.add_parser("cache", help="manage the local cache of streamed datasets")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True)
+    cache_sub.add_parser("path", help="print the cache folder").set_defaults(func=_cache_path)
+    cache_sub.add_parser("clear", help="delete the cache folder").set_defaults(func=_cache_clear)
+    inspect = sub.add_parser("inspect", help="summarise an optimized dataset (a folder or its index.json)")
+    inspect.add_argument("path")
+    inspect.add_argument("--json", action="store_true", help="print the summary as JSON")
+    inspect.set_defaults(func=_inspect)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``litdata`` console script."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
