@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import bisect
-import hashlib
 import os
-import shutil
 import warnings
 from collections.abc import Callable, Sequence
 from copy import deepcopy
@@ -14,7 +12,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import IterableDataset
 
-from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME, ENV_CACHE_DIR
+from litdata.constants import _INDEX_FILENAME
 from litdata.streaming.config import ChunksConfig, load_index_file
 from litdata.streaming.item_loader import BaseItemLoader, Interval
 from litdata.streaming.reader import BinaryReader
@@ -29,6 +27,7 @@ from litdata.streaming.shuffle import (
     detect_posix_fast_kind,
     resolve_item_shuffle_window,
 )
+from litdata.streaming.sources import open_source
 from litdata.utilities.encryption import Encryption
 from litdata.utilities.env import _DistributedEnv, _WorkerEnv
 from litdata.utilities.format import parse_size
@@ -36,38 +35,6 @@ from litdata.utilities.resume import skip_consumed, split_samples_across_workers
 from litdata.utilities.subsample import subsample_chunks
 
 _WINDOW_KINDS = ("vast", "nfs", "lustre", "gpfs", "panfs", "beegfs", "forced")
-
-
-def _default_cache_root() -> str:
-    return os.getenv(ENV_CACHE_DIR) or _DEFAULT_CACHE_DIR
-
-
-def _local_copy_dir(url: str, cache_dir: str | None, updated_at: str) -> str:
-    """``{cache}/{md5(url)}/{updated_at}``; other versions of the same dataset are removed."""
-    root = os.path.join(cache_dir or _default_cache_root(), hashlib.md5(url.encode()).hexdigest())
-    target = os.path.join(root, updated_at)
-    if os.path.isdir(root):
-        for entry in os.listdir(root):
-            if entry != updated_at:
-                shutil.rmtree(os.path.join(root, entry), ignore_errors=True)
-    os.makedirs(target, exist_ok=True)
-    return target
-
-
-class _LocalCopySource:
-    """Serves chunks of a ``local:`` dataset (e.g. a network drive) from copies in the cache folder."""
-
-    def __init__(self, source_dir: str, cache_dir: str) -> None:
-        self.source_dir = source_dir
-        self.cache_dir = cache_dir
-
-    def ensure(self, filename: str) -> None:
-        target = os.path.join(self.cache_dir, filename)
-        if os.path.exists(target):
-            return
-        tmp = f"{target}.tmp-{os.getpid()}"
-        shutil.copyfile(os.path.join(self.source_dir, filename), tmp)
-        os.replace(tmp, target)
 
 
 class StreamingDataset(IterableDataset):
@@ -138,8 +105,7 @@ class StreamingDataset(IterableDataset):
         self._serializers = _get_serializers(serializers)
         self._index_path = index_path
 
-        self._source: _LocalCopySource | None = None
-        self._dataset_dir = self._prepare_dataset_dir()
+        self._dataset_dir, self._source = open_source(self.input_dir, cache_dir)
         index = load_index_file(index_path or os.path.join(self._dataset_dir, _INDEX_FILENAME))
         self._index = index
         self.subsampled_files, self.region_of_interest = self._subsample(index)
@@ -157,26 +123,6 @@ class StreamingDataset(IterableDataset):
         self._reset_iteration()
 
     # ---------------------------------------------------------------- setup
-    def _prepare_dataset_dir(self) -> str:
-        path, url = self.input_dir.path, self.input_dir.url
-        if url is None:
-            if not os.path.isdir(path):
-                raise FileNotFoundError(f"The dataset folder {path!r} does not exist.")
-            return path
-        if url.startswith("local:"):
-            source = url[len("local:") :]
-            index = load_index_file(os.path.join(source, _INDEX_FILENAME))
-            updated_at = str(index.get("updated_at") or hashlib.md5(url.encode()).hexdigest())
-            cache_root = self.cache_dir.path if isinstance(self.cache_dir, Dir) else self.cache_dir
-            target = path or _local_copy_dir(url, cache_root, updated_at)
-            self._source = _LocalCopySource(source, target)
-            self._source.ensure(_INDEX_FILENAME)
-            return target
-        raise ValueError(
-            f"Streaming from {url!r} needs a storage backend for its scheme; this build reads local folders and "
-            "'local:' paths. Download the dataset to a local folder, or install a build with cloud storage support."
-        )
-
     def _subsample(self, index: dict) -> tuple[list[str], list[tuple[int, int]]]:
         chunks = index["chunks"]
         files = [c["filename"] for c in chunks]
@@ -215,7 +161,7 @@ class StreamingDataset(IterableDataset):
         if not self.shuffle:
             return NoShuffle(self.intervals, chunk_bytes, seed, drop_last, **kwargs)
         compressed = bool(self._config.config.get("compression"))
-        kind = detect_posix_fast_kind(self._dataset_dir, self._source is not None, compressed)
+        kind = detect_posix_fast_kind(self._dataset_dir, self.input_dir.url is not None, compressed)
         cls = WindowShuffle if kind in _WINDOW_KINDS else FullShuffle
         return cls(self.intervals, chunk_bytes, seed, drop_last, **kwargs)
 

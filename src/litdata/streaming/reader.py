@@ -9,6 +9,7 @@ from typing import Any
 from litdata.streaming.chunk import ChunkData
 from litdata.streaming.config import ChunksConfig
 from litdata.streaming.sampler import ChunkedIndex
+from litdata.streaming.sources import ChunkSource
 
 _OPEN_CHUNKS = 4
 
@@ -17,10 +18,14 @@ class BinaryReader:
     """Reads items of a local dataset folder. ``read(ChunkedIndex)`` returns the decoded sample."""
 
     def __init__(
-        self, dataset_dir: str, config: ChunksConfig, source: Any = None, max_open_chunks: int = _OPEN_CHUNKS
+        self,
+        dataset_dir: str,
+        config: ChunksConfig,
+        source: ChunkSource | None = None,
+        max_open_chunks: int = _OPEN_CHUNKS,
     ) -> None:
         self._dataset_dir = dataset_dir
-        self._source = source  # fetches missing chunk files into dataset_dir (copies of `local:` data)
+        self._source = source or ChunkSource()
         self._config = config
         self._item_loader = config.item_loader
         self._open: OrderedDict[int, ChunkData] = OrderedDict()
@@ -39,8 +44,7 @@ class BinaryReader:
             self._open.move_to_end(chunk_index)
             return chunk
         path = self.chunk_path(chunk_index)
-        if self._source is not None:
-            self._source.ensure(self._config.chunks[chunk_index]["filename"])
+        self._source.ensure(self._config.chunks[chunk_index]["filename"])
         if not os.path.exists(path):
             raise FileNotFoundError(
                 f"Chunk {self._config.chunks[chunk_index]['filename']!r} listed in the index is missing from "

@@ -143,7 +143,7 @@ class Serializer(ABC):
     def can_serialize(self, item: Any) -> bool:
         """Whether this serializer handles ``item`` (the first one that does wins at write time)."""
 
-    def setup(self, data_format: str) -> None:  # noqa: B027 (optional hook, a no-op by default)
+    def setup(self, data_format: str) -> None:
         """Configure a read-side copy from its full ``data_format`` string (e.g. ``no_header_tensor:16``)."""
 
 

@@ -1,0 +1,410 @@
+"""The engine behind `optimize` and `map`: plan who processes what, run the worker processes, finish the output.
+
+- **plan**: split the inputs between nodes (contiguous shares, or greedy packing with weights), then between this
+  node's workers: contiguous slices when order matters, otherwise a shared queue of small batches that idle
+  workers pull from (faster when inputs take uneven time; the output order then depends on timing).
+- **run**: start the workers, show one progress bar, stop everything on the first failure or on Ctrl-C.
+- **finish**: merge the per-worker indexes into ``index.json`` (written last, atomically); with several nodes the
+  last node merges the per-node indexes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from litdata.constants import _INDEX_FILENAME
+from litdata.processing.nodes import NodeInfo
+from litdata.processing.output import LocalOutput
+from litdata.processing.workers import (
+    CHECKPOINT_DIR,
+    DONE,
+    END_OF_INPUTS,
+    FAILED,
+    PROGRESS,
+    Job,
+    WorkerFailure,
+    WorkerShare,
+    checkpoint_name,
+    run_worker,
+    share_fingerprint,
+)
+from litdata.streaming.writer import merge_index_files
+from litdata.utilities.packing import _pack_greedily
+
+_MAX_QUEUE_BATCH = 32
+_JOIN_TIMEOUT_S = 5.0
+_EVENT_POLL_S = 0.2
+_NODE_INDEX_POLL_S = 0.5
+_CHUNK_FILE = re.compile(r"^chunk-(\d+)-(\d+)(?:\..+)?\.bin$")
+_WORKER_INDEX_FILE = re.compile(r"^(\d+)\.index\.json$")
+
+# ----------------------------------------------------------------------------------------------------------- plan
+
+
+def split_contiguously(num_items: int, num_parts: int) -> list[range]:
+    """Contiguous index ranges of (almost) equal length; the remainder goes one by one to the LAST parts."""
+    base, remainder = divmod(num_items, num_parts)
+    sizes = [base + (1 if part >= num_parts - remainder else 0) for part in range(num_parts)]
+    bounds = [0]
+    for size in sizes:
+        bounds.append(bounds[-1] + size)
+    return [range(bounds[part], bounds[part + 1]) for part in range(num_parts)]
+
+
+def split_aligned(num_items: int, num_parts: int, chunk_size: int) -> list[range]:
+    """Contiguous ranges made of whole chunks (``chunk_size`` items); the partial last chunk goes to the last part."""
+    full_chunks, leftover = divmod(num_items, chunk_size)
+    ranges = [
+        range(r.start * chunk_size, r.stop * chunk_size) for r in split_contiguously(full_chunks, num_parts)
+    ]
+    ranges[-1] = range(ranges[-1].start, ranges[-1].stop + leftover)
+    return ranges
+
+
+def split_by_weight(indexes: Sequence[int], weights: Sequence[int], num_parts: int) -> list[list[int]]:
+    """Greedy packing of indexes into parts of similar total weight; each part keeps the input order."""
+    packed, _ = _pack_greedily(list(indexes), [weights[i] for i in indexes], num_parts)
+    return [sorted(packed.get(part, [])) for part in range(num_parts)]
+
+
+def node_indexes(num_items: int, node: NodeInfo, weights: Sequence[int] | None) -> list[int]:
+    """The input indexes processed by this node."""
+    if weights is not None:
+        return split_by_weight(range(num_items), weights, node.num_nodes)[node.rank]
+    return list(split_contiguously(num_items, node.num_nodes)[node.rank])
+
+
+def queue_batch_size(num_items: int, num_workers: int) -> int:
+    """Batches small enough to balance the workers, large enough to keep queue traffic low."""
+    return max(1, min(_MAX_QUEUE_BATCH, num_items // (num_workers * 16)))
+
+
+def batched(pairs: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
+    """Group ``(index, input)`` pairs into lists of ``size``."""
+    batch: list[tuple[int, Any]] = []
+    for pair in pairs:
+        batch.append(pair)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass
+class WorkPlan:
+    """What this node's workers receive: fixed shares, or a stream of batches for the shared queue."""
+
+    shares: list[WorkerShare]
+    batches: Iterable[list[tuple[int, Any]]] | None  # None when every worker has a fixed share
+    total: int | None  # number of inputs for the progress bar, if known
+
+
+def plan_static(
+    inputs: Sequence[Any],
+    indexes: Sequence[int],
+    node: NodeInfo,
+    num_workers: int,
+    weights: Sequence[int] | None = None,
+    align_chunk_size: int | None = None,
+) -> WorkPlan:
+    """Give each worker a fixed share of this node's inputs: contiguous slices, aligned slices or weighted packing."""
+    if weights is not None:
+        parts = split_by_weight(indexes, weights, num_workers)
+    else:
+        ranges = (
+            split_aligned(len(indexes), num_workers, align_chunk_size)
+            if align_chunk_size
+            else split_contiguously(len(indexes), num_workers)
+        )
+        parts = [[indexes[position] for position in r] for r in ranges]
+    shares = [
+        WorkerShare(worker, node.rank * num_workers + worker, items=[(i, inputs[i]) for i in part])
+        for worker, part in enumerate(parts)
+    ]
+    return WorkPlan(shares, batches=None, total=len(indexes))
+
+
+def plan_queue(
+    inputs: Sequence[Any], indexes: Sequence[int], node: NodeInfo, num_workers: int, sizes: Sequence[int] | None = None
+) -> WorkPlan:
+    """Let the workers pull batches from a shared queue; with ``sizes``, the largest inputs are queued first."""
+    order = sorted(indexes, key=lambda i: sizes[i], reverse=True) if sizes is not None else indexes
+    size = queue_batch_size(len(indexes), num_workers)
+    shares = [WorkerShare(worker, node.rank * num_workers + worker) for worker in range(num_workers)]
+    return WorkPlan(shares, batches=list(batched(((i, inputs[i]) for i in order), size)), total=len(indexes))
+
+
+def plan_stream(stream: Iterable[Any], node: NodeInfo, num_workers: int, total: int | None) -> WorkPlan:
+    """Inputs produced lazily in the main process (a dataloader, a user queue) go through the shared queue."""
+    shares = [WorkerShare(worker, node.rank * num_workers + worker) for worker in range(num_workers)]
+    return WorkPlan(shares, batches=batched(enumerate(stream), 1), total=total)
+
+
+def apply_checkpoints(plan: WorkPlan, output: LocalOutput, settings: Any) -> None:
+    """Fingerprint each fixed share and skip the inputs an interrupted run with the same work already wrote."""
+    for share in plan.shares:
+        assert share.items is not None, "checkpoints need fixed shares"
+        share.fingerprint = share_fingerprint(share.items, settings)
+        saved = output.read_json(checkpoint_name(share.rank))
+        if saved is None or saved.get("fingerprint") != share.fingerprint:
+            continue
+        share.inputs_done = saved["inputs_done"]
+        share.items = share.items[share.inputs_done :]
+        share.first_chunk_index = saved["next_chunk_index"]
+        share.resumed_chunks = saved["chunks"]
+        share.resumed_config = saved["config"]
+    if plan.total is not None:
+        plan.total = sum(len(share.items or ()) for share in plan.shares)
+
+
+# ------------------------------------------------------------------------------------------------- output modes
+
+
+def _owned_by(rank: int, node: NodeInfo, num_workers: int) -> bool:
+    """Whether this node cleans files of ``rank``: its own ranks, and the last node takes ranks beyond the run's."""
+    first = node.rank * num_workers
+    return first <= rank < first + num_workers or (node.is_last and rank >= node.num_nodes * num_workers)
+
+
+def _stale_names(output: LocalOutput, node: NodeInfo, num_workers: int) -> list[str]:
+    """Chunk and writer-index files of this node's ranks, left by an earlier run."""
+    stale = []
+    for name in output.list_names():
+        match = _CHUNK_FILE.match(name) or _WORKER_INDEX_FILE.match(name)
+        if match and _owned_by(int(match.group(1)), node, num_workers):
+            stale.append(name)
+    return stale
+
+
+def prepare_output(
+    output: LocalOutput, mode: str | None, node: NodeInfo, num_workers: int, use_checkpoint: bool
+) -> dict[str, Any] | None:
+    """Apply ``mode`` to the output folder; returns the existing index to extend in append mode.
+
+    Each node only deletes files of its own writer ranks, so that nodes never delete each other's new chunks.
+    """
+    output.ensure_exists()
+    existing = output.read_json(_INDEX_FILENAME)
+    if mode == "append":
+        return existing
+    if mode is None and existing is not None:
+        raise RuntimeError(
+            f"The provided output_dir `{output.path}` already contains an optimized dataset (index.json).\n"
+            " HINT: Did you consider changing the `output_dir` with your own versioning as a suffix?\n"
+            " HINT: If you want to append/overwrite to the existing dataset, use `mode='append | overwrite'`."
+        )
+    if mode == "overwrite":
+        output.remove(_INDEX_FILENAME)
+    output.remove(f"{node.rank}-index.json")
+    if use_checkpoint and mode is None:
+        return None
+    for name in _stale_names(output, node, num_workers):
+        output.remove(name)
+    for rank in range(node.rank * num_workers, (node.rank + 1) * num_workers):
+        output.remove(checkpoint_name(rank))
+    return None
+
+
+def next_chunk_indexes(existing: dict[str, Any] | None) -> dict[int, int]:
+    """Append mode: per writer rank, the number its next chunk file gets (one more than its highest)."""
+    next_index: dict[int, int] = {}
+    for chunk in (existing or {}).get("chunks", []):
+        match = _CHUNK_FILE.match(chunk["filename"])
+        if match:
+            rank, number = int(match.group(1)), int(match.group(2))
+            next_index[rank] = max(next_index.get(rank, 0), number + 1)
+    return next_index
+
+
+# ------------------------------------------------------------------------------------------------------------ run
+
+
+class _Progress:
+    """One tqdm bar for all workers (nothing when tqdm is missing or ``verbose=False``)."""
+
+    def __init__(self, total: int | None, verbose: bool, description: str) -> None:
+        self._bar = None
+        if verbose:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                return
+            self._bar = tqdm(total=total, desc=description, smoothing=0, unit="item")
+
+    def update(self, count: int) -> None:
+        if self._bar is not None:
+            self._bar.update(count)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _failure_error(failure: WorkerFailure) -> RuntimeError:
+    where = f"while processing the input {failure.input_repr}" if failure.input_repr is not None else "outside fn"
+    error = RuntimeError(f"Worker {failure.rank} failed {where}.\nWorker traceback:\n{failure.traceback}")
+    if failure.pickled_exception is not None:
+        with contextlib.suppress(Exception):
+            error.__cause__ = pickle.loads(failure.pickled_exception)
+    return error
+
+
+class _Feeder(threading.Thread):
+    """Puts the plan's batches, then one end marker per worker, on the tasks queue; stops when asked to."""
+
+    def __init__(self, batches: Iterable[list[tuple[int, Any]]], tasks: Any, num_workers: int, events: Any) -> None:
+        super().__init__(name="litdata-feeder", daemon=True)
+        self._batches = batches
+        self._tasks = tasks
+        self._num_workers = num_workers
+        self._events = events
+        self.stop = threading.Event()
+
+    def _put(self, message: Any) -> bool:
+        while not self.stop.is_set():
+            try:
+                self._tasks.put(message, timeout=_EVENT_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run(self) -> None:
+        try:
+            for batch in self._batches:
+                if not self._put(batch):
+                    return
+        except BaseException as exc:
+            failure = WorkerFailure(-1, None, f"Reading the inputs failed: {exc!r}", None)
+            self._events.put((FAILED, -1, failure))
+            return
+        for _ in range(self._num_workers):
+            if not self._put(END_OF_INPUTS):
+                return
+
+
+def _stop_processes(processes: list[Any]) -> None:
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(_JOIN_TIMEOUT_S)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, description: str) -> None:
+    """Run one process per share; returns when all finished, raises the first failure (after stopping all)."""
+    context = __import__("multiprocessing").get_context(start_method)
+    events = context.Queue()
+    tasks = context.Queue(maxsize=4 * len(plan.shares)) if plan.batches is not None else None
+    processes = [
+        context.Process(target=run_worker, args=(job, share, tasks, events), name=f"litdata-worker-{share.rank}")
+        for share in plan.shares
+    ]
+    feeder = _Feeder(plan.batches, tasks, len(plan.shares), events) if plan.batches is not None else None
+    progress = _Progress(plan.total, verbose, description)
+    try:
+        for process in processes:
+            process.start()
+        if feeder is not None:
+            feeder.start()
+        _wait_for_workers(processes, events, progress)
+    finally:
+        if feeder is not None:
+            feeder.stop.set()
+            feeder.join()
+        _stop_processes(processes)
+        progress.close()
+        for q in (events, tasks):
+            if q is not None:
+                q.cancel_join_thread()
+                q.close()
+
+
+def _wait_for_workers(processes: list[Any], events: Any, progress: _Progress) -> None:
+    finished: set[int] = set()
+    while len(finished) < len(processes):
+        try:
+            kind, worker_index, payload = events.get(timeout=_EVENT_POLL_S)
+        except queue.Empty:
+            _check_alive(processes, finished)
+            continue
+        if kind == PROGRESS:
+            progress.update(payload)
+        elif kind == DONE:
+            finished.add(worker_index)
+        elif kind == FAILED:
+            raise _failure_error(payload)
+
+
+def _check_alive(processes: list[Any], finished: set[int]) -> None:
+    for worker_index, process in enumerate(processes):
+        if worker_index not in finished and process.exitcode not in (None, 0):
+            raise RuntimeError(
+                f"Worker {worker_index} exited unexpectedly with code {process.exitcode} (killed, e.g. out of "
+                "memory?). Lower num_workers or the memory used per input."
+            )
+
+
+# --------------------------------------------------------------------------------------------------------- finish
+
+
+def _wait_for_node_indexes(output: LocalOutput, num_nodes: int, timeout: float | None) -> list[str]:
+    names = [f"{rank}-index.json" for rank in range(num_nodes)]
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not all(output.exists(name) for name in names):
+        if deadline is not None and time.monotonic() > deadline:
+            missing = [name for name in names if not output.exists(name)]
+            raise TimeoutError(f"Timed out after {timeout:.0f}s waiting for the other nodes' indexes: {missing}.")
+        time.sleep(_NODE_INDEX_POLL_S)
+    return names
+
+
+def finish_optimize(
+    output: LocalOutput,
+    node: NodeInfo,
+    ranks: Iterable[int],
+    existing_index: dict[str, Any] | None,
+    node_timeout: float | None = None,
+) -> None:
+    """Merge this node's writer indexes; write ``index.json`` (one node) or ``{node}-index.json`` + final merge."""
+    worker_files = [output.join(f"{rank}.index.json") for rank in ranks]
+    worker_files = [path for path in worker_files if os.path.exists(path)]
+    if node.num_nodes == 1:
+        output.write_json(_INDEX_FILENAME, merge_index_files(worker_files, existing_index))
+    else:
+        node_index = merge_index_files(worker_files)
+        node_index.pop("updated_at", None)
+        output.write_json(f"{node.rank}-index.json", node_index)
+    for path in worker_files:
+        os.remove(path)
+    if node.num_nodes > 1 and node.is_last:
+        names = _wait_for_node_indexes(output, node.num_nodes, node_timeout)
+        merged = merge_index_files([output.join(name) for name in names], existing_index)
+        output.write_json(_INDEX_FILENAME, merged)
+        for name in names:
+            output.remove(name)
+    if node.is_last:
+        output.remove(CHECKPOINT_DIR)
+
+
+def run_processing(
+    job: Job, plan: WorkPlan, start_method: str, verbose: bool, on_finish: Callable[[], None] | None = None
+) -> None:
+    """Run the plan's workers, then ``on_finish`` (only if every worker succeeded)."""
+    description = "Optimizing" if job.kind == "optimize" else "Mapping"
+    run_workers(job, plan, start_method, verbose, description)
+    if on_finish is not None:
+        on_finish()
