@@ -84,3 +84,26 @@ def test_loading_a_state_from_another_seed_is_refused(ints):
     other.load_state_dict(state)
     with pytest.raises(ValueError, match="seed"):
         list(other)
+
+
+@pytest.mark.parametrize(("num_workers", "batch_size", "stop_after"), [(2, 4, 3), (3, 5, 4), (2, 3, 1)])
+def test_resuming_with_workers_yields_exactly_the_rest_of_the_epoch(tmp_path, num_workers, batch_size, stop_after):
+    folder = build_dataset(tmp_path / "data", 83, chunk_size=7)
+
+    def loader():
+        return StreamingDataLoader(
+            StreamingDataset(folder, shuffle=True), batch_size=batch_size, num_workers=num_workers
+        )
+
+    full = [b.tolist() for b in loader()]
+    first = loader()
+    it = iter(first)
+    head = [next(it).tolist() for _ in range(stop_after)]
+    state = first.state_dict()
+    del it
+    resumed = loader()
+    resumed.load_state_dict(state)
+    assert head + [b.tolist() for b in resumed] == full
+    second_epoch = [b.tolist() for b in resumed]
+    assert sorted(x for b in second_epoch for x in b) == list(range(83))
+    assert resumed.current_epoch == 2

@@ -27,7 +27,7 @@ def chunk_intervals(sizes: list[int]) -> list[tuple[int, int, int, int]]:
 
 def round_robin_batches(worker_sequences: list, batch_size: int, first_worker: int = 0) -> list[list[int]]:
     pending = [[list(seq[i : i + batch_size]) for i in range(0, len(seq), batch_size)] for seq in worker_sequences]
-    order = list(range(first_worker, len(pending))) + list(range(first_worker))
+    order = list(range(first_worker, len(pending)))
     batches = []
     while any(pending):
         for worker in order:
@@ -58,7 +58,8 @@ def replayed_sequences(shuffler, topology: tuple, rank: int, num_samples_yielded
 def test_samples_yielded_are_split_in_whole_rounds_then_whole_batches():
     assert split_samples_across_workers(9, 2, 3) == [6, 3]
     assert split_samples_across_workers(12, 3, 4) == [4, 4, 4]
-    assert split_samples_across_workers(26, 3, 4) == [12, 8, 6]
+    assert split_samples_across_workers(26, 3, 4) == [10, 8, 8]
+    assert split_samples_across_workers(23, 3, 4) == [8, 8, 7]
 
 
 def test_without_workers_all_samples_belong_to_the_only_worker():

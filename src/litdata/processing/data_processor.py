@@ -11,13 +11,14 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import pickle
 import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -306,7 +307,7 @@ def _stop_processes(processes: list[Any]) -> None:
 
 def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, description: str) -> None:
     """Run one process per share; returns when all finished, raises the first failure (after stopping all)."""
-    context = __import__("multiprocessing").get_context(start_method)
+    context = multiprocessing.get_context(start_method)
     events = context.Queue()
     tasks = context.Queue(maxsize=4 * len(plan.shares)) if plan.batches is not None else None
     processes = [
@@ -399,12 +400,3 @@ def finish_optimize(
     if node.is_last:
         output.remove(CHECKPOINT_DIR)
 
-
-def run_processing(
-    job: Job, plan: WorkPlan, start_method: str, verbose: bool, on_finish: Callable[[], None] | None = None
-) -> None:
-    """Run the plan's workers, then ``on_finish`` (only if every worker succeeded)."""
-    description = "Optimizing" if job.kind == "optimize" else "Mapping"
-    run_workers(job, plan, start_method, verbose, description)
-    if on_finish is not None:
-        on_finish()

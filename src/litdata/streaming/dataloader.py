@@ -3,12 +3,14 @@ checkpoints how far an epoch went."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import torch
 from torch.utils.data import DataLoader
 from torch.utils.data._utils.collate import default_collate
+from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter
 
 from litdata.streaming.dataset import StreamingDataset
 
@@ -38,6 +40,21 @@ def litdata_collate(items: list[Any]) -> Any:
             return list(items)
         return [litdata_collate(list(field)) for field in zip(*items)]
     return _collate_leaves(items)
+
+
+class _ResumableMultiProcessingIter(_MultiProcessingDataLoaderIter):
+    """torch's worker iterator whose round-robin over workers can start at a given worker (to resume an epoch)."""
+
+    def _reset(self, loader: StreamingDataLoader, first_iter: bool = False) -> None:
+        self._first_worker = loader._take_first_worker()
+        super()._reset(loader, first_iter)
+
+    def _try_put_index(self) -> None:
+        if self._first_worker is not None:
+            k, start = self._num_workers, self._first_worker
+            self._worker_queue_idx_cycle = itertools.cycle([(start + i) % k for i in range(k)])
+            self._first_worker = None
+        super()._try_put_index()
 
 
 class StreamingDataLoader(DataLoader):
@@ -77,7 +94,8 @@ class StreamingDataLoader(DataLoader):
         self.batch_size = batch_size
         self.num_samples_yielded = 0
         self._latest_worker_idx = 0
-        self._num_batches_yielded = 0
+        self._worker_counter = 0
+        self._first_worker: int | None = None
         self.restore = False
         if num_workers > 0 and prefetch_factor is None:
             prefetch_factor = 2
@@ -91,18 +109,30 @@ class StreamingDataLoader(DataLoader):
             **kwargs,
         )
 
+    def _get_iterator(self) -> Any:
+        if self.num_workers > 0:
+            return _ResumableMultiProcessingIter(self)
+        return super()._get_iterator()
+
+    def _take_first_worker(self) -> int | None:
+        first, self._first_worker = self._first_worker, None
+        return first
+
     def __iter__(self) -> Iterator[Any]:
-        if not self.restore:
+        if self.restore:
+            self._worker_counter = self._latest_worker_idx + 1
+            self._first_worker = self._worker_counter % max(1, self.num_workers)
+        else:
             self.current_epoch += 1
             self.num_samples_yielded = 0
-            self._num_batches_yielded = 0
+            self._worker_counter = 0
             self._latest_worker_idx = 0
             self.dataset.reset_state_dict()
         self.dataset.set_epoch(self.current_epoch)
         workers = max(1, self.num_workers)
         for batch in super().__iter__():
-            self._latest_worker_idx = self._num_batches_yielded % workers
-            self._num_batches_yielded += 1
+            self._latest_worker_idx = self._worker_counter % workers
+            self._worker_counter += 1
             self.num_samples_yielded += self.batch_size
             yield batch
         self.restore = False
@@ -120,7 +150,6 @@ class StreamingDataLoader(DataLoader):
         """Continue from a `state_dict`: the next iteration resumes the saved epoch where it stopped."""
         self.current_epoch = obj["current_epoch"]
         self.num_samples_yielded = obj["num_samples_yielded"]
-        self._num_batches_yielded = self.num_samples_yielded // max(1, self.batch_size)
         self._latest_worker_idx = obj["latest_worker_idx"]
         self.dataset.load_state_dict(obj["dataset"])
         self.restore = 0 < self.num_samples_yielded < len(self.dataset)

@@ -1,0 +1,396 @@
+"""Public processing API: `optimize`, `map`, `walk` and `merge_datasets`."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import inspect
+import itertools
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from litdata.constants import _INDEX_FILENAME
+from litdata.processing import data_processor as engine
+from litdata.processing.nodes import NodeInfo, detect_node
+from litdata.processing.output import LocalOutput, resolve_output
+from litdata.processing.readers import BaseReader
+from litdata.processing.workers import Job, is_generator_function
+from litdata.streaming.dataloader import StreamingDataLoader
+from litdata.streaming.item_loader import BaseItemLoader
+from litdata.streaming.writer import BinaryWriter, write_index_atomic
+from litdata.utilities.encryption import Encryption
+
+if TYPE_CHECKING:
+    import multiprocessing as mp
+
+    from litdata.processing.nodes import Machine
+
+_FAST_DEV_RUN_ITEMS = 10
+_NODE_TIMEOUT_ENV = "DATA_OPTIMIZER_TIMEOUT"
+_MODES = (None, "append", "overwrite")
+
+
+def _refuse_platform_only(num_nodes: int | None, machine: Any) -> None:
+    if num_nodes is not None or machine is not None:
+        raise ValueError(
+            "`num_nodes` and `machine` launch a job on the Lightning platform, which is not available here. "
+            "To use several machines, start the same script on each of them with DATA_OPTIMIZER_NUM_NODES and "
+            "DATA_OPTIMIZER_NODE_RANK set, or launch it with SLURM (srun) or torchrun (--nnodes): every node then "
+            "processes its share of the inputs into the shared output_dir."
+        )
+
+
+def _resolve_num_workers(num_workers: int | None) -> int:
+    if num_workers is None:
+        return os.cpu_count() or 1
+    if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+        raise ValueError(f"num_workers must be a non-negative integer or None, got {num_workers!r}.")
+    return max(1, num_workers)
+
+
+def _resolve_start_method(start_method: str | None) -> str:
+    if start_method is not None:
+        return start_method
+    return "fork" if "ipykernel" in sys.modules else "spawn"
+
+
+def _fast_dev_run_limit(fast_dev_run: bool | int) -> int | None:
+    """Number of inputs kept by ``fast_dev_run``: True means 10 in total (LitData's ``[:True]`` kept 1 per worker)."""
+    if fast_dev_run is False or fast_dev_run is None:
+        return None
+    if fast_dev_run is True:
+        return _FAST_DEV_RUN_ITEMS
+    if not isinstance(fast_dev_run, int) or fast_dev_run < 1:
+        raise ValueError(f"fast_dev_run must be a bool or a positive int, got {fast_dev_run!r}.")
+    return fast_dev_run
+
+
+def _check_local_input_dir(input_dir: str | Path | None) -> str | None:
+    if input_dir is None:
+        return None
+    location = str(getattr(input_dir, "url", None) or getattr(input_dir, "path", None) or input_dir)
+    if "://" in location:
+        raise ValueError(
+            f"Reading inputs from a remote input_dir ({location}) is not supported yet; download them first "
+            "and pass local paths."
+        )
+    return location
+
+
+def _first_path(item: Any) -> str | None:
+    if isinstance(item, str):
+        return item
+    values = item.values() if isinstance(item, dict) else item if isinstance(item, (list, tuple)) else ()
+    return next((value for value in values if isinstance(value, str)), None)
+
+
+def _file_sizes(items: Sequence[Any]) -> list[int]:
+    """Size of the file named by each input's first string (0 when it is not a file)."""
+    sizes = []
+    for item in items:
+        path = _first_path(item)
+        sizes.append(os.path.getsize(path) if path is not None and os.path.isfile(path) else 0)
+    return sizes
+
+
+class _Inputs:
+    """The user's inputs after reader remapping, batching and ``fast_dev_run``: a list, or a lazy stream."""
+
+    def __init__(self, items: list[Any] | None, weights: list[int] | None, stream: Iterable[Any] | None = None,
+                 stream_length: int | None = None) -> None:  # fmt: skip
+        self.items = items
+        self.weights = weights
+        self.stream = stream
+        self.stream_length = stream_length
+
+
+def _iter_user_queue(user_queue: Any) -> Iterator[Any]:
+    """Items from the user's queue until it yields None."""
+    while (item := user_queue.get()) is not None:
+        yield item
+
+
+def _collect_inputs(
+    inputs: Any,
+    user_queue: Any,
+    reader: BaseReader | None,
+    weights: list[int] | None,
+    batch_size: int | None,
+    fast_dev_run: bool | int,
+    num_workers: int,
+    node: NodeInfo,
+) -> _Inputs:
+    limit = _fast_dev_run_limit(fast_dev_run)
+    if (inputs is None) == (user_queue is None):
+        raise ValueError("Pass exactly one of `inputs` (a list or a StreamingDataLoader) or `queue`.")
+    if user_queue is not None or isinstance(inputs, StreamingDataLoader):
+        if batch_size is not None or weights is not None or reader is not None:
+            raise ValueError(
+                "`batch_size`, `weights` and `reader` cannot be used when the inputs come from a StreamingDataLoader "
+                "or a queue; batch with the dataloader's own batch_size instead."
+            )
+        if user_queue is not None:
+            return _Inputs(None, None, stream=itertools.islice(_iter_user_queue(user_queue), limit))
+        share = engine.split_contiguously(len(inputs), node.num_nodes)[node.rank]
+        stop = share.stop if limit is None else min(share.stop, share.start + limit)
+        return _Inputs(None, None, stream=itertools.islice(inputs, share.start, stop), stream_length=stop - share.start)
+    if not isinstance(inputs, Sequence) or isinstance(inputs, (str, bytes)):
+        raise ValueError(f"`inputs` must be a list (or another sequence) or a StreamingDataLoader, got {type(inputs)}.")
+    if len(inputs) == 0:
+        raise ValueError(f"The provided inputs should be non empty. Found {inputs!r}.")
+    if weights is not None:
+        if reader is not None:
+            raise ValueError("`weights` cannot be combined with a `reader`; the reader decides the work items.")
+        if len(weights) != len(inputs):
+            raise ValueError(f"Got {len(weights)} weights for {len(inputs)} inputs; pass one weight per input.")
+    items = reader.remap_items(inputs, num_workers) if reader is not None else list(inputs)
+    weights = list(weights) if weights is not None else None
+    if batch_size is not None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        starts = range(0, len(items), batch_size)
+        items = [items[start : start + batch_size] for start in starts]
+        weights = [sum(weights[start : start + batch_size]) for start in starts] if weights is not None else None
+    if limit is not None:
+        items = items[:limit]
+        weights = weights[:limit] if weights is not None else None
+    return _Inputs(items, weights)
+
+
+def _plan(
+    collected: _Inputs,
+    node: NodeInfo,
+    num_workers: int,
+    keep_data_ordered: bool,
+    align_chunk_size: int | None,
+    sizes_from: str | None,
+) -> engine.WorkPlan:
+    if collected.items is None:
+        if keep_data_ordered and num_workers > 1:
+            raise ValueError(
+                "keep_data_ordered=True needs a list of inputs; with a StreamingDataLoader or a queue, "
+                "use num_workers=1 to keep the order."
+            )
+        return engine.plan_stream(collected.stream, node, num_workers, collected.stream_length)
+    indexes = engine.node_indexes(len(collected.items), node, collected.weights)
+    if keep_data_ordered or collected.weights is not None:
+        return engine.plan_static(collected.items, indexes, node, num_workers, collected.weights, align_chunk_size)
+    sizes = _file_sizes(collected.items) if sizes_from is not None else None
+    return engine.plan_queue(collected.items, indexes, node, num_workers, sizes)
+
+
+def _effective_num_workers(num_workers: int, collected: _Inputs, node: NodeInfo) -> int:
+    """A single node never starts more workers than it has inputs."""
+    if node.num_nodes == 1 and collected.items is not None:
+        return min(num_workers, len(collected.items))
+    return num_workers
+
+
+def _node_timeout() -> float | None:
+    value = os.getenv(_NODE_TIMEOUT_ENV)
+    return float(value) if value else None
+
+
+def optimize(
+    fn: Callable[[Any], Any],
+    inputs: Sequence[Any] | StreamingDataLoader | None = None,
+    output_dir: str = "optimized_data",
+    queue: mp.Queue | None = None,
+    input_dir: str | None = None,
+    weights: list[int] | None = None,
+    chunk_size: int | None = None,
+    chunk_bytes: int | str | None = None,
+    align_chunking: bool = False,
+    compression: str | None = None,
+    compression_level: str | None = None,
+    compression_batch_size: int | None = None,
+    encryption: Encryption | None = None,
+    num_workers: int | None = None,
+    fast_dev_run: bool = False,
+    num_nodes: int | None = None,
+    machine: Machine | str | None = None,
+    num_downloaders: int | None = None,
+    num_uploaders: int | None = None,
+    reorder_files: bool = True,
+    reader: BaseReader | None = None,
+    batch_size: int | None = None,
+    mode: Literal["append", "overwrite"] | None = None,
+    use_checkpoint: bool = False,
+    item_loader: BaseItemLoader | None = None,
+    start_method: str | None = None,
+    optimize_dns: bool | None = None,
+    storage_options: dict[str, Any] = {},
+    keep_data_ordered: bool | None = None,
+    verbose: bool = True,
+    broadcast_paths: bool = False,
+    key_fn: Callable[[Any], Any] | None = None,
+) -> None:
+    """Turn inputs into an optimized (chunked) dataset in ``output_dir``, using worker processes.
+
+    ``fn(input)`` returns a sample, ``None`` (skipped) or is a generator yielding several samples. Exactly one of
+    ``chunk_size`` (items per chunk) or ``chunk_bytes`` (e.g. ``"64MB"``) is required. By default workers pull
+    inputs from a shared queue, so the sample order in the dataset is not the input order; pass
+    ``keep_data_ordered=True`` (implied by ``use_checkpoint`` and ``align_chunking``) for contiguous slices per
+    worker and a dataset in input order. ``mode`` is ``None`` (refuse an existing dataset), ``"append"`` or
+    ``"overwrite"``. On several machines, set ``DATA_OPTIMIZER_NUM_NODES``/``DATA_OPTIMIZER_NODE_RANK`` (or use
+    SLURM / torchrun): each node processes a contiguous share and the last node writes ``index.json``.
+    ``num_downloaders``, ``num_uploaders``, ``optimize_dns``, ``storage_options`` and ``broadcast_paths`` only
+    matter for remote storage or the Lightning platform and have no effect on local folders.
+    """
+    _refuse_platform_only(num_nodes, machine)
+    if mode not in _MODES:
+        raise ValueError(f"The provided `mode` should be either `append` or `overwrite`. Found {mode}.")
+    if key_fn is not None:
+        raise ValueError("`key_fn` (a keys index for lookups by key) is not supported by this version of optimize.")
+    if use_checkpoint and is_generator_function(fn):
+        raise ValueError("use_checkpoint=True is not supported with a generator `fn`; return one sample per input.")
+    if align_chunking and chunk_size is None:
+        raise ValueError("align_chunking=True aligns worker shares to whole chunks and needs `chunk_size`.")
+    writer_options = {
+        "chunk_size": chunk_size,
+        "chunk_bytes": chunk_bytes,
+        "compression": compression,
+        "compression_level": compression_level,
+        "compression_batch_size": compression_batch_size,
+        "encryption": encryption,
+        "item_loader": item_loader,
+    }
+    with tempfile.TemporaryDirectory() as scratch:  # the writer validates its settings before any worker starts
+        BinaryWriter(scratch, **writer_options)
+    output = resolve_output(output_dir)
+    sizes_from = _check_local_input_dir(input_dir) if reorder_files else None
+    node = detect_node()
+    num_workers = _resolve_num_workers(num_workers)
+    collected = _collect_inputs(inputs, queue, reader, weights, batch_size, fast_dev_run, num_workers, node)
+    num_workers = _effective_num_workers(num_workers, collected, node)
+    ordered = bool(keep_data_ordered) or use_checkpoint or align_chunking
+    plan = _plan(collected, node, num_workers, ordered, chunk_size if align_chunking else None, sizes_from)
+
+    existing_index = engine.prepare_output(output, mode, node, num_workers, use_checkpoint)
+    first_chunk = engine.next_chunk_indexes(existing_index) if mode == "append" else {}
+    for share in plan.shares:
+        share.first_chunk_index = first_chunk.get(share.rank, 0)
+    if use_checkpoint:
+        engine.apply_checkpoints(plan, output, (num_workers, node, writer_options))
+    job = Job("optimize", fn, output, num_workers, reader=reader, writer_options=writer_options,
+              use_checkpoint=use_checkpoint)  # fmt: skip
+    engine.run_workers(job, plan, _resolve_start_method(start_method), verbose, "Optimizing")
+    ranks = [share.rank for share in plan.shares]
+    engine.finish_optimize(output, node, ranks, existing_index if mode == "append" else None, _node_timeout())
+
+
+def _fn_accepts(fn: Callable[..., Any], name: str) -> bool:
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in parameters
+
+
+def map(
+    fn: Callable[[str, Any], None],
+    inputs: Sequence[Any] | StreamingDataLoader,
+    output_dir: str | Path | Any,
+    input_dir: str | Path | None = None,
+    weights: list[int] | None = None,
+    num_workers: int | None = None,
+    fast_dev_run: bool | int = False,
+    num_nodes: int | None = None,
+    machine: Machine | str | None = None,
+    num_downloaders: int | None = None,
+    num_uploaders: int | None = None,
+    reorder_files: bool = True,
+    error_when_not_empty: bool = False,
+    reader: BaseReader | None = None,
+    batch_size: int | None = None,
+    start_method: str | None = None,
+    optimize_dns: bool | None = None,
+    storage_options: dict[str, Any] = {},
+    keep_data_ordered: bool | None = None,
+    broadcast_paths: bool = False,
+) -> None:
+    """Call ``fn(input, output_dir)`` for every input in worker processes; the files it writes land in ``output_dir``.
+
+    ``fn`` receives a private temporary folder as ``output_dir``; after each call the files in it are moved into
+    the real ``output_dir``, keeping their relative paths. If ``fn`` accepts ``device`` it gets ``"cuda:N"`` (or
+    ``"cpu"``), if it accepts ``is_last`` it learns whether the input is the worker's last. Inputs are pulled from
+    a shared queue unless ``keep_data_ordered=True``. ``error_when_not_empty=True`` refuses a non-empty
+    ``output_dir``.
+    """
+    _refuse_platform_only(num_nodes, machine)
+    output = resolve_output(output_dir)
+    if error_when_not_empty and not output.is_empty():
+        raise RuntimeError(
+            f"The provided output_dir `{output.path}` is not empty and error_when_not_empty=True. "
+            "Use an empty or new folder."
+        )
+    sizes_from = _check_local_input_dir(input_dir) if reorder_files else None
+    node = detect_node()
+    num_workers = _resolve_num_workers(num_workers)
+    collected = _collect_inputs(inputs, None, reader, weights, batch_size, fast_dev_run, num_workers, node)
+    num_workers = _effective_num_workers(num_workers, collected, node)
+    plan = _plan(collected, node, num_workers, bool(keep_data_ordered), None, sizes_from)
+    output.ensure_exists()
+    job = Job("map", fn, output, num_workers, reader=reader, fn_wants_device=_fn_accepts(fn, "device"),
+              fn_wants_is_last=_fn_accepts(fn, "is_last"))  # fmt: skip
+    engine.run_workers(job, plan, _resolve_start_method(start_method), True, "Mapping")
+
+
+def walk(folder: str, max_workers: int | None = os.cpu_count()) -> Iterator[tuple[str, list[str], list[str]]]:
+    """Like `os.walk`, but lists folders concurrently in a thread pool (so the order is not depth-first)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
+        pending = {pool.submit(_list_folder, str(folder))}
+        while pending:
+            done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                path, folders, files = future.result()
+                yield path, folders, files
+                pending.update(pool.submit(_list_folder, os.path.join(path, name)) for name in folders)
+
+
+def _list_folder(path: str) -> tuple[str, list[str], list[str]]:
+    folders, files = [], []
+    with os.scandir(path) as entries:
+        for entry in entries:
+            (folders if entry.is_dir(follow_symlinks=False) else files).append(entry.name)
+    return path, folders, files
+
+
+def _merged_chunk_name(number: int, config: dict[str, Any]) -> str:
+    compression = config.get("compression")
+    whole_file = compression and config.get("compression_level") not in ("batch", "sample")
+    return f"chunk-0-{number}.{compression}.bin" if whole_file else f"chunk-0-{number}.bin"
+
+
+def merge_datasets(
+    input_dirs: list[str], output_dir: str, max_workers: int | None = os.cpu_count(), storage_options: dict = {}
+) -> None:
+    """Combine optimized datasets with the same format into ``output_dir`` (chunks copied as ``chunk-0-{n}``)."""
+    if len(input_dirs) < 2:
+        raise ValueError(f"There should be more than 1 input directory to merge, got {len(input_dirs)}.")
+    sources = [resolve_output(path) for path in input_dirs]
+    output: LocalOutput = resolve_output(output_dir)
+    indexes = [source.read_json(_INDEX_FILENAME) for source in sources]
+    missing = [source.path for source, index in zip(sources, indexes) if index is None]
+    if missing:
+        raise ValueError(f"One of the provided input_dir doesn't have an index file: {missing}.")
+    if output.exists(_INDEX_FILENAME):
+        raise ValueError(f"The output_dir `{output.path}` already contains an optimized dataset; use a new folder.")
+    first = indexes[0]["config"]
+    for key, label in (("data_format", "data formats"), ("compression", "compression configuration")):
+        if any(index["config"].get(key) != first.get(key) for index in indexes):
+            raise ValueError(f"Your are trying to merge datasets with different {label}; they must be identical.")
+    copies, chunks = [], []
+    for source, index in zip(sources, indexes):
+        for chunk in index["chunks"]:
+            name = _merged_chunk_name(len(chunks), first)
+            copies.append((source.join(chunk["filename"]), output.join(name)))
+            chunks.append(dict(chunk, filename=name))
+    output.ensure_exists()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
+        list(pool.map(lambda pair: shutil.copyfile(*pair), copies))
+    write_index_atomic({"config": first, "chunks": chunks}, output.join(_INDEX_FILENAME))
