@@ -36,6 +36,7 @@ DATASETS = {
     "d100": {"num_items": 100, "chunk_size": 7},
     "uneven": {"num_items": 300, "chunk_bytes": 2000, "pad": _pad_uneven},
     "lopsided": {"num_items": 200, "chunk_bytes": 2000, "pad": _pad_lopsided},
+    "d1300": {"num_items": 1300, "chunk_size": 600},
 }
 
 
@@ -55,6 +56,7 @@ def _case(name: str, dataset: str, world_size: int, num_workers: int, batch_size
         "window_shuffle": False,
         "max_cache_size": None,
         "resume_after": None,
+        "resume_into": None,
     }
     case.update(options)
     return case
@@ -78,9 +80,15 @@ CASES = [
     _case("w1_k3_b4_window_shuffle", "uneven", 1, 3, 4, window_shuffle=True),
     _case("w2_k2_b3_window_shuffle_droplast", "lopsided", 2, 2, 3, drop_last=True, window_shuffle=True),
     _case("w2_k3_b2_window_shuffle_keep_last", "uneven", 2, 3, 2, window_shuffle=True),
+    _case("w2_k2_b7_window_shuffle_droplast_empty_worker", "d1300", 2, 2, 7, drop_last=True, window_shuffle=True),
+    _case("w1_k4_b7_window_shuffle_keep_last", "d1300", 1, 4, 7, window_shuffle=True),
     _case("w1_k2_b4_resume_after_3", "d257", 1, 2, 4, resume_after=3, epochs=1),
     _case("w2_k3_b3_resume_after_5", "uneven", 2, 3, 3, drop_last=True, resume_after=5, epochs=1),
     _case("w1_k0_b4_noshuffle_resume_after_7", "d100", 1, 0, 4, shuffle=False, resume_after=7, epochs=1),
+    _case("elastic_k2_to_k3", "d257", 1, 2, 4, resume_after=10, resume_into={"num_workers": 3}),
+    _case("elastic_b4_to_b5", "d257", 1, 2, 4, resume_after=7, resume_into={"batch_size": 5}),
+    _case("elastic_w2_to_w1", "d257", 2, 2, 4, drop_last=True, resume_after=5, resume_into={"world_size": 1}),
+    _case("elastic_w1_to_w2_k0", "d257", 1, 0, 4, drop_last=True, resume_after=9, resume_into={"world_size": 2}),
 ]
 
 
@@ -126,27 +134,42 @@ def _ids(batch: dict) -> list[int]:
     return [int(i) for i in batch["i"]]
 
 
-def run_rank(path: str, case: dict) -> dict:
-    """Iterate one rank's loader as the case describes; print what it read as JSON."""
+def _read_batches(loader, limit: int | None = None) -> list[list[int]]:
+    batches = []
+    for batch in loader:
+        batches.append(_ids(batch))
+        if len(batches) == limit:
+            break
+    return batches
+
+
+def run_rank(path: str, case: dict, loaded_state: dict | None) -> dict:
+    """Iterate one rank's loader as the case describes and return what it read.
+
+    Plain cases read whole epochs. Resume cases read ``resume_after`` batches, take the loader's state and either
+    resume it in a fresh loader (strict replay) or return it for the ranks of another topology (``resume_into``).
+    With ``loaded_state`` the rank starts from that state and reads the rest of the epoch.
+    """
     dataset, loader = _make_loader(path, case)
     result = {
         "subsampled_files": list(dataset.subsampled_files),
         "region_of_interest": [[int(value) for value in roi] for roi in dataset.region_of_interest],
     }
-    if case["resume_after"] is None:
-        result["epochs"] = [[_ids(batch) for batch in loader] for _ in range(case["epochs"])]
-        return result
-    first = []
-    for batch in loader:
-        first.append(_ids(batch))
-        if len(first) == case["resume_after"]:
-            break
-    state = loader.state_dict()
-    _, resumed_loader = _make_loader(path, case)
-    resumed_loader.load_state_dict(state)
-    result["before"] = first
-    result["after"] = [_ids(batch) for batch in resumed_loader]
-    result["state"] = {k: v for k, v in state.items() if k != "dataset"}
+    if loaded_state is not None:
+        loader.load_state_dict(loaded_state)
+        result["after"] = _read_batches(loader)
+    elif case["resume_after"] is None:
+        result["epochs"] = [_read_batches(loader) for _ in range(case["epochs"])]
+    else:
+        result["before"] = _read_batches(loader, case["resume_after"])
+        state = loader.state_dict()
+        result["state"] = {key: value for key, value in state.items() if key != "dataset"}
+        if case["resume_into"] is None:
+            _, resumed_loader = _make_loader(path, case)
+            resumed_loader.load_state_dict(state)
+            result["after"] = _read_batches(resumed_loader)
+        else:
+            result["full_state"] = state
     return result
 
 
@@ -159,8 +182,37 @@ def _environment(case: dict, rank: int) -> dict:
     return env
 
 
-def record() -> None:
+def _run_ranks(dataset_path: Path, case: dict, loaded_state: dict | None = None) -> list[dict]:
+    ranks = []
+    for rank in range(case["world_size"]):
+        run = subprocess.run(
+            [sys.executable, __file__, str(dataset_path), json.dumps(case)],
+            input=json.dumps(loaded_state),
+            env=_environment(case, rank),
+            capture_output=True,
+            text=True,
+        )
+        if run.returncode:
+            sys.exit(f"case {case['name']} rank {rank} failed:\n{run.stderr}")
+        ranks.append(json.loads(run.stdout.strip().splitlines()[-1]))
+    return ranks
+
+
+def record_case(dataset_path: Path, case: dict) -> dict:
+    ranks = _run_ranks(dataset_path, case)
+    if case["resume_into"] is None:
+        return {**case, "ranks": ranks}
+    checkpoint = ranks[0].pop("full_state")
+    for rank in ranks[1:]:
+        rank.pop("full_state")
+    resumed_case = {**case, **case["resume_into"], "resume_into": None, "resume_after": None}
+    return {**case, "ranks": ranks, "resumed_ranks": _run_ranks(dataset_path, resumed_case, checkpoint)}
+
+
+def record(only: list[str]) -> None:
+    """Record every case, or with names given only those, keeping the other recorded cases of ``orders.json``."""
     recorded = {"datasets": {}, "cases": []}
+    previous = {case["name"]: case for case in json.loads(OUTPUT.read_text())["cases"]} if only else {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for name in DATASETS:
@@ -172,24 +224,16 @@ def record() -> None:
                 "chunk_bytes": [chunk["chunk_bytes"] for chunk in index["chunks"]],
             }
         for case in CASES:
-            ranks = []
-            for rank in range(case["world_size"]):
-                run = subprocess.run(
-                    [sys.executable, __file__, str(root / case["dataset"]), json.dumps(case)],
-                    env=_environment(case, rank),
-                    capture_output=True,
-                    text=True,
-                )
-                if run.returncode:
-                    sys.exit(f"case {case['name']} rank {rank} failed:\n{run.stderr}")
-                ranks.append(json.loads(run.stdout.strip().splitlines()[-1]))
-            recorded["cases"].append({**case, "ranks": ranks})
+            if only and case["name"] not in only:
+                recorded["cases"].append(previous[case["name"]])
+                continue
+            recorded["cases"].append(record_case(root / case["dataset"], case))
             print(f"recorded {case['name']}", file=sys.stderr)
     OUTPUT.write_text(json.dumps(recorded, separators=(",", ":")) + "\n")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3:
-        print(json.dumps(run_rank(sys.argv[1], json.loads(sys.argv[2]))))
+    if len(sys.argv) == 3 and sys.argv[1].startswith("/"):
+        print(json.dumps(run_rank(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.stdin.read()))))
     else:
-        record()
+        record(sys.argv[1:])

@@ -16,7 +16,8 @@ from litdata.utilities.resume import (
 )
 
 ORDERS = json.loads((Path(__file__).parents[1] / "reference_orders" / "orders.json").read_text())
-RESUME_CASES = [case for case in ORDERS["cases"] if case["resume_after"] is not None]
+RESUME_CASES = [case for case in ORDERS["cases"] if case["resume_after"] is not None and not case.get("resume_into")]
+ELASTIC_CASES = [case for case in ORDERS["cases"] if case.get("resume_into")]
 SEED = 1234
 
 
@@ -201,3 +202,26 @@ def test_elastic_plan_by_chunk_reads_every_remaining_item_once():
     items, chunks = shuffler.worker_sequences(2, 1, 2, 3, 1)
     plan = elastic_plan(items, (2, 2, 3), (1, 3, 4), drop_count=0, drop_last=False, worker_chunks=chunks)
     assert sorted(sum(plan, [])) == list(range(84))
+
+
+def test_recorded_elastic_resumes_cover_worker_batch_and_world_size_changes():
+    assert {tuple(sorted(case["resume_into"])) for case in ELASTIC_CASES} >= {
+        ("num_workers",),
+        ("batch_size",),
+        ("world_size",),
+    }
+
+
+def test_elastic_resume_yields_what_the_reference_release_yields():
+    for case in ELASTIC_CASES:
+        old = (case["world_size"], case["num_workers"], case["batch_size"])
+        new_case = {**case, **case["resume_into"]}
+        new = (new_case["world_size"], new_case["num_workers"], new_case["batch_size"])
+        items, _ = reference_shuffler(case).worker_sequences(*old[:1], 1, *old[1:], 1)
+        sample_in_epoch = case["ranks"][0]["state"]["num_samples_yielded"] * old[0]
+        drop = elastic_drop_count(sample_in_epoch, new[0], new[2])
+        plan = elastic_plan(items, old, new, drop_count=drop, drop_last=case["drop_last"])
+        workers = max(new[1], 1)
+        for rank, recorded in enumerate(case["resumed_ranks"]):
+            rank_plan = [np.asarray(seq) for seq in plan[rank * workers : (rank + 1) * workers]]
+            assert round_robin_batches(rank_plan, new[2], 1 % workers) == recorded["after"], (case["name"], rank)

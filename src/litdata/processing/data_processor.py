@@ -64,9 +64,7 @@ def split_contiguously(num_items: int, num_parts: int) -> list[range]:
 def split_aligned(num_items: int, num_parts: int, chunk_size: int) -> list[range]:
     """Contiguous ranges made of whole chunks (``chunk_size`` items); the partial last chunk goes to the last part."""
     full_chunks, leftover = divmod(num_items, chunk_size)
-    ranges = [
-        range(r.start * chunk_size, r.stop * chunk_size) for r in split_contiguously(full_chunks, num_parts)
-    ]
+    ranges = [range(r.start * chunk_size, r.stop * chunk_size) for r in split_contiguously(full_chunks, num_parts)]
     ranges[-1] = range(ranges[-1].start, ranges[-1].stop + leftover)
     return ranges
 
@@ -399,4 +397,3 @@ def finish_optimize(
             output.remove(name)
     if node.is_last:
         output.remove(CHECKPOINT_DIR)
-

@@ -10,6 +10,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -97,15 +98,14 @@ def _file_sizes(items: Sequence[Any]) -> list[int]:
     return sizes
 
 
+@dataclass
 class _Inputs:
     """The user's inputs after reader remapping, batching and ``fast_dev_run``: a list, or a lazy stream."""
 
-    def __init__(self, items: list[Any] | None, weights: list[int] | None, stream: Iterable[Any] | None = None,
-                 stream_length: int | None = None) -> None:  # fmt: skip
-        self.items = items
-        self.weights = weights
-        self.stream = stream
-        self.stream_length = stream_length
+    items: list[Any] | None
+    weights: list[int] | None
+    stream: Iterable[Any] | None = None
+    stream_length: int | None = None
 
 
 def _iter_user_queue(user_queue: Any) -> Iterator[Any]:
@@ -223,7 +223,7 @@ def optimize(
     item_loader: BaseItemLoader | None = None,
     start_method: str | None = None,
     optimize_dns: bool | None = None,
-    storage_options: dict[str, Any] = {},
+    storage_options: dict[str, Any] = {},  # noqa: B006 - LitData's default, never mutated
     keep_data_ordered: bool | None = None,
     verbose: bool = True,
     broadcast_paths: bool = False,
@@ -309,7 +309,7 @@ def map(
     batch_size: int | None = None,
     start_method: str | None = None,
     optimize_dns: bool | None = None,
-    storage_options: dict[str, Any] = {},
+    storage_options: dict[str, Any] = {},  # noqa: B006 - LitData's default, never mutated
     keep_data_ordered: bool | None = None,
     broadcast_paths: bool = False,
 ) -> None:
@@ -367,7 +367,10 @@ def _merged_chunk_name(number: int, config: dict[str, Any]) -> str:
 
 
 def merge_datasets(
-    input_dirs: list[str], output_dir: str, max_workers: int | None = os.cpu_count(), storage_options: dict = {}
+    input_dirs: list[str],
+    output_dir: str,
+    max_workers: int | None = os.cpu_count(),
+    storage_options: dict = {},  # noqa: B006
 ) -> None:
     """Combine optimized datasets with the same format into ``output_dir`` (chunks copied as ``chunk-0-{n}``)."""
     if len(input_dirs) < 2:

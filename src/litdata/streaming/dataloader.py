@@ -152,6 +152,11 @@ class StreamingDataLoader(DataLoader):
         self.num_samples_yielded = obj["num_samples_yielded"]
         self._latest_worker_idx = obj["latest_worker_idx"]
         self.dataset.load_state_dict(obj["dataset"])
+        resumes_elastically = getattr(self.dataset, "resumes_elastically", None)
+        if resumes_elastically is not None and resumes_elastically(self.num_workers, self.batch_size):
+            # another topology: the dataset re-deals the rest of the epoch; count this run's batches from zero
+            self.num_samples_yielded, self._latest_worker_idx, self.restore = 0, -1, True
+            return
         self.restore = 0 < self.num_samples_yielded < len(self.dataset)
         if not self.restore:
             self.dataset.reset_state_dict()

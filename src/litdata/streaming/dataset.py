@@ -31,7 +31,7 @@ from litdata.streaming.sources import open_source
 from litdata.utilities.encryption import Encryption
 from litdata.utilities.env import _DistributedEnv, _WorkerEnv
 from litdata.utilities.format import parse_size
-from litdata.utilities.resume import skip_consumed, split_samples_across_workers
+from litdata.utilities.resume import elastic_drop_count, elastic_plan, skip_consumed, split_samples_across_workers
 from litdata.utilities.subsample import subsample_chunks
 
 _WINDOW_KINDS = ("vast", "nfs", "lustre", "gpfs", "panfs", "beegfs", "forced")
@@ -119,6 +119,7 @@ class StreamingDataset(IterableDataset):
         self.shuffler: Shuffle | None = None
         self._reader: BinaryReader | None = None
         self._state_dict: dict[str, Any] | None = None
+        self._elastic_base: int | None = None
         self._roi_starts: list[int] | None = None
         self._reset_iteration()
 
@@ -224,7 +225,7 @@ class StreamingDataset(IterableDataset):
         self._items: Sequence[int] = ()
         self._item_pos = 0
         self._chunk_index = -1
-        self._remaining_chunks: list[int] = []
+        self._explicit_items = False
         self.global_index = 0
         self.stop_length = 0
 
@@ -241,9 +242,22 @@ class StreamingDataset(IterableDataset):
             self._resume(num_workers)
         return self
 
+    def _is_elastic(self, num_workers: int, batch_size: int | None = None) -> bool:
+        """Whether the loaded state was saved on another topology (world size, workers or batch size)."""
+        state = self._state_dict
+        return (
+            state.get("resume_mode") == "elastic"
+            or state.get("world_size", self.distributed_env.world_size) != self.distributed_env.world_size
+            or state.get("num_workers", num_workers) != num_workers
+            or state.get("batch_size", self.batch_size) != (batch_size or self.batch_size)
+        )
+
     def _resume(self, num_workers: int) -> None:
         state = self._state_dict
         self._validate_state_dict()
+        if self._is_elastic(num_workers):
+            self._resume_elastic(num_workers)
+            return
         per_worker = split_samples_across_workers(state["num_samples_yielded"], num_workers, state["batch_size"])
         consumed = per_worker[self.worker_env.rank]
         piece_index, offset = skip_consumed([p for _, p in self._pieces], consumed)
@@ -253,11 +267,58 @@ class StreamingDataset(IterableDataset):
             self._open_piece()
             self._item_pos = offset
 
+    def _resume_elastic(self, num_workers: int) -> None:
+        """Continue an epoch started on another topology: rebuild the original epoch's stream, drop what was
+        consumed, and deal the rest to the new ranks and workers (every remaining item exactly once)."""
+        state = self._state_dict
+        original = (
+            state.get("initial_world_size") or state["world_size"],
+            state.get("initial_num_workers") or state["num_workers"],
+            state.get("initial_batch_size") or state["batch_size"],
+        )
+        chunks_per_worker, pieces = self.shuffler.get_chunks_and_intervals_per_workers(
+            original[0], state.get("initial_num_nodes") or 1, original[1], original[2], self.current_epoch
+        )
+        sequences = [
+            np.concatenate(
+                [np.asarray(self.shuffler.items_for_piece(c, p, self.current_epoch)) for c, p in zip(chunks, worker)]
+                or [np.zeros(0, dtype=np.int64)]
+            )
+            for chunks, worker in zip(chunks_per_worker, pieces)
+        ]
+        env = self.distributed_env
+        new = (env.world_size, num_workers, self.batch_size)
+        plan = elastic_plan(sequences, original, new, self._elastic_drop_count(), self._resolved_drop_last())
+        items = np.asarray(plan[env.global_rank * num_workers + self.worker_env.rank], dtype=np.int64)
+        self._pieces = self._runs_by_chunk(items)
+        self._explicit_items = True
+        self.stop_length = len(items)
+        state["resume_mode"] = "elastic"
+
+    def _elastic_drop_count(self) -> int:
+        """Items of the original epoch consumed before this elastic resume (rounded down to whole new batches)."""
+        state = self._state_dict
+        consumed = self._elastic_base
+        if consumed is None:
+            consumed = state.get("sample_in_epoch", state["num_samples_yielded"] * state["world_size"])
+        return elastic_drop_count(consumed, self.distributed_env.world_size, self.batch_size)
+
+    def _runs_by_chunk(self, items: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        starts = np.asarray([iv.chunk_start for iv in self.intervals], dtype=np.int64)
+        chunk_of = np.searchsorted(starts, items, side="right") - 1
+        if len(items) == 0:
+            return []
+        breaks = np.flatnonzero(np.diff(chunk_of)) + 1
+        return [(int(chunk_of[run[0]]), items[run]) for run in np.split(np.arange(len(items)), breaks)]
+
     def _open_piece(self) -> None:
         chunk_index, piece = self._pieces[self._piece_pos]
         self._piece_pos += 1
         self._chunk_index = chunk_index
-        self._items = self.shuffler.items_for_piece(chunk_index, piece, self.current_epoch)
+        if self._explicit_items:
+            self._items = piece
+        else:
+            self._items = self.shuffler.items_for_piece(chunk_index, piece, self.current_epoch)
         self._item_pos = 0
 
     def __next__(self) -> Any:
@@ -338,15 +399,25 @@ class StreamingDataset(IterableDataset):
             "initial_num_nodes": env.num_nodes,
         }
         if self._state_dict is not None:
-            self._state_dict.update({k: state[k] for k in ("num_samples_yielded", "current_epoch", "sample_in_epoch")})
-            return self._state_dict
+            loaded = self._state_dict
+            if self._is_elastic(num_workers or 1, batch_size):
+                loaded["resume_mode"] = "elastic"
+                state["sample_in_epoch"] = self._elastic_drop_count() + num_samples_yielded * env.world_size
+                state.update({k: loaded[k] for k in state if k.startswith("initial_") and k in loaded})
+            loaded.update(state)
+            return loaded
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Resume from ``state_dict`` at the next iteration."""
         if state_dict:
             self._state_dict = dict(state_dict)
+            self._elastic_base = state_dict.get("sample_in_epoch")
             self.current_epoch = state_dict["current_epoch"]
+
+    def resumes_elastically(self, num_workers: int, batch_size: int) -> bool:
+        """Whether the pending loaded state continues its epoch on a different topology."""
+        return self._state_dict is not None and self._is_elastic(num_workers or 1, batch_size)
 
     def reset_state_dict(self) -> None:
         self._state_dict = None
@@ -375,7 +446,8 @@ class StreamingDataset(IterableDataset):
                     f"The provided `{key}` state doesn't match the current one. Found `{value!r}` instead of "
                     f"`{stored[key]!r}`. Pass force_override_state_dict=True to adopt the current value."
                 )
-        if state["num_samples_yielded"] > len(self):
+        elastic = self._is_elastic(self.worker_env.world_size if self.worker_env else self.num_workers)
+        if not elastic and state["num_samples_yielded"] > len(self):
             raise ValueError(
                 f"The state says {state['num_samples_yielded']} samples were yielded, more than this rank's "
                 f"{len(self)} items: it belongs to another dataset or topology."
