@@ -4,8 +4,10 @@ The reference release is installed beside our venv by `make reference` (a `pip i
 subprocess with PYTHONPATH pointing at it, so it never meets our package.
 """
 
+import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -92,11 +94,15 @@ def written(tmp_path_factory):
         pytest.fail(f"The reference LitData is not installed at {REFERENCE}: run `make reference` (make test does).")
     root = str(tmp_path_factory.mktemp("ours"))
     plan = {case: _write_case(case, spec, root) for case, spec in CASES.items()}
+    # LitData 0.2.76 replaces *.zstd.bin files inside local datasets while reading: give it copies.
+    copies = str(tmp_path_factory.mktemp("reference-copies"))
+    reference_plan = {}
+    for case, entry in plan.items():
+        shutil.copytree(entry["dir"], os.path.join(copies, case))
+        reference_plan[case] = {**entry, "dir": os.path.join(copies, case)}
     plan_file, out_file = os.path.join(root, "plan.json"), os.path.join(root, "reference.pkl")
     with open(plan_file, "w") as f:
-        import json
-
-        json.dump(plan, f)
+        json.dump(reference_plan, f)
     env = {
         **os.environ,
         "PYTHONPATH": os.path.abspath(REFERENCE),

@@ -1,6 +1,8 @@
 """litdata: transform datasets at scale (`optimize`, `map`) and stream them into PyTorch (`StreamingDataset`)."""
 
 from litdata.__about__ import __author__, __homepage__, __license__, __version__
+from litdata.processing.functions import map, merge_datasets, optimize, walk
+from litdata.processing.nodes import Machine
 from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
 from litdata.streaming.dataset import StreamingDataset
 from litdata.streaming.item_loader import TokensLoader

@@ -76,3 +76,7 @@ def crash_on_five(x):
 
 def times_ten(x):
     return x * 10
+
+
+def column_sum(table):
+    return sum(table.column("a").to_pylist())

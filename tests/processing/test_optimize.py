@@ -70,8 +70,8 @@ def test_fast_dev_run_processes_only_the_first_inputs_in_total(tmp_path, fast_de
 
 
 def test_batch_size_hands_lists_of_inputs_to_fn(tmp_path):
-    optimize(identity, list(range(5)), str(tmp_path), chunk_size=4, num_workers=1, batch_size=2, **FORK)
-    assert read_all(tmp_path) == [[0, 1], [2, 3], [4]]
+    optimize(identity, list(range(6)), str(tmp_path), chunk_size=4, num_workers=1, batch_size=2, **FORK)
+    assert read_all(tmp_path) == [[0, 1], [2, 3], [4, 5]]
 
 
 def test_tokens_loader_writes_token_chunks(tmp_path):
@@ -175,7 +175,7 @@ def test_bad_arguments_are_refused_before_any_worker_starts(tmp_path, kwargs, me
 def _run_node(node_rank, output_dir):
     os.environ["DATA_OPTIMIZER_NUM_NODES"] = "2"
     os.environ["DATA_OPTIMIZER_NODE_RANK"] = str(node_rank)
-    optimize(square_pair, list(range(21)), output_dir, chunk_size=3, num_workers=2, **FORK)
+    optimize(square_pair, list(range(21)), output_dir, chunk_size=3, num_workers=2, keep_data_ordered=True, **FORK)
 
 
 def test_two_nodes_write_one_complete_dataset(tmp_path):
@@ -186,6 +186,6 @@ def test_two_nodes_write_one_complete_dataset(tmp_path):
     for node in nodes:
         node.join(60)
     assert [node.exitcode for node in nodes] == [0, 0]
-    assert sorted(read_all(tmp_path)) == [(i, i**2) for i in range(21)]
+    assert read_all(tmp_path) == [(i, i**2) for i in range(21)]
     assert not [name for name in os.listdir(tmp_path) if name.endswith("-index.json")]
-    assert {name.split("-")[1] for name, _ in chunk_layout(tmp_path)} == {"0", "1", "2", "3"}
+    assert [name.split("-")[1] for name, _ in chunk_layout(tmp_path)] == ["0"] * 2 + ["1"] * 2 + ["2"] * 2 + ["3"] * 2

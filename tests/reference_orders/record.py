@@ -89,6 +89,16 @@ CASES = [
     _case("elastic_b4_to_b5", "d257", 1, 2, 4, resume_after=7, resume_into={"batch_size": 5}),
     _case("elastic_w2_to_w1", "d257", 2, 2, 4, drop_last=True, resume_after=5, resume_into={"world_size": 1}),
     _case("elastic_w1_to_w2_k0", "d257", 1, 0, 4, drop_last=True, resume_after=9, resume_into={"world_size": 2}),
+    _case(
+        "elastic_window_k2_to_k3",
+        "uneven",
+        1,
+        2,
+        4,
+        window_shuffle=True,
+        resume_after=9,
+        resume_into={"num_workers": 3},
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ from litdata.streaming.shuffle import (
     Shuffle,
     WindowShuffle,
     detect_posix_fast_kind,
+    filesystem_kind,
     resolve_item_shuffle_window,
     shuffler_class,
 )
@@ -125,6 +126,7 @@ def test_two_node_full_shuffle_keeps_node_chunk_sets_after_the_first_epoch():
     later, _ = shuffler.worker_sequences(4, 2, 2, 3, 2)
     first_per_rank = [sum(len(first[2 * rank + worker]) for worker in range(2)) for rank in range(4)]
     assert first_per_rank == [24, 24, 24, 24]
+
     def node_chunks(sequences: list, node: int) -> set[int]:
         return {min(item // 7, 14) for sequence in sequences[4 * node : 4 * node + 4] for item in sequence.tolist()}
 
@@ -214,6 +216,29 @@ def test_posix_fast_profile_is_vast_for_a_path_naming_vast(monkeypatch, tmp_path
 def test_plain_local_directory_has_the_posix_profile(monkeypatch, tmp_path):
     monkeypatch.delenv("LITDATA_POSIX_FAST", raising=False)
     assert detect_posix_fast_kind(str(tmp_path), is_remote=False, compressed=False) in {"posix", "nfs"}
+
+
+MOUNTS = """overlay / overlay rw 0 0
+server:/export /data nfs4 rw 0 0
+10.0.0.1@tcp:/scratch /data/scratch lustre rw 0 0
+vastnfs:/v /mnt/v nfs rw 0 0
+tmpfs /data/tmp tmpfs rw 0 0
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/home/user/ds", "posix"),
+        ("/data/ds", "nfs"),
+        ("/data/scratch/ds", "lustre"),
+        ("/data/scratchy", "nfs"),
+        ("/mnt/v/ds", "vast"),
+        ("/data/tmp", "posix"),
+    ],
+)
+def test_filesystem_kind_comes_from_the_longest_mount_point_holding_the_path(path, expected):
+    assert filesystem_kind(path, MOUNTS) == expected
 
 
 @pytest.mark.parametrize(("is_remote", "compressed"), [(True, False), (False, True)])

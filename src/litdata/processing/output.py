@@ -55,8 +55,10 @@ class LocalOutput:
             return None
 
     def write_json(self, name: str, payload: dict[str, Any]) -> None:
-        """Write ``name`` atomically (temporary file, then rename)."""
-        write_index_atomic(payload, self.join(name))
+        """Write ``name`` atomically (temporary file, then rename), creating its folder if needed."""
+        target = self.join(name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        write_index_atomic(payload, target)
 
     def remove(self, name: str) -> None:
         """Delete a file or a folder; missing entries are ignored."""

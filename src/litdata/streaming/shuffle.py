@@ -269,17 +269,18 @@ def detect_posix_fast_kind(path: str | None, is_remote: bool, compressed: bool) 
         return "forced"
     if "vast" in path.lower():
         return "vast"
-    return _kind_of_mount(os.path.abspath(path))
-
-
-def _kind_of_mount(path: str) -> str:
-    best_mount, fstype, source = "", "", ""
     try:
         with open("/proc/mounts") as mounts:
-            lines = mounts.read().splitlines()
+            mount_table = mounts.read()
     except OSError:
         return "posix"
-    for line in lines:
+    return filesystem_kind(os.path.abspath(path), mount_table)
+
+
+def filesystem_kind(path: str, mount_table: str) -> str:
+    """Kind of the filesystem holding ``path``, from the longest matching mount point of a ``/proc/mounts`` text."""
+    best_mount, fstype, source = "", "", ""
+    for line in mount_table.splitlines():
         fields = line.split()
         if len(fields) < 3:
             continue

@@ -104,14 +104,18 @@ def elastic_plan(
     Returns:
         One list of item ids per new global worker (rank-major), in reading order.
     """
-    items = np.concatenate([np.asarray(sequence, dtype=np.int64) for sequence in worker_sequences] or [[]])
     order = lockstep_stream(worker_sequences, *original_topology)
+    stream = _concatenated(worker_sequences)[order]
     world_size, num_workers, batch_size = new_topology
     num_workers = max(num_workers, 1)
     if worker_chunks is None:
-        return _deal_items(items[order][drop_count:], world_size, num_workers, batch_size, drop_last)
-    chunks = np.concatenate([np.asarray(sequence, dtype=np.int64) for sequence in worker_chunks])[order]
-    return _deal_chunk_visits(items[order], chunks, drop_count, world_size * num_workers, drop_last)
+        return _deal_items(stream[drop_count:], world_size, num_workers, batch_size, drop_last)
+    chunks = _concatenated(worker_chunks)[order]
+    return _deal_chunk_visits(stream, chunks, drop_count, world_size * num_workers, drop_last)
+
+
+def _concatenated(sequences: Sequence[Sequence[int]]) -> np.ndarray:
+    return np.concatenate([np.zeros(0, dtype=np.int64)] + [np.asarray(seq, dtype=np.int64) for seq in sequences])
 
 
 def _deal_items(
@@ -131,7 +135,7 @@ def _deal_chunk_visits(
     while 0 < start < len(chunks) and chunks[start] == chunks[start - 1]:
         start += 1
     items, chunks = items[start:], chunks[start:]
-    visit_starts = np.flatnonzero(np.diff(chunks, prepend=-1) != 0) if len(chunks) else np.zeros(0, dtype=np.int64)
+    visit_starts = np.flatnonzero(np.diff(chunks, prepend=-1) != 0)
     visits = np.split(items, visit_starts[1:]) if len(items) else []
     if drop_last:
         visits = visits[: len(visits) - len(visits) % num_global_workers]

