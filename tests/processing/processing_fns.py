@@ -80,3 +80,10 @@ def times_ten(x):
 
 def column_sum(table):
     return sum(table.column("a").to_pylist())
+
+
+def record_pid_then_sleep(x):
+    """Leaves a file named after the worker's pid in $LITDATA_TEST_PID_DIR, then takes its time."""
+    open(os.path.join(os.environ["LITDATA_TEST_PID_DIR"], str(os.getpid())), "w").close()
+    time.sleep(0.5)
+    return x

@@ -65,8 +65,16 @@ def test_optimize_with_a_parquet_reader_hands_tables_to_fn(tmp_path):
 
     pq.write_table(pa.table({"a": list(range(10))}), tmp_path / "x.parquet")
     reader = ParquetReader(str(tmp_path / "cache"), num_rows=4, to_pandas=False)
-    optimize(column_sum, [str(tmp_path / "x.parquet")], str(tmp_path / "out"), chunk_size=2, num_workers=2,
-             reader=reader, keep_data_ordered=True, **FORK)  # fmt: skip
+    optimize(
+        column_sum,
+        [str(tmp_path / "x.parquet")],
+        str(tmp_path / "out"),
+        chunk_size=2,
+        num_workers=2,
+        reader=reader,
+        keep_data_ordered=True,
+        **FORK,
+    )
     assert read_all(tmp_path / "out") == [6, 22, 17]
 
 
@@ -81,8 +89,21 @@ def test_inputs_from_a_queue_are_read_until_none(tmp_path):
 def test_inputs_from_a_streaming_dataloader_are_its_batches(tmp_path):
     from litdata.streaming.dataloader import StreamingDataLoader
 
-    optimize(identity, list(range(6)), str(tmp_path / "source"), chunk_size=3, num_workers=1,
-             keep_data_ordered=True, **FORK)  # fmt: skip
+    optimize(
+        identity, list(range(6)), str(tmp_path / "source"), chunk_size=3, num_workers=1, keep_data_ordered=True, **FORK
+    )
     loader = StreamingDataLoader(StreamingDataset(str(tmp_path / "source")), batch_size=2)
     optimize(identity, loader, str(tmp_path / "out"), chunk_size=2, num_workers=1, **FORK)
     assert [batch.tolist() for batch in read_all(tmp_path / "out")] == [[0, 1], [2, 3], [4, 5]]
+
+
+class _BrokenQueue:
+    def get(self):
+        raise OSError("the queue went away")
+
+
+def test_a_failure_while_reading_lazy_inputs_stops_the_run(tmp_path):
+    with pytest.raises(RuntimeError, match="Reading the inputs in the main process failed") as error:
+        optimize(identity, queue=_BrokenQueue(), output_dir=str(tmp_path), chunk_size=2, num_workers=2, **FORK)
+    assert isinstance(error.value.__cause__, OSError)
+    assert multiprocessing.active_children() == []

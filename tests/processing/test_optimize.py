@@ -1,6 +1,8 @@
 import json
 import multiprocessing
 import os
+import signal
+import time
 
 import pytest
 from processing_fns import (
@@ -10,6 +12,7 @@ from processing_fns import (
     fail_on_three,
     identity,
     none_for_odd,
+    record_pid_then_sleep,
     square_pair,
     times_ten,
     token_sequence,
@@ -33,17 +36,22 @@ def chunk_layout(path):
 
 
 def test_spawned_workers_write_a_dataset_that_reads_back_in_input_order(tmp_path):
-    optimize(square_pair, list(range(11)), str(tmp_path), chunk_size=2, num_workers=2, keep_data_ordered=True,
-             verbose=False)  # fmt: skip
+    optimize(
+        square_pair, list(range(11)), str(tmp_path), chunk_size=2, num_workers=2, keep_data_ordered=True, verbose=False
+    )
     assert read_all(tmp_path) == [(i, i**2) for i in range(11)]
 
 
 def test_ordered_run_gives_contiguous_slices_with_the_remainder_to_the_last_worker(tmp_path):
     optimize(identity, list(range(11)), str(tmp_path), chunk_size=2, num_workers=2, keep_data_ordered=True, **FORK)
     assert chunk_layout(tmp_path) == [
-        ("chunk-0-0.bin", 2), ("chunk-0-1.bin", 2), ("chunk-0-2.bin", 1),
-        ("chunk-1-0.bin", 2), ("chunk-1-1.bin", 2), ("chunk-1-2.bin", 2),
-    ]  # fmt: skip
+        ("chunk-0-0.bin", 2),
+        ("chunk-0-1.bin", 2),
+        ("chunk-0-2.bin", 1),
+        ("chunk-1-0.bin", 2),
+        ("chunk-1-1.bin", 2),
+        ("chunk-1-2.bin", 2),
+    ]
 
 
 def test_shared_queue_run_writes_every_input_exactly_once(tmp_path):
@@ -64,8 +72,16 @@ def test_none_returned_by_fn_is_not_stored(tmp_path):
 
 @pytest.mark.parametrize(("fast_dev_run", "expected"), [(True, 10), (3, 3)])
 def test_fast_dev_run_processes_only_the_first_inputs_in_total(tmp_path, fast_dev_run, expected):
-    optimize(identity, list(range(50)), str(tmp_path), chunk_size=4, num_workers=2, fast_dev_run=fast_dev_run,
-             keep_data_ordered=True, **FORK)  # fmt: skip
+    optimize(
+        identity,
+        list(range(50)),
+        str(tmp_path),
+        chunk_size=4,
+        num_workers=2,
+        fast_dev_run=fast_dev_run,
+        keep_data_ordered=True,
+        **FORK,
+    )
     assert read_all(tmp_path) == list(range(expected))
 
 
@@ -75,8 +91,9 @@ def test_batch_size_hands_lists_of_inputs_to_fn(tmp_path):
 
 
 def test_tokens_loader_writes_token_chunks(tmp_path):
-    optimize(token_sequence, list(range(6)), str(tmp_path), chunk_size=8, num_workers=1, item_loader=TokensLoader(),
-             **FORK)  # fmt: skip
+    optimize(
+        token_sequence, list(range(6)), str(tmp_path), chunk_size=8, num_workers=1, item_loader=TokensLoader(), **FORK
+    )
     blocks = read_all(tmp_path, item_loader=TokensLoader(block_size=4))
     assert [block.tolist() for block in blocks] == [list(range(i * 4, i * 4 + 4)) for i in range(6)]
 
@@ -123,8 +140,15 @@ def test_an_unknown_mode_is_refused(tmp_path):
 
 def test_checkpoint_resume_skips_the_inputs_already_written(tmp_path):
     with pytest.raises(RuntimeError):
-        optimize(fail_on_seven_after_delay, list(range(10)), str(tmp_path), chunk_size=2, num_workers=1,
-                 use_checkpoint=True, **FORK)  # fmt: skip
+        optimize(
+            fail_on_seven_after_delay,
+            list(range(10)),
+            str(tmp_path),
+            chunk_size=2,
+            num_workers=1,
+            use_checkpoint=True,
+            **FORK,
+        )
     optimize(times_ten, list(range(10)), str(tmp_path), chunk_size=2, num_workers=1, use_checkpoint=True, **FORK)
     assert read_all(tmp_path) == [0, 1, 2, 3, 4, 5, 60, 70, 80, 90]
     assert not os.path.exists(tmp_path / ".checkpoints")
@@ -189,3 +213,34 @@ def test_two_nodes_write_one_complete_dataset(tmp_path):
     assert read_all(tmp_path) == [(i, i**2) for i in range(21)]
     assert not [name for name in os.listdir(tmp_path) if name.endswith("-index.json")]
     assert [name.split("-")[1] for name, _ in chunk_layout(tmp_path)] == ["0"] * 2 + ["1"] * 2 + ["2"] * 2 + ["3"] * 2
+
+
+def _run_until_interrupted(output_dir):
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    optimize(record_pid_then_sleep, list(range(100)), output_dir, chunk_size=2, num_workers=2, **FORK)
+
+
+def _is_running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_ctrl_c_in_the_main_process_stops_the_workers(tmp_path, monkeypatch):
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    monkeypatch.setenv("LITDATA_TEST_PID_DIR", str(pid_dir))
+    main = multiprocessing.get_context("fork").Process(target=_run_until_interrupted, args=(str(tmp_path / "out"),))
+    main.start()
+    deadline = time.monotonic() + 30
+    while len(os.listdir(pid_dir)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(main.pid, signal.SIGINT)
+    main.join(30)
+    assert main.exitcode not in (None, 0)
+    worker_pids = [int(name) for name in os.listdir(pid_dir)]
+    assert len(worker_pids) == 2
+    assert not [pid for pid in worker_pids if _is_running(pid)]
+    assert not os.path.exists(tmp_path / "out" / "index.json")

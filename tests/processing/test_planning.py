@@ -41,7 +41,7 @@ def test_weighted_split_keeps_input_order_inside_each_part():
 
 def test_queue_batches_stay_small_for_balance():
     assert queue_batch_size(10, 2) == 1
-    assert queue_batch_size(1_000_000, 4) == 32
+    assert queue_batch_size(1_000_000, 4) == 256
 
 
 def test_append_continues_each_rank_numbering_after_its_highest_chunk():

@@ -18,6 +18,7 @@ import queue
 import re
 import threading
 import time
+import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,14 +36,16 @@ from litdata.processing.workers import (
     WorkerFailure,
     WorkerShare,
     checkpoint_name,
+    pickled_exception,
     run_worker,
     share_fingerprint,
 )
 from litdata.streaming.writer import merge_index_files
 from litdata.utilities.packing import _pack_greedily
 
-_MAX_QUEUE_BATCH = 32
+_MAX_QUEUE_BATCH = 256
 _JOIN_TIMEOUT_S = 5.0
+_FEEDER_RANK = -1  # failures of the thread that reads lazy inputs in the main process
 _EVENT_POLL_S = 0.2
 _NODE_INDEX_POLL_S = 0.5
 _CHUNK_FILE = re.compile(r"^chunk-(\d+)-(\d+)(?:\..+)?\.bin$")
@@ -250,8 +253,13 @@ class _Progress:
 
 
 def _failure_error(failure: WorkerFailure) -> RuntimeError:
-    where = f"while processing the input {failure.input_repr}" if failure.input_repr is not None else "outside fn"
-    error = RuntimeError(f"Worker {failure.rank} failed {where}.\nWorker traceback:\n{failure.traceback}")
+    if failure.rank == _FEEDER_RANK:
+        who = "Reading the inputs in the main process failed."
+    elif failure.input_repr is None:
+        who = f"Worker {failure.rank} failed outside of fn."
+    else:
+        who = f"Worker {failure.rank} failed while processing the input {failure.input_repr}."
+    error = RuntimeError(f"{who}\nTraceback:\n{failure.traceback}")
     if failure.pickled_exception is not None:
         with contextlib.suppress(Exception):
             error.__cause__ = pickle.loads(failure.pickled_exception)
@@ -284,8 +292,8 @@ class _Feeder(threading.Thread):
                 if not self._put(batch):
                     return
         except BaseException as exc:
-            failure = WorkerFailure(-1, None, f"Reading the inputs failed: {exc!r}", None)
-            self._events.put((FAILED, -1, failure))
+            failure = WorkerFailure(_FEEDER_RANK, None, traceback.format_exc(), pickled_exception(exc))
+            self._events.put((FAILED, _FEEDER_RANK, failure))
             return
         for _ in range(self._num_workers):
             if not self._put(END_OF_INPUTS):
@@ -313,19 +321,21 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
         for share in plan.shares
     ]
     feeder = _Feeder(plan.batches, tasks, len(plan.shares), events) if plan.batches is not None else None
-    progress = _Progress(plan.total, verbose, description)
+    progress: _Progress | None = None
     try:
-        for process in processes:
+        for process in processes:  # before any thread of ours exists, which matters with fork
             process.start()
         if feeder is not None:
             feeder.start()
+        progress = _Progress(plan.total, verbose, description)
         _wait_for_workers(processes, events, progress)
     finally:
         if feeder is not None:
             feeder.stop.set()
             feeder.join()
         _stop_processes(processes)
-        progress.close()
+        if progress is not None:
+            progress.close()
         for q in (events, tasks):
             if q is not None:
                 q.cancel_join_thread()

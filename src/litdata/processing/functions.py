@@ -276,8 +276,9 @@ def optimize(
         share.first_chunk_index = first_chunk.get(share.rank, 0)
     if use_checkpoint:
         engine.apply_checkpoints(plan, output, (num_workers, node, writer_options))
-    job = Job("optimize", fn, output, num_workers, reader=reader, writer_options=writer_options,
-              use_checkpoint=use_checkpoint)  # fmt: skip
+    job = Job(
+        "optimize", fn, output, num_workers, reader=reader, writer_options=writer_options, use_checkpoint=use_checkpoint
+    )
     engine.run_workers(job, plan, _resolve_start_method(start_method), verbose, "Optimizing")
     ranks = [share.rank for share in plan.shares]
     engine.finish_optimize(output, node, ranks, existing_index if mode == "append" else None, _node_timeout())
@@ -335,8 +336,15 @@ def map(
     num_workers = _effective_num_workers(num_workers, collected, node)
     plan = _plan(collected, node, num_workers, bool(keep_data_ordered), None, sizes_from)
     output.ensure_exists()
-    job = Job("map", fn, output, num_workers, reader=reader, fn_wants_device=_fn_accepts(fn, "device"),
-              fn_wants_is_last=_fn_accepts(fn, "is_last"))  # fmt: skip
+    job = Job(
+        "map",
+        fn,
+        output,
+        num_workers,
+        reader=reader,
+        fn_wants_device=_fn_accepts(fn, "device"),
+        fn_wants_is_last=_fn_accepts(fn, "is_last"),
+    )
     engine.run_workers(job, plan, _resolve_start_method(start_method), True, "Mapping")
 
 

@@ -241,18 +241,22 @@ def _device_for(rank: int) -> str:
     return f"cuda:{rank % num_gpus}" if num_gpus else "cpu"
 
 
-def _report_failure(events: Any, share: WorkerShare, item: Any, has_item: bool, exc: BaseException) -> None:
+def pickled_exception(exc: BaseException) -> bytes | None:
+    """The exception pickled for the main process, or None if it cannot be."""
     try:
-        pickled: bytes | None = pickle.dumps(exc)
+        return pickle.dumps(exc)
     except Exception:
-        pickled = None
+        return None
+
+
+def _report_failure(events: Any, share: WorkerShare, item: Any, has_item: bool, exc: BaseException) -> None:
     input_repr = None
     if has_item:
         try:
             input_repr = repr(item)
         except Exception as repr_error:
             input_repr = f"<input whose repr() failed: {repr_error!r}>"
-    failure = WorkerFailure(share.rank, input_repr, traceback.format_exc(), pickled)
+    failure = WorkerFailure(share.rank, input_repr, traceback.format_exc(), pickled_exception(exc))
     events.put((FAILED, share.worker_index, failure))
 
 
