@@ -105,8 +105,15 @@ class StreamingDataset(IterableDataset):
         self._serializers = _get_serializers(serializers)
         self._index_path = index_path
 
-        self._dataset_dir, self._source = open_source(self.input_dir, cache_dir)
-        index = load_index_file(index_path or os.path.join(self._dataset_dir, _INDEX_FILENAME))
+        self._dataset_dir, self._source = open_source(
+            self.input_dir,
+            cache_dir,
+            storage_options=self.storage_options,
+            session_options=self.session_options,
+            max_cache_size=max_cache_size,
+            index_path=index_path,
+        )
+        index = load_index_file(os.path.join(self._dataset_dir, _INDEX_FILENAME))
         self._index = index
         self.subsampled_files, self.region_of_interest = self._subsample(index)
         self._config = self._make_config()
@@ -152,7 +159,9 @@ class StreamingDataset(IterableDataset):
 
     def _get_reader(self) -> BinaryReader:
         if self._reader is None:
-            self._reader = BinaryReader(self._dataset_dir, self._config, source=self._source)
+            self._reader = BinaryReader(
+                self._dataset_dir, self._config, source=self._source, max_pre_download=self.max_pre_download
+            )
         return self._reader
 
     def _create_shuffler(self) -> Shuffle:
@@ -240,6 +249,7 @@ class StreamingDataset(IterableDataset):
         self.stop_length = sum(p[2] - p[1] for _, p in self._pieces)
         if self._state_dict is not None:
             self._resume(num_workers)
+        self._get_reader().prefetch([chunk for chunk, _ in self._pieces])
         return self
 
     def _is_elastic(self, num_workers: int, batch_size: int | None = None) -> bool:
@@ -276,19 +286,20 @@ class StreamingDataset(IterableDataset):
             state.get("initial_num_workers") or state["num_workers"],
             state.get("initial_batch_size") or state["batch_size"],
         )
-        chunks_per_worker, pieces = self.shuffler.get_chunks_and_intervals_per_workers(
+        sequences, chunk_ids = self.shuffler.worker_sequences(
             original[0], state.get("initial_num_nodes") or 1, original[1], original[2], self.current_epoch
         )
-        sequences = [
-            np.concatenate(
-                [np.asarray(self.shuffler.items_for_piece(c, p, self.current_epoch)) for c, p in zip(chunks, worker)]
-                or [np.zeros(0, dtype=np.int64)]
-            )
-            for chunks, worker in zip(chunks_per_worker, pieces)
-        ]
         env = self.distributed_env
         new = (env.world_size, num_workers, self.batch_size)
-        plan = elastic_plan(sequences, original, new, self._elastic_drop_count(), self._resolved_drop_last())
+        by_chunk_visits = isinstance(self.shuffler, WindowShuffle)
+        plan = elastic_plan(
+            sequences,
+            original,
+            new,
+            self._elastic_drop_count(),
+            self._resolved_drop_last(),
+            worker_chunks=chunk_ids if by_chunk_visits else None,
+        )
         items = np.asarray(plan[env.global_rank * num_workers + self.worker_env.rank], dtype=np.int64)
         self._pieces = self._runs_by_chunk(items)
         self._explicit_items = True
@@ -301,7 +312,8 @@ class StreamingDataset(IterableDataset):
         consumed = self._elastic_base
         if consumed is None:
             consumed = state.get("sample_in_epoch", state["num_samples_yielded"] * state["world_size"])
-        return elastic_drop_count(consumed, self.distributed_env.world_size, self.batch_size)
+        whole_batches = not isinstance(self.shuffler or self._create_shuffler(), WindowShuffle)
+        return elastic_drop_count(consumed, self.distributed_env.world_size, self.batch_size, whole_batches)
 
     def _runs_by_chunk(self, items: np.ndarray) -> list[tuple[int, np.ndarray]]:
         starts = np.asarray([iv.chunk_start for iv in self.intervals], dtype=np.int64)
