@@ -174,12 +174,11 @@ def run_rank(path: str, case: dict, loaded_state: dict | None) -> dict:
         result["before"] = _read_batches(loader, case["resume_after"])
         state = loader.state_dict()
         result["state"] = {key: value for key, value in state.items() if key != "dataset"}
+        result["checkpoint"] = state
         if case["resume_into"] is None:
             _, resumed_loader = _make_loader(path, case)
             resumed_loader.load_state_dict(state)
             result["after"] = _read_batches(resumed_loader)
-        else:
-            result["full_state"] = state
     return result
 
 
@@ -212,9 +211,7 @@ def record_case(dataset_path: Path, case: dict) -> dict:
     ranks = _run_ranks(dataset_path, case)
     if case["resume_into"] is None:
         return {**case, "ranks": ranks}
-    checkpoint = ranks[0].pop("full_state")
-    for rank in ranks[1:]:
-        rank.pop("full_state")
+    checkpoint = ranks[0]["checkpoint"]
     resumed_case = {**case, **case["resume_into"], "resume_into": None, "resume_after": None}
     return {**case, "ranks": ranks, "resumed_ranks": _run_ranks(dataset_path, resumed_case, checkpoint)}
 
