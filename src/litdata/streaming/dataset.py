@@ -153,24 +153,29 @@ class StreamingDataset(IterableDataset):
             encryption=self.encryption,
         )
 
+    def _get_config(self) -> ChunksConfig:
+        if self._config is None:  # dropped when the dataset was pickled into a worker process
+            self._config = self._make_config()
+        return self._config
+
     @property
     def intervals(self) -> list[Interval]:
-        return self._config.intervals
+        return self._get_config().intervals
 
     def _get_reader(self) -> BinaryReader:
         if self._reader is None:
             self._reader = BinaryReader(
-                self._dataset_dir, self._config, source=self._source, max_pre_download=self.max_pre_download
+                self._dataset_dir, self._get_config(), source=self._source, max_pre_download=self.max_pre_download
             )
         return self._reader
 
     def _create_shuffler(self) -> Shuffle:
         seed, drop_last = self.seed, self._resolved_drop_last()
-        chunk_bytes = [c.get("chunk_bytes") or 0 for c in self._config.chunks]
+        chunk_bytes = [c.get("chunk_bytes") or 0 for c in self._get_config().chunks]
         kwargs = dict(item_shuffle_window=self.item_shuffle_window, max_cache_size=parse_size(self.max_cache_size))
         if not self.shuffle:
             return NoShuffle(self.intervals, chunk_bytes, seed, drop_last, **kwargs)
-        compressed = bool(self._config.config.get("compression"))
+        compressed = bool(self._get_config().config.get("compression"))
         kind = detect_posix_fast_kind(self._dataset_dir, self.input_dir.url is not None, compressed)
         cls = WindowShuffle if kind in _WINDOW_KINDS else FullShuffle
         return cls(self.intervals, chunk_bytes, seed, drop_last, **kwargs)
@@ -477,4 +482,5 @@ class StreamingDataset(IterableDataset):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_reader"] = None
+        state["_config"] = None  # holds compiled decoders; rebuilt from the index in the worker
         return state
