@@ -33,3 +33,23 @@ def test_the_package_ships_type_information():
     import litdata
 
     assert (__import__("pathlib").Path(litdata.__file__).parent / "py.typed").exists()
+
+
+def test_importing_litdata_and_running_optimize_workers_does_not_import_torch():
+    script = (
+        "import sys, litdata, litdata.processing.workers, litdata.streaming.writer\n"
+        "litdata.optimize\n"
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "False"
+
+
+def test_every_public_name_resolves():
+    import litdata
+    import litdata.streaming
+
+    for module in (litdata, litdata.streaming):
+        for name in module.__all__:
+            assert getattr(module, name) is not None

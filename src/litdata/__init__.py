@@ -1,13 +1,30 @@
-"""litdata: transform datasets at scale (`optimize`, `map`) and stream them into PyTorch (`StreamingDataset`)."""
+"""litdata: transform datasets at scale (`optimize`, `map`) and stream them into PyTorch (`StreamingDataset`).
+
+Public names are imported on first use, so `import litdata` (and every optimize worker process) stays fast and
+does not import torch until something needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from litdata.__about__ import __author__, __homepage__, __license__, __version__
-from litdata.processing.functions import map, merge_datasets, optimize, walk
-from litdata.processing.nodes import Machine
-from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
-from litdata.streaming.dataset import StreamingDataset
-from litdata.streaming.item_loader import TokensLoader
-from litdata.streaming.typed import File, Text
-from litdata.utilities.breakpoint import breakpoint
+
+_PUBLIC = {
+    "StreamingDataset": "litdata.streaming.dataset",
+    "StreamingDataLoader": "litdata.streaming.dataloader",
+    "litdata_collate": "litdata.streaming.dataloader",
+    "TokensLoader": "litdata.streaming.item_loader",
+    "map": "litdata.processing.functions",
+    "optimize": "litdata.processing.functions",
+    "walk": "litdata.processing.functions",
+    "merge_datasets": "litdata.processing.functions",
+    "Machine": "litdata.processing.nodes",
+    "File": "litdata.streaming.typed",
+    "Text": "litdata.streaming.typed",
+    "breakpoint": "litdata.utilities.breakpoint",
+}
 
 __all__ = [
     "StreamingDataset",
@@ -18,12 +35,35 @@ __all__ = [
     "optimize",
     "walk",
     "merge_datasets",
-    "breakpoint",
     "Machine",
     "File",
     "Text",
+    "breakpoint",
     "__version__",
     "__author__",
     "__license__",
     "__homepage__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'litdata' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from litdata.processing.functions import map, merge_datasets, optimize, walk
+    from litdata.processing.nodes import Machine
+    from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
+    from litdata.streaming.dataset import StreamingDataset
+    from litdata.streaming.item_loader import TokensLoader
+    from litdata.streaming.typed import File, Text
+    from litdata.utilities.breakpoint import breakpoint

@@ -20,7 +20,6 @@ from litdata.processing.nodes import NodeInfo, detect_node
 from litdata.processing.output import LocalOutput, resolve_output
 from litdata.processing.readers import BaseReader
 from litdata.processing.workers import Job, is_generator_function
-from litdata.streaming.dataloader import StreamingDataLoader
 from litdata.streaming.item_loader import BaseItemLoader
 from litdata.streaming.writer import BinaryWriter, write_index_atomic
 from litdata.utilities.encryption import Encryption
@@ -29,10 +28,17 @@ if TYPE_CHECKING:
     import multiprocessing as mp
 
     from litdata.processing.nodes import Machine
+    from litdata.streaming.dataloader import StreamingDataLoader
 
 _FAST_DEV_RUN_ITEMS = 10
 _NODE_TIMEOUT_ENV = "DATA_OPTIMIZER_TIMEOUT"
 _MODES = (None, "append", "overwrite")
+
+
+def _is_streaming_dataloader(obj: Any) -> bool:
+    """Whether ``obj`` is a StreamingDataLoader (without importing torch when none can exist yet)."""
+    module = sys.modules.get("litdata.streaming.dataloader")
+    return module is not None and isinstance(obj, module.StreamingDataLoader)
 
 
 def _refuse_platform_only(num_nodes: int | None, machine: Any) -> None:
@@ -127,7 +133,7 @@ def _collect_inputs(
     limit = _fast_dev_run_limit(fast_dev_run)
     if (inputs is None) == (user_queue is None):
         raise ValueError("Pass exactly one of `inputs` (a list or a StreamingDataLoader) or `queue`.")
-    if user_queue is not None or isinstance(inputs, StreamingDataLoader):
+    if user_queue is not None or _is_streaming_dataloader(inputs):
         if batch_size is not None or weights is not None or reader is not None:
             raise ValueError(
                 "`batch_size`, `weights` and `reader` cannot be used when the inputs come from a StreamingDataLoader "

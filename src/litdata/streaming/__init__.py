@@ -1,8 +1,31 @@
-"""Streaming: read optimized datasets into PyTorch."""
+"""Streaming: read optimized datasets into PyTorch (names imported on first use)."""
 
-from litdata.streaming.cache import Cache
-from litdata.streaming.dataloader import StreamingDataLoader
-from litdata.streaming.dataset import StreamingDataset
-from litdata.streaming.item_loader import TokensLoader
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_PUBLIC = {
+    "Cache": "litdata.streaming.cache",
+    "StreamingDataset": "litdata.streaming.dataset",
+    "StreamingDataLoader": "litdata.streaming.dataloader",
+    "TokensLoader": "litdata.streaming.item_loader",
+}
 
 __all__ = ["Cache", "StreamingDataset", "StreamingDataLoader", "TokensLoader"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'litdata.streaming' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from litdata.streaming.cache import Cache
+    from litdata.streaming.dataloader import StreamingDataLoader
+    from litdata.streaming.dataset import StreamingDataset
+    from litdata.streaming.item_loader import TokensLoader

@@ -7,7 +7,6 @@ from abc import ABC, abstractmethod
 from typing import Any, NamedTuple
 
 import numpy as np
-import torch
 
 from litdata.streaming.chunk import ChunkData
 from litdata.streaming.serializers import Serializer, serializer_for_format
@@ -165,7 +164,14 @@ class TokensLoader(BaseItemLoader):
         serializer = serializer_for_format(fmt, serializers)
         self._as_tensor = fmt.startswith("no_header_tensor")
         self._dtype = serializer._dtype  # torch or numpy dtype learnt from the format string
-        self._np_dtype = torch.empty(0, dtype=self._dtype).numpy().dtype if self._as_tensor else np.dtype(self._dtype)
+        if self._as_tensor:
+            import torch
+
+            self._np_dtype = torch.empty(0, dtype=self._dtype).numpy().dtype
+            self._to_output = torch.from_numpy
+        else:
+            self._np_dtype = np.dtype(self._dtype)
+            self._to_output = None
         self._blocks_start = np.concatenate([[0], np.cumsum([(c["dim"] or 0) // self._block_size for c in chunks])])
 
     def generate_intervals(self) -> list[Interval]:
@@ -184,7 +190,7 @@ class TokensLoader(BaseItemLoader):
         start = local * self._block_size * itemsize
         raw = chunk.data_area()[start : start + self._block_size * itemsize]
         array = np.frombuffer(raw, self._np_dtype).copy()
-        return torch.from_numpy(array) if self._as_tensor else array
+        return self._to_output(array) if self._to_output is not None else array
 
     def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
         if len(data) != 1 or len(flattened) != 1:

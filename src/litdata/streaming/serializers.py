@@ -11,6 +11,7 @@ Serializers are pure: bytes in, values out. PIL is imported only when an image i
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.util
 import io
 import math
@@ -20,13 +21,16 @@ import struct
 import sys
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
+from litdata.constants import _TORCH_DTYPES_MAPPING_NAMES
 from litdata.streaming import json_codec
 from litdata.streaming.typed import File, Text
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "BoolSerializer",
@@ -55,32 +59,29 @@ __all__ = [
 
 SerializedBytes = bytes | bytearray | memoryview
 
-# Index = position; aliases repeat a dtype and the writer records the LAST index of each (float32 -> 1, ...).
-_TORCH_DTYPES: tuple[torch.dtype, ...] = (
-    torch.float32,
-    torch.float,
-    torch.float64,
-    torch.double,
-    torch.complex64,
-    torch.cfloat,
-    torch.complex128,
-    torch.cdouble,
-    torch.float16,
-    torch.half,
-    torch.bfloat16,
-    torch.uint8,
-    torch.int8,
-    torch.int16,
-    torch.short,
-    torch.int32,
-    torch.int,
-    torch.int64,
-    torch.long,
-    torch.bool,
-    torch.uint16,
-)
-_TORCH_DTYPE_INDEX: dict[torch.dtype, int] = {dtype: index for index, dtype in enumerate(_TORCH_DTYPES)}
-_TORCH_ITEMSIZES: tuple[int, ...] = tuple(dtype.itemsize for dtype in _TORCH_DTYPES)
+
+class _TorchTables:
+    """The on-disk torch dtype table (index = position; aliases repeat a dtype and the writer records the LAST index
+    of each: float32 -> 1, ...). Built on first use so that writing non-tensor data never imports torch."""
+
+    def __init__(self) -> None:
+        import torch
+
+        self.dtypes: tuple[torch.dtype, ...] = tuple(getattr(torch, name) for name in _TORCH_DTYPES_MAPPING_NAMES)
+        self.index: dict[torch.dtype, int] = {dtype: index for index, dtype in enumerate(self.dtypes)}
+        self.itemsizes: tuple[int, ...] = tuple(dtype.itemsize for dtype in self.dtypes)
+
+
+@functools.cache
+def _torch_tables() -> _TorchTables:
+    return _TorchTables()
+
+
+def _is_tensor(item: Any) -> bool:
+    """``isinstance(item, torch.Tensor)`` without importing torch (a tensor implies torch is already imported)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(item, torch.Tensor)
+
 
 _NUMPY_DTYPES: tuple[np.dtype, ...] = tuple(
     np.dtype(name)
@@ -180,6 +181,7 @@ def _read_file(path: str) -> bytes:
 
 def _decode_image_rgb(data: bytes | memoryview) -> torch.Tensor:
     """Decode an encoded image to a ``uint8`` (3, H, W) RGB tensor, EXIF orientation applied."""
+    import torch
     from PIL import Image, ImageOps
 
     with Image.open(io.BytesIO(data)) as image:
@@ -199,11 +201,15 @@ def _prefixed(header: bytes, array: np.ndarray) -> bytearray:
 
 def _tensor_bytes(tensor: torch.Tensor) -> np.ndarray:
     """The raw C-order bytes of a tensor as a uint8 array (works for bfloat16 and other dtypes numpy lacks)."""
+    import torch
+
     flat = tensor.detach().cpu().contiguous().reshape(-1)
     return flat.view(torch.uint8).numpy()
 
 
 def _tensor_from_bytes(data: bytes | memoryview, dtype: torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
+    import torch
+
     if not data:
         return torch.empty(shape, dtype=dtype)
     return torch.frombuffer(bytearray(data), dtype=dtype).reshape(shape)  # own writable copy: no warning
@@ -516,10 +522,10 @@ class NoHeaderTensorSerializer(Serializer):
         self._dtype: torch.dtype | None = None
 
     def setup(self, data_format: str) -> None:
-        self._dtype = _TORCH_DTYPES[_dtype_index_from_format(data_format, len(_TORCH_DTYPES))]
+        self._dtype = _torch_tables().dtypes[_dtype_index_from_format(data_format, len(_TORCH_DTYPES_MAPPING_NAMES))]
 
     def serialize(self, item: torch.Tensor) -> tuple[bytes, str]:
-        return _tensor_bytes(item).tobytes(), f"no_header_tensor:{_TORCH_DTYPE_INDEX[item.dtype]}"
+        return _tensor_bytes(item).tobytes(), f"no_header_tensor:{_torch_tables().index[item.dtype]}"
 
     def deserialize(self, data: bytes | memoryview) -> torch.Tensor:
         if self._dtype is None:
@@ -527,7 +533,7 @@ class NoHeaderTensorSerializer(Serializer):
         return _tensor_from_bytes(data, self._dtype, (len(data) // self._dtype.itemsize,))
 
     def can_serialize(self, item: Any) -> bool:
-        return isinstance(item, torch.Tensor) and item.ndim == 1 and item.dtype in _TORCH_DTYPE_INDEX
+        return _is_tensor(item) and item.ndim == 1 and item.dtype in _torch_tables().index
 
 
 def _parse_tensor_header(data: bytes | memoryview) -> tuple[torch.dtype, tuple[int, ...], int]:
@@ -541,11 +547,11 @@ def _parse_tensor_header(data: bytes | memoryview) -> tuple[torch.dtype, tuple[i
             break
         dtype_index, ndim = struct.unpack_from(order + "II", data)
         offset = 8 + 4 * ndim
-        if dtype_index >= len(_TORCH_DTYPES) or offset > length:
+        if dtype_index >= len(_TORCH_DTYPES_MAPPING_NAMES) or offset > length:
             continue
         shape = struct.unpack_from(f"{order}{ndim}I", data, 8)
-        if math.prod(shape) * _TORCH_ITEMSIZES[dtype_index] == length - offset:
-            return _TORCH_DTYPES[dtype_index], shape, offset
+        if math.prod(shape) * _torch_tables().itemsizes[dtype_index] == length - offset:
+            return _torch_tables().dtypes[dtype_index], shape, offset
     raise ValueError(
         f"Cannot decode a {length}-byte tensor leaf: its header matches neither byte order. The data is corrupted "
         "or was not written by the 'tensor' serializer."
@@ -559,7 +565,7 @@ class TensorSerializer(Serializer):
     """
 
     def serialize(self, item: torch.Tensor) -> tuple[bytearray, None]:
-        header = struct.pack(f">II{item.ndim}I", _TORCH_DTYPE_INDEX[item.dtype], item.ndim, *item.shape)
+        header = struct.pack(f">II{item.ndim}I", _torch_tables().index[item.dtype], item.ndim, *item.shape)
         return _prefixed(header, _tensor_bytes(item)), None
 
     def deserialize(self, data: bytes | memoryview) -> torch.Tensor:
@@ -567,7 +573,7 @@ class TensorSerializer(Serializer):
         return _tensor_from_bytes(data[offset:], dtype, shape)
 
     def can_serialize(self, item: Any) -> bool:
-        return isinstance(item, torch.Tensor) and item.ndim != 1 and item.dtype in _TORCH_DTYPE_INDEX
+        return _is_tensor(item) and item.ndim != 1 and item.dtype in _torch_tables().index
 
 
 # ------------------------------------------------------------------------------------------------------ registry

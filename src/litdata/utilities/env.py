@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import torch
-
 from litdata.constants import ENV_GLOBAL_RANK_OPTIMIZE, ENV_NUM_NODES_OPTIMIZE, ENV_NUM_WORKERS_OPTIMIZE
 
 
@@ -25,6 +23,8 @@ class _DistributedEnv:
             num_workers = int(os.getenv(ENV_NUM_WORKERS_OPTIMIZE, "1"))
             num_nodes = int(os.getenv(ENV_NUM_NODES_OPTIMIZE, "1"))
             return cls(num_workers * num_nodes, int(os.environ[ENV_GLOBAL_RANK_OPTIMIZE]), num_nodes)
+        import torch
+
         world_size, global_rank, num_nodes = 1, 0, 1
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             world_size = torch.distributed.get_world_size()
@@ -49,7 +49,9 @@ class _WorkerEnv:
 
     @classmethod
     def detect(cls) -> _WorkerEnv:
-        info = torch.utils.data.get_worker_info()
+        from torch.utils.data import get_worker_info
+
+        info = get_worker_info()
         if info is None:
             return cls(1, 0)
         return cls(info.num_workers, info.id)
