@@ -389,7 +389,7 @@ def finish_optimize(
     node_timeout: float | None = None,
 ) -> None:
     """Merge this node's writer indexes; write ``index.json`` (one node) or ``{node}-index.json`` + final merge."""
-    worker_files = [output.join(f"{rank}.index.json") for rank in ranks]
+    worker_files = [os.path.join(output.staging_dir, f"{rank}.index.json") for rank in ranks]
     worker_files = [path for path in worker_files if os.path.exists(path)]
     if node.num_nodes == 1:
         output.write_json(_INDEX_FILENAME, merge_index_files(worker_files, existing_index))
@@ -401,7 +401,7 @@ def finish_optimize(
         os.remove(path)
     if node.num_nodes > 1 and node.is_last:
         names = _wait_for_node_indexes(output, node.num_nodes, node_timeout)
-        merged = merge_index_files([output.join(name) for name in names], existing_index)
+        merged = merge_index_files([output.local_path(name) for name in names], existing_index)
         output.write_json(_INDEX_FILENAME, merged)
         for name in names:
             output.remove(name)

@@ -6,7 +6,6 @@ import concurrent.futures
 import inspect
 import itertools
 import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -17,11 +16,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from litdata.constants import _INDEX_FILENAME
 from litdata.processing import data_processor as engine
 from litdata.processing.nodes import NodeInfo, detect_node
-from litdata.processing.output import LocalOutput, resolve_output
+from litdata.processing.output import resolve_output
 from litdata.processing.readers import BaseReader
 from litdata.processing.workers import Job, is_generator_function
 from litdata.streaming.item_loader import BaseItemLoader
-from litdata.streaming.writer import BinaryWriter, write_index_atomic
+from litdata.streaming.writer import BinaryWriter
 from litdata.utilities.encryption import Encryption
 
 if TYPE_CHECKING:
@@ -267,7 +266,7 @@ def optimize(
     }
     with tempfile.TemporaryDirectory() as scratch:  # the writer validates its settings before any worker starts
         BinaryWriter(scratch, **writer_options)
-    output = resolve_output(output_dir)
+    output = resolve_output(output_dir, storage_options)
     sizes_from = _check_local_input_dir(input_dir) if reorder_files else None
     node = detect_node()
     num_workers = _resolve_num_workers(num_workers)
@@ -329,7 +328,7 @@ def map(
     ``output_dir``.
     """
     _refuse_platform_only(num_nodes, machine)
-    output = resolve_output(output_dir)
+    output = resolve_output(output_dir, storage_options)
     if error_when_not_empty and not output.is_empty():
         raise RuntimeError(
             f"The provided output_dir `{output.path}` is not empty and error_when_not_empty=True. "
@@ -389,8 +388,8 @@ def merge_datasets(
     """Combine optimized datasets with the same format into ``output_dir`` (chunks copied as ``chunk-0-{n}``)."""
     if len(input_dirs) < 2:
         raise ValueError(f"There should be more than 1 input directory to merge, got {len(input_dirs)}.")
-    sources = [resolve_output(path) for path in input_dirs]
-    output: LocalOutput = resolve_output(output_dir)
+    sources = [resolve_output(path, storage_options) for path in input_dirs]
+    output = resolve_output(output_dir, storage_options)
     indexes = [source.read_json(_INDEX_FILENAME) for source in sources]
     missing = [source.path for source, index in zip(sources, indexes) if index is None]
     if missing:
@@ -405,9 +404,14 @@ def merge_datasets(
     for source, index in zip(sources, indexes):
         for chunk in index["chunks"]:
             name = _merged_chunk_name(len(chunks), first)
-            copies.append((source.join(chunk["filename"]), output.join(name)))
+            copies.append((source, chunk["filename"], name))
             chunks.append(dict(chunk, filename=name))
     output.ensure_exists()
+
+    def copy(job: tuple[Any, str, str]) -> None:
+        source, filename, name = job
+        output.put_file(source.local_path(filename), name)
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
-        list(pool.map(lambda pair: shutil.copyfile(*pair), copies))
-    write_index_atomic({"config": first, "chunks": chunks}, output.join(_INDEX_FILENAME))
+        list(pool.map(copy, copies))
+    output.write_json(_INDEX_FILENAME, {"config": first, "chunks": chunks})

@@ -6,13 +6,18 @@ A storage backend for remote outputs plugs in by providing another class with th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from litdata.streaming.writer import write_index_atomic
+
+_UPLOAD_THREADS = 4
 
 
 class LocalOutput:
@@ -35,6 +40,23 @@ class LocalOutput:
 
     def join(self, name: str) -> str:
         return os.path.join(self.path, name)
+
+    def local_path(self, name: str) -> str:
+        """A local file holding the output's ``name`` (the file itself for a local output)."""
+        return self.join(name)
+
+    def put_file(self, local_path: str, name: str) -> None:
+        """Copy a local file into the output as ``name``."""
+        target = self.join(name)
+        tmp = f"{target}.tmp-{os.getpid()}"
+        shutil.copyfile(local_path, tmp)
+        os.replace(tmp, target)
+
+    def publish_chunk(self, path: str) -> None:
+        """A writer finished the chunk file ``path`` in ``staging_dir`` (already in place for a local output)."""
+
+    def flush(self) -> None:
+        """Wait until every published file has reached the output."""
 
     def exists(self, name: str) -> bool:
         return os.path.exists(self.join(name))
@@ -95,14 +117,124 @@ def _as_location(output_dir: Any) -> str:
     raise TypeError(f"output_dir must be a path string, a pathlib.Path or a Dir; got {output_dir!r}.")
 
 
-def resolve_output(output_dir: Any) -> LocalOutput:
-    """Turn the user's ``output_dir`` into an output target; remote URLs are refused for now."""
+class RemoteOutput:
+    """An output prefix in object storage (``s3://``, ``gs://``, ``azure://``, ``r2://``...).
+
+    Writers fill a local staging folder; every finished chunk is uploaded in the background while the worker goes on
+    (then deleted locally), and JSON files (indexes, checkpoints) are uploaded as single objects, the index last.
+    """
+
+    def __init__(self, url: str, storage_options: dict | None = None) -> None:
+        from litdata.storage import get_storage
+
+        self.path = url.rstrip("/")
+        self._storage_options = storage_options or {}
+        get_storage(self.path, self._storage_options)  # unknown schemes fail here, before any worker starts
+        digest = hashlib.md5(self.path.encode()).hexdigest()
+        root = os.getenv("DATA_OPTIMIZER_CACHE_FOLDER") or os.path.join(tempfile.gettempdir(), "litdata-staging")
+        self._staging = os.path.join(root, digest)
+        self._storage_client = None
+        self._uploads: ThreadPoolExecutor | None = None
+        self._pending: list[Future] = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.update(_storage_client=None, _uploads=None, _pending=[])
+        return state
+
+    @property
+    def _storage(self) -> Any:
+        if self._storage_client is None:
+            from litdata.storage import get_storage
+
+            self._storage_client = get_storage(self.path, self._storage_options)
+        return self._storage_client
+
+    @property
+    def staging_dir(self) -> str:
+        return self._staging
+
+    def ensure_exists(self) -> None:
+        os.makedirs(self._staging, exist_ok=True)
+
+    def join(self, name: str) -> str:
+        return f"{self.path}/{name}"
+
+    def local_path(self, name: str) -> str:
+        target = os.path.join(self._staging, "downloads", name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        self._storage.download_file(self.join(name), target)
+        return target
+
+    def exists(self, name: str) -> bool:
+        return self._storage.exists(self.join(name))
+
+    def list_names(self) -> list[str]:
+        """Names of the entries at the top of the output prefix (files, and folders once each)."""
+        names = set()
+        for info in self._storage.list(self.path + "/"):
+            relative = info.url[len(self.path) + 1 :]
+            names.add(relative.split("/", 1)[0])
+        return sorted(names)
+
+    def is_empty(self) -> bool:
+        return not self.list_names()
+
+    def read_json(self, name: str) -> dict[str, Any] | None:
+        if not self.exists(name):
+            return None
+        return json.loads(self._storage.read_bytes(self.join(name)))
+
+    def write_json(self, name: str, payload: dict[str, Any]) -> None:
+        local = os.path.join(self._staging, "json", name)
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        write_index_atomic(payload, local)
+        self._storage.upload_file(local, self.join(name))
+        os.remove(local)
+
+    def remove(self, name: str) -> None:
+        target = self.join(name)
+        if self._storage.exists(target):
+            self._storage.delete(target)
+        else:
+            self._storage.delete_prefix(target + "/")
+
+    def put_file(self, local_path: str, name: str) -> None:
+        self._storage.upload_file(local_path, self.join(name))
+
+    def publish_chunk(self, path: str) -> None:
+        if self._uploads is None:
+            self._uploads = ThreadPoolExecutor(_UPLOAD_THREADS, thread_name_prefix="litdata-upload")
+        self._pending.append(self._uploads.submit(self._upload_and_remove, path, os.path.basename(path)))
+
+    def _upload_and_remove(self, path: str, name: str) -> None:
+        self._storage.upload_file(path, self.join(name))
+        os.remove(path)
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()  # re-raises an upload error in the worker, which reports it with its input
+        if self._uploads is not None:
+            self._uploads.shutdown()
+            self._uploads = None
+
+    def publish_tree(self, local_dir: str) -> None:
+        """Upload every file under ``local_dir`` keeping relative paths; ``local_dir`` ends empty."""
+        for root, _, files in os.walk(local_dir):
+            for name in files:
+                path = os.path.join(root, name)
+                self._storage.upload_file(path, self.join(os.path.relpath(path, local_dir)))
+        for entry in os.listdir(local_dir):
+            target = os.path.join(local_dir, entry)
+            shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
+
+
+def resolve_output(output_dir: Any, storage_options: dict | None = None) -> LocalOutput | RemoteOutput:
+    """Turn the user's ``output_dir`` into an output target: a local folder or an object-storage prefix."""
     location = _as_location(output_dir)
     if location.startswith("local:"):
         location = location[len("local:") :]
     if "://" in location:
-        raise ValueError(
-            f"Writing to a remote output_dir ({location}) is not supported yet; only local folders are. "
-            "Write to a local folder and upload it, or mount the bucket and pass the mounted path."
-        )
+        return RemoteOutput(location, storage_options)
     return LocalOutput(location)

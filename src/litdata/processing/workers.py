@@ -176,6 +176,8 @@ class _ChunkSink:
     def _add(self, sample: Any) -> None:
         completed = self._writer.add_item(self._num_samples, sample)
         self._num_samples += 1
+        if completed is not None:
+            self._job.output.publish_chunk(completed)
         if self._job.use_checkpoint:
             self._unflushed_inputs.append(self._inputs_seen)
             if completed is not None:
@@ -199,7 +201,9 @@ class _ChunkSink:
         )
 
     def finish(self) -> None:
-        self._writer.done()
+        for path in self._writer.done():
+            self._job.output.publish_chunk(path)
+        self._job.output.flush()
         if not self._share.resumed_chunks:
             return
         config = self._writer.get_config() if self._writer.chunks else self._share.resumed_config

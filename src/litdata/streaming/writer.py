@@ -280,14 +280,16 @@ class BinaryWriter:
         return self._write_chunk() if self._current else None
 
     def done(self) -> list[str]:
-        """Write the remaining items and this writer's ``{rank}.index.json``; returns the chunk files written."""
+        """Write the remaining items and this writer's ``{rank}.index.json``; returns the chunk files this call wrote
+        (those completed earlier were returned by `add_item`)."""
+        already_written = len(self._written)
         for index in sorted(self._pending):
             entry = self._pending.pop(index)
             if self._current and self._would_overflow(entry):
                 self._write_chunk()
             self._append(entry)
         self.write_chunk()
-        written, self._written = self._written, []
+        written, self._written = self._written[already_written:], []
         if self.chunks or self._data_format is not None:
             path = os.path.join(self._cache_dir, f"{self._rank}.index.json")
             write_index_atomic({"chunks": self.chunks, "config": self.get_config()}, path)

@@ -1,0 +1,91 @@
+"""optimize, map and merge_datasets write to S3, GCS and Azure (real servers); the index is uploaded last."""
+
+import os
+
+import pytest
+
+import litdata as ld
+from litdata.storage import get_storage
+
+
+def pair(i):
+    return (i, str(i) * (i % 5))
+
+
+def write_file(item, output_dir):
+    os.makedirs(os.path.join(output_dir, "sub"), exist_ok=True)
+    with open(os.path.join(output_dir, "sub", f"{item}.txt"), "w") as f:
+        f.write(str(item))
+
+
+def _names(url, options):
+    storage = get_storage(url, options)
+    return sorted(info.url[len(url) + 1 :] for info in storage.list(url + "/"))
+
+
+def _cache(tmp_path):
+    return str(tmp_path / "cache")
+
+
+@pytest.mark.parametrize("num_workers", [1, 2])
+def test_optimize_to_each_cloud_streams_back_the_same_samples(backend, tmp_path, num_workers):
+    url = f"{backend.endpoint}/dataset"
+    ld.optimize(
+        fn=pair,
+        inputs=list(range(40)),
+        output_dir=url,
+        chunk_size=7,
+        num_workers=num_workers,
+        storage_options=backend.storage_options,
+        verbose=False,
+        start_method="fork",
+    )
+    names = _names(url, backend.storage_options)
+    assert "index.json" in names and not [n for n in names if "index.json" in n and n != "index.json"]
+    dataset = ld.StreamingDataset(url, storage_options=backend.storage_options, cache_dir=_cache(tmp_path))
+    assert sorted(dataset[i] for i in range(len(dataset))) == sorted(pair(i) for i in range(40))
+
+
+def test_remote_append_and_overwrite_modes(s3, tmp_path):
+    url = f"{s3.endpoint}/dataset"
+    kwargs = dict(chunk_size=5, num_workers=1, storage_options=s3.storage_options, verbose=False, start_method="fork")
+    ld.optimize(fn=pair, inputs=list(range(10)), output_dir=url, **kwargs)
+    with pytest.raises(RuntimeError, match="mode='append | overwrite'"):
+        ld.optimize(fn=pair, inputs=list(range(10)), output_dir=url, **kwargs)
+    ld.optimize(fn=pair, inputs=list(range(10, 15)), output_dir=url, mode="append", **kwargs)
+    first = ld.StreamingDataset(url, storage_options=s3.storage_options, cache_dir=_cache(tmp_path / "a"))
+    assert sorted(x[0] for x in first) == list(range(15))
+    ld.optimize(fn=pair, inputs=list(range(3)), output_dir=url, mode="overwrite", **kwargs)
+    again = ld.StreamingDataset(url, storage_options=s3.storage_options, cache_dir=_cache(tmp_path / "b"))
+    assert sorted(x[0] for x in again) == [0, 1, 2]
+
+
+def test_map_uploads_the_files_written_by_fn(s3):
+    url = f"{s3.endpoint}/files"
+    ld.map(
+        fn=write_file,
+        inputs=list(range(6)),
+        output_dir=url,
+        num_workers=2,
+        storage_options=s3.storage_options,
+        start_method="fork",
+    )
+    assert _names(url, s3.storage_options) == [f"sub/{i}.txt" for i in range(6)]
+
+
+def test_merge_datasets_between_buckets(s3, tmp_path):
+    a, b, out = f"{s3.endpoint}/a", f"{s3.endpoint}/b", f"{s3.endpoint}/merged"
+    for url, inputs in ((a, range(0, 8)), (b, range(8, 12))):
+        ld.optimize(
+            fn=pair,
+            inputs=list(inputs),
+            output_dir=url,
+            chunk_size=3,
+            num_workers=1,
+            storage_options=s3.storage_options,
+            verbose=False,
+            start_method="fork",
+        )
+    ld.merge_datasets([a, b], out, storage_options=s3.storage_options)
+    merged = ld.StreamingDataset(out, storage_options=s3.storage_options, cache_dir=_cache(tmp_path))
+    assert sorted(x[0] for x in merged) == list(range(12))
