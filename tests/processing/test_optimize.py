@@ -186,7 +186,7 @@ def test_progress_bar_advances_once_per_input_across_workers(tmp_path, monkeypat
         ({"chunk_size": None, "chunk_bytes": "64 MiB-ish"}, "Cannot parse the size"),
         ({"num_nodes": 2}, "torchrun"),
         ({"machine": "A10G"}, "DATA_OPTIMIZER_NUM_NODES"),
-        ({"output_dir": "s3://bucket/data"}, "remote output_dir"),
+        ({"output_dir": "unknownscheme://bucket/data"}, "unknownscheme"),
     ],
 )
 def test_bad_arguments_are_refused_before_any_worker_starts(tmp_path, kwargs, message):
