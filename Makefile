@@ -7,10 +7,11 @@ REF_DIR ?= .cache/reference-litdata
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: help install demo test lint format reference bench clean
+.PHONY: help install demo demo-s3 test lint format reference bench clean azurite
 
 help:
 	@echo "make demo   - install, then optimize 1,000 images and stream them back"
+	@echo "make demo-s3 - the same against a local S3 server: optimize into a bucket, stream back cold and warm"
 	@echo "make test   - install, lint, and run the whole test suite"
 	@echo "make bench  - run the benchmarks (ours vs the real LitData when installed)"
 
@@ -33,6 +34,9 @@ reference: $(REF_DIR)/.installed
 demo: install
 	$(PY) examples/demo.py
 
+demo-s3: install
+	$(PY) examples/demo_s3.py
+
 lint: install
 	$(VENV)/bin/ruff check src tests examples benchmarks
 	$(VENV)/bin/ruff format --check src tests examples benchmarks
@@ -41,11 +45,43 @@ format: install
 	$(VENV)/bin/ruff format src tests examples benchmarks
 	$(VENV)/bin/ruff check --fix src tests examples benchmarks
 
-test: install reference lint
+# Azurite (the Azure Blob emulator used by tests/cloud), installed once with npm into a git-ignored folder.
+# Pinned: later releases need node >= 21 and take minutes to exit.
+AZURITE_VERSION ?= 3.35.0
+AZURITE_DIR ?= .ci/node
+AZURITE_STAMP := $(AZURITE_DIR)/.installed-azurite-$(AZURITE_VERSION)
+$(AZURITE_STAMP):
+	mkdir -p $(AZURITE_DIR)
+	cd $(AZURITE_DIR) && npm install --no-audit --no-fund --silent azurite@$(AZURITE_VERSION)
+	touch $@
+
+azurite: $(AZURITE_STAMP)
+
+test: install reference lint azurite
+	AZURITE_BLOB=$(abspath $(AZURITE_DIR))/node_modules/.bin/azurite-blob \
 	LITDATA_REFERENCE_PATH=$(abspath $(REF_DIR)) $(PY) -m pytest -q -p no:cacheprovider
 
-bench: install reference
-	LITDATA_REFERENCE_PATH=$(abspath $(REF_DIR)) $(PY) benchmarks/bench_optimize_stream.py
+# The libraries we compare with, in their own venv (never in ours; git-ignored). torch is pinned in the same pip
+# command so pip keeps the CPU build; PyPI's torchvision is CUDA-linked and cannot be imported here, so it goes
+# after the install (LitData and Mosaic import without it). A peer that fails to install is reported and skipped.
+PEERS_VENV ?= .venv-peers
+PEERS_PIP := $(PEERS_VENV)/bin/python -m pip
+$(PEERS_VENV)/.installed:
+	rm -rf $(PEERS_VENV)
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_PIP) install -q --upgrade pip
+	$(PEERS_PIP) install -q "$(TORCH_PIN)" torchvision==0.28.0 "$(REF_LITDATA)" boto3 pillow
+	$(PEERS_PIP) install -q "$(TORCH_PIN)" torchvision==0.28.0 mosaicml-streaming || echo "*** mosaicml-streaming could not be installed: its column will be empty"
+	$(PEERS_PIP) install -q "$(TORCH_PIN)" webdataset || echo "*** webdataset could not be installed: its column will be empty"
+	$(PEERS_PIP) uninstall -q -y torchvision
+	touch $@
+
+.PHONY: peers
+peers: $(PEERS_VENV)/.installed
+
+# Ours (.venv) side by side with LitData 0.2.76, MosaicML Streaming and WebDataset (.venv-peers); see benchmarks/README.md.
+bench: install peers
+	$(PY) benchmarks/bench.py --peers-python $(PEERS_VENV)/bin/python
 
 clean:
 	rm -rf $(VENV) $(REF_DIR) build dist src/*.egg-info demo_data

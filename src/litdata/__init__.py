@@ -24,6 +24,13 @@ _PUBLIC = {
     "File": "litdata.streaming.typed",
     "Text": "litdata.streaming.typed",
     "breakpoint": "litdata.utilities.breakpoint",
+    "StreamingRawDataset": "litdata.streaming.raw",
+    "CombinedStreamingDataset": "litdata.streaming.combined",
+    "ParallelStreamingDataset": "litdata.streaming.parallel",
+    "train_test_split": "litdata.utilities.train_test_split",
+    "index_parquet_dataset": "litdata.utilities.parquet",
+    "index_hf_dataset": "litdata.utilities.hf_dataset",
+    "ChunkWaitTimeoutError": "litdata.streaming.sources",
 }
 
 __all__ = [
@@ -39,6 +46,13 @@ __all__ = [
     "File",
     "Text",
     "breakpoint",
+    "StreamingRawDataset",
+    "CombinedStreamingDataset",
+    "ParallelStreamingDataset",
+    "train_test_split",
+    "index_parquet_dataset",
+    "index_hf_dataset",
+    "ChunkWaitTimeoutError",
     "__version__",
     "__author__",
     "__license__",
@@ -62,8 +76,15 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from litdata.processing.functions import map, merge_datasets, optimize, walk
     from litdata.processing.nodes import Machine
+    from litdata.streaming.combined import CombinedStreamingDataset
     from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
     from litdata.streaming.dataset import StreamingDataset
     from litdata.streaming.item_loader import TokensLoader
+    from litdata.streaming.parallel import ParallelStreamingDataset
+    from litdata.streaming.raw import StreamingRawDataset
+    from litdata.streaming.sources import ChunkWaitTimeoutError
     from litdata.streaming.typed import File, Text
     from litdata.utilities.breakpoint import breakpoint
+    from litdata.utilities.hf_dataset import index_hf_dataset
+    from litdata.utilities.parquet import index_parquet_dataset
+    from litdata.utilities.train_test_split import train_test_split

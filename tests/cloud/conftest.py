@@ -93,11 +93,21 @@ def _make_s3_bucket(options: dict) -> str:
     return bucket
 
 
+@pytest.fixture(scope="session")
+def new_s3_bucket(moto_endpoint):
+    """Creates a fresh bucket on moto; returns its `Backend` (``endpoint`` is ``s3://<bucket>``)."""
+
+    def make() -> Backend:
+        options = s3_options(moto_endpoint)
+        return Backend("s3", f"s3://{_make_s3_bucket(options)}", options)
+
+    return make
+
+
 @pytest.fixture
-def s3(moto_endpoint) -> Backend:
-    """A fresh bucket on moto; ``endpoint`` is ``s3://<bucket>``."""
-    options = s3_options(moto_endpoint)
-    return Backend("s3", f"s3://{_make_s3_bucket(options)}", options)
+def s3(new_s3_bucket) -> Backend:
+    """A fresh bucket on moto."""
+    return new_s3_bucket()
 
 
 # ---------------------------------------------------------------- S3: SeaweedFS (checks credentials)
@@ -225,8 +235,7 @@ def azure(azurite_endpoint) -> Backend:
 
 def azure_connection_string(endpoint: str) -> str:
     return (
-        f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={_AZURITE_KEY};"
-        f"BlobEndpoint={endpoint};"
+        f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={_AZURITE_KEY};BlobEndpoint={endpoint};"
     )
 
 
@@ -234,3 +243,94 @@ def azure_connection_string(endpoint: str) -> str:
 def backend(request) -> Backend:
     """Each cloud backend in turn."""
     return request.getfixturevalue(request.param)
+
+
+def upload_folder(folder, url: str, storage_options: dict) -> str:
+    """Upload every file under ``folder`` to ``url`` (keeping relative paths); returns ``url``."""
+    from litdata.storage import get_storage, join_url
+
+    storage = get_storage(url, storage_options)
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            storage.upload_file(path, join_url(url, os.path.relpath(path, folder)))
+    return url
+
+
+@pytest.fixture(scope="session")
+def upload():
+    """`upload_folder`, for tests."""
+    return upload_folder
+
+
+# ---------------------------------------------------------------- S3 behind a throttling proxy
+class _ThrottlingProxy:
+    """An HTTP proxy in front of moto that answers the first attempt of every request with 503 SlowDown."""
+
+    def __init__(self, target: str) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlparse
+
+        host, port = urlparse(target).hostname, urlparse(target).port
+        proxy = self
+        self.throttled = 0
+        self._seen: set[tuple[str, str, str]] = set()
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # answers boto3's "Expect: 100-continue" at once
+
+            def _handle(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                key = (self.command, self.path, self.headers.get("Range", ""))
+                with proxy._lock:
+                    first = key not in proxy._seen
+                    proxy._seen.add(key)
+                    proxy.throttled += first
+                if first:
+                    payload = b"<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>"
+                    self.send_response(503)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                conn = http.client.HTTPConnection(host, port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "expect"}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+                self.send_response(response.status)
+                for name, value in response.getheaders():
+                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _handle
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join()
+
+
+@pytest.fixture
+def throttling_s3(s3):
+    """(Backend reached through a proxy that throttles every first attempt, the proxy)."""
+    proxy = _ThrottlingProxy(s3.storage_options["endpoint_url"])
+    yield Backend("s3", s3.endpoint, {**s3.storage_options, "endpoint_url": proxy.endpoint}), proxy
+    proxy.close()

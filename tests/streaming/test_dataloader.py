@@ -107,3 +107,45 @@ def test_resuming_with_workers_yields_exactly_the_rest_of_the_epoch(tmp_path, nu
     second_epoch = [b.tolist() for b in resumed]
     assert sorted(x for b in second_epoch for x in b) == list(range(83))
     assert resumed.current_epoch == 2
+
+
+def test_samples_of_wrapped_datasets_are_collated_like_plain_ones(tmp_path):
+    from litdata.streaming.combined import CombinedStreamingDataset
+    from litdata.streaming.parallel import ParallelStreamingDataset
+
+    first = build_dataset(tmp_path / "first", 6, chunk_size=3, make=lambda i: {"id": i, "name": f"s{i}"})
+    second = build_dataset(tmp_path / "second", 6, chunk_size=3, make=lambda i: {"id": 100 + i, "name": f"t{i}"})
+    combined = CombinedStreamingDataset([StreamingDataset(first), StreamingDataset(second)], seed=0)
+    batch = next(iter(StreamingDataLoader(combined, batch_size=4)))
+    assert set(batch) == {"id", "name"} and batch["id"].shape == (4,) and len(batch["name"]) == 4
+    parallel = ParallelStreamingDataset([StreamingDataset(first), StreamingDataset(second)])
+    left, right = next(iter(StreamingDataLoader(parallel, batch_size=2)))
+    assert left["id"].tolist() == [0, 1] and right["name"] == ["t0", "t1"]
+
+
+def test_a_loader_over_an_endless_wrapper_has_no_length(tmp_path):
+    from litdata.streaming.parallel import ParallelStreamingDataset
+
+    folder = build_dataset(tmp_path / "data", 6, chunk_size=3)
+    loader = StreamingDataLoader(ParallelStreamingDataset([StreamingDataset(folder)], length=float("inf")))
+    with pytest.raises(TypeError):
+        len(loader)
+    it = iter(loader)
+    assert [next(it)[0].item() for _ in range(8)] == [0, 1, 2, 3, 4, 5, 0, 1]
+
+
+def test_a_loaded_state_serves_one_iteration_even_when_it_is_left_early(ints):
+    def loader():
+        return StreamingDataLoader(StreamingDataset(ints, shuffle=True), batch_size=10)
+
+    full = loader()
+    epochs = [[b.tolist() for b in full] for _ in range(2)]
+    first = loader()
+    it = iter(first)
+    next(it), next(it)
+    state = first.state_dict()
+    resumed = loader()
+    resumed.load_state_dict(state)
+    it = iter(resumed)
+    assert [next(it).tolist() for _ in range(8)] == epochs[0][2:]  # left before asking for the end
+    assert [b.tolist() for b in resumed] == epochs[1] and resumed.current_epoch == 2

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 _PUBLIC = {
     "Cache": "litdata.streaming.cache",
+    "CombinedStreamingDataset": "litdata.streaming.combined",
     "StreamingDataset": "litdata.streaming.dataset",
     "StreamingDataLoader": "litdata.streaming.dataloader",
     "TokensLoader": "litdata.streaming.item_loader",
 }
 
-__all__ = ["Cache", "StreamingDataset", "StreamingDataLoader", "TokensLoader"]
+__all__ = ["Cache", "CombinedStreamingDataset", "StreamingDataset", "StreamingDataLoader", "TokensLoader"]
 
 
 def __getattr__(name: str) -> Any:
@@ -26,6 +27,7 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from litdata.streaming.cache import Cache
+    from litdata.streaming.combined import CombinedStreamingDataset
     from litdata.streaming.dataloader import StreamingDataLoader
     from litdata.streaming.dataset import StreamingDataset
     from litdata.streaming.item_loader import TokensLoader

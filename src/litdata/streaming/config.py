@@ -79,6 +79,14 @@ def _check_encryption(config: dict, encryption: Any) -> None:
             )
 
 
+def _default_item_loader(config: dict) -> BaseItemLoader:
+    if config.get("item_loader") == "ParquetLoader":
+        from litdata.streaming.parquet import ParquetLoader
+
+        return ParquetLoader()
+    return PyTreeLoader()
+
+
 class ChunksConfig:
     """The chunks a reader may open and how to decode them."""
 
@@ -93,7 +101,7 @@ class ChunksConfig:
     ) -> None:
         self._index = index
         self._config: dict[str, Any] = index["config"]
-        self._item_loader = item_loader or PyTreeLoader()
+        self._item_loader = item_loader or _default_item_loader(self._config)
         _check_item_loader(self._config, self._item_loader)
         _check_encryption(self._config, encryption)
         by_name = {c["filename"]: c for c in index["chunks"]}

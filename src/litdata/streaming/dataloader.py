@@ -4,15 +4,27 @@ checkpoints how far an epoch went."""
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import torch
 from torch.utils.data import DataLoader
 from torch.utils.data._utils.collate import default_collate
-from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter
+from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter, _SingleProcessDataLoaderIter
 
+from litdata.debugger import CAT_BATCH, CAT_EPOCH, emit_trace, is_tracing
 from litdata.streaming.dataset import StreamingDataset
+from litdata.utilities.base import _BaseStreamingDatasetWrapper, _int_keys, _TrackedBatch, _TrackedCollate
+from litdata.utilities.profiler import (
+    TRACE_FILENAME,
+    CProfileDump,
+    ProfilingCollate,
+    TimedIndices,
+    WorkerProfiling,
+    active_recorder,
+    start_recording,
+)
 
 
 def _collate_leaves(batch: list[Any]) -> Any:
@@ -42,8 +54,26 @@ def litdata_collate(items: list[Any]) -> Any:
     return _collate_leaves(items)
 
 
-class _ResumableMultiProcessingIter(_MultiProcessingDataLoaderIter):
+class _TimedRequests:
+    """Mixin of the loader iterators: when profiling, each batch request times its samples' fetch."""
+
+    def _next_index(self) -> Any:
+        index = super()._next_index()  # type: ignore[misc]
+        return TimedIndices(index) if self._profiled and isinstance(index, list) else index  # type: ignore[attr-defined]
+
+
+class _SingleProcessIter(_TimedRequests, _SingleProcessDataLoaderIter):
+    def __init__(self, loader: StreamingDataLoader) -> None:
+        self._profiled = loader._trace_pending
+        super().__init__(loader)
+
+
+class _ResumableMultiProcessingIter(_TimedRequests, _MultiProcessingDataLoaderIter):
     """torch's worker iterator whose round-robin over workers can start at a given worker (to resume an epoch)."""
+
+    def __init__(self, loader: StreamingDataLoader) -> None:
+        self._profiled = loader._trace_pending
+        super().__init__(loader)
 
     def _reset(self, loader: StreamingDataLoader, first_iter: bool = False) -> None:
         self._first_worker = loader._take_first_worker()
@@ -58,14 +88,22 @@ class _ResumableMultiProcessingIter(_MultiProcessingDataLoaderIter):
 
 
 class StreamingDataLoader(DataLoader):
-    """A DataLoader for `StreamingDataset` with epoch tracking and resumable state.
+    """A DataLoader for `StreamingDataset`, `CombinedStreamingDataset` and `ParallelStreamingDataset` with epoch
+    tracking and a resumable `state_dict`.
 
     ``shuffle`` and ``drop_last`` are forwarded to the dataset (they decide its item assignment), not to torch.
+
+    Args:
+        profile_batches: record a Chrome trace (``result.json`` in ``profile_dir``) of this many batches (True:
+            all of them) in worker 0 (or the main process without workers): fetch, per-sample and collate spans.
+        profile_skip_batches: batches to let pass before recording.
+        profile_dir: where profiles are written (default: the current directory).
+        profile_cprofile: cProfile the main process and worker 0 (``cprofile_main.*``, ``cprofile_worker0.*``).
     """
 
     def __init__(
         self,
-        dataset: StreamingDataset,
+        dataset: StreamingDataset | _BaseStreamingDatasetWrapper,
         *args: Any,
         batch_size: int = 1,
         num_workers: int = 0,
@@ -79,7 +117,7 @@ class StreamingDataLoader(DataLoader):
         collate_fn: Callable | None = None,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(dataset, StreamingDataset) and not hasattr(dataset, "set_epoch"):
+        if not isinstance(dataset, (StreamingDataset, _BaseStreamingDatasetWrapper)):
             raise RuntimeError(
                 "StreamingDataLoader only supports streaming datasets (StreamingDataset, CombinedStreamingDataset, "
                 f"ParallelStreamingDataset); got {type(dataset).__name__}. Use torch.utils.data.DataLoader for others."
@@ -97,6 +135,32 @@ class StreamingDataLoader(DataLoader):
         self._worker_counter = 0
         self._first_worker: int | None = None
         self.restore = False
+        self._is_wrapper = isinstance(dataset, _BaseStreamingDatasetWrapper)
+        self._num_samples_yielded_wrapper: dict[int, list[int]] = {}
+        self._num_cycles: dict[int, list[int]] = {}
+
+        collate = collate_fn or litdata_collate
+        if self._is_wrapper:
+            dataset._set_use_streaming_dataloader(True)
+            collate = _TrackedCollate(collate)
+        self._profile_dir = os.path.abspath(profile_dir or os.getcwd())
+        self._trace_pending = bool(profile_batches)  # the Chrome trace covers the first epoch
+        self._trace_batches = None if profile_batches is True else int(profile_batches)  # None: all of them
+        self._profile_skip_batches = profile_skip_batches
+        if self._trace_pending:
+            collate = ProfilingCollate(collate)
+        self._cprofile_main = CProfileDump(self._profile_dir, "main") if profile_cprofile else None
+        self._worker_profiling: WorkerProfiling | None = None
+        if num_workers > 0 and (self._trace_pending or profile_cprofile):
+            self._worker_profiling = WorkerProfiling(
+                kwargs.pop("worker_init_fn", None),
+                self._profile_dir,
+                self._trace_batches,
+                profile_skip_batches,
+                trace=self._trace_pending,
+                cprofile=profile_cprofile,
+            )
+            kwargs["worker_init_fn"] = self._worker_profiling
         if num_workers > 0 and prefetch_factor is None:
             prefetch_factor = 2
         super().__init__(
@@ -105,52 +169,137 @@ class StreamingDataLoader(DataLoader):
             batch_size=batch_size,
             num_workers=num_workers,
             prefetch_factor=prefetch_factor,
-            collate_fn=collate_fn or litdata_collate,
+            collate_fn=collate,
             **kwargs,
         )
 
     def _get_iterator(self) -> Any:
         if self.num_workers > 0:
             return _ResumableMultiProcessingIter(self)
-        return super()._get_iterator()
+        return _SingleProcessIter(self)
 
     def _take_first_worker(self) -> int | None:
         first, self._first_worker = self._first_worker, None
         return first
 
+    # ---------------------------------------------------------------- iteration
     def __iter__(self) -> Iterator[Any]:
-        if self.restore:
+        """One epoch; after `load_state_dict`, the rest of the saved epoch.
+
+        A loaded state serves one iteration only: the next one starts a new epoch even if the resumed one was left
+        before its end (Lightning stops an epoch after its batch count without asking the loader for more).
+        """
+        restoring, self.restore = self.restore, False
+        yielded = 0
+        for batch in self._iterate_epoch(restoring):
+            yielded += 1
+            yield batch
+        if restoring and not yielded:  # the restored epoch had already ended: go on with the next one
+            yield from self.__iter__()
+
+    def _iterate_epoch(self, restoring: bool) -> Iterator[Any]:
+        if restoring:
             self._worker_counter = self._latest_worker_idx + 1
             self._first_worker = self._worker_counter % max(1, self.num_workers)
         else:
-            self.current_epoch += 1
-            self.num_samples_yielded = 0
-            self._worker_counter = 0
-            self._latest_worker_idx = 0
-            self.dataset.reset_state_dict()
+            self._start_epoch()
         self.dataset.set_epoch(self.current_epoch)
-        workers = max(1, self.num_workers)
-        for batch in super().__iter__():
-            self._latest_worker_idx = self._worker_counter % workers
-            self._worker_counter += 1
-            self.num_samples_yielded += self.batch_size
-            yield batch
-        self.restore = False
+        self._start_profiling()
+        tracing = is_tracing(CAT_BATCH)
+        emit_trace("dataloader", "B", CAT_EPOCH, epoch=self.current_epoch)
+        try:
+            iterator = super().__iter__()
+            for index in itertools.count():
+                if tracing:
+                    emit_trace("batch", "B", CAT_BATCH, batch=index, epoch=self.current_epoch)
+                try:
+                    batch = next(iterator)
+                except StopIteration:
+                    break
+                finally:
+                    if tracing:
+                        emit_trace("batch", "E", CAT_BATCH, batch=index, epoch=self.current_epoch)
+                yield self._record(batch)
+        finally:
+            emit_trace("dataloader", "E", CAT_EPOCH, epoch=self.current_epoch)
+            self._stop_profiling()
 
+    def _start_epoch(self) -> None:
+        self.current_epoch += 1
+        self.num_samples_yielded = 0
+        self._worker_counter = 0
+        self._latest_worker_idx = 0
+        dataset = self.dataset
+        if self._is_wrapper and dataset._continues_across_epochs() and self._num_samples_yielded_wrapper:
+            dataset._continue_from(self._num_samples_yielded_wrapper, self._num_cycles)
+            return
+        self._num_samples_yielded_wrapper, self._num_cycles = {}, {}
+        dataset.reset_state_dict()
+
+    def _record(self, batch: Any) -> Any:
+        """Count a yielded batch; a wrapper's batch also tells where its worker stands."""
+        if isinstance(batch, _TrackedBatch):
+            self._num_samples_yielded_wrapper[batch.worker] = list(batch.num_samples_yielded)
+            if batch.num_cycles is not None:
+                self._num_cycles[batch.worker] = list(batch.num_cycles)
+            self._latest_worker_idx = batch.worker
+            self.num_samples_yielded += batch.size
+            return batch.batch
+        self._latest_worker_idx = self._worker_counter % max(1, self.num_workers)
+        self._worker_counter += 1
+        self.num_samples_yielded += self.batch_size
+        return batch
+
+    # ---------------------------------------------------------------- profiling
+    def _start_profiling(self) -> None:
+        """The Chrome trace covers the first epoch; cProfile accumulates over every epoch."""
+        if self._trace_pending and self.num_workers == 0:
+            path = os.path.join(self._profile_dir, TRACE_FILENAME)
+            start_recording(path, self._profile_skip_batches, self._trace_batches)
+        if self._cprofile_main is not None:
+            self._cprofile_main.profile.enable()
+
+    def _stop_profiling(self) -> None:
+        recorder = active_recorder()
+        if self._trace_pending and recorder is not None and self.num_workers == 0:
+            recorder.finish()
+        self._trace_pending = False
+        if self._worker_profiling is not None:
+            self._worker_profiling.trace = False
+        if self._cprofile_main is not None:
+            self._cprofile_main.profile.disable()
+            self._cprofile_main.dump()
+
+    # ---------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
         """Where this epoch stands: dataset state, epoch, samples yielded, last worker used."""
-        return {
-            "dataset": self.dataset.state_dict(self.num_samples_yielded, self.num_workers, self.batch_size),
+        if not self._is_wrapper:
+            return {
+                "dataset": self.dataset.state_dict(self.num_samples_yielded, self.num_workers, self.batch_size),
+                "current_epoch": self.current_epoch,
+                "num_samples_yielded": self.num_samples_yielded,
+                "latest_worker_idx": self._latest_worker_idx,
+            }
+        per_worker = {worker: list(counts) for worker, counts in self._num_samples_yielded_wrapper.items()}
+        counts = self.dataset._children_num_samples_yielded(per_worker, self.num_samples_yielded)
+        state = {
+            "dataset": self.dataset.state_dict(self.num_workers, self.batch_size, counts),
             "current_epoch": self.current_epoch,
-            "num_samples_yielded": self.num_samples_yielded,
             "latest_worker_idx": self._latest_worker_idx,
+            "num_samples_yielded": per_worker,
         }
+        if self.dataset._cycles_in_state:
+            state["num_cycles"] = {worker: list(cycles) for worker, cycles in self._num_cycles.items()}
+        return state
 
     def load_state_dict(self, obj: dict[str, Any]) -> None:
         """Continue from a `state_dict`: the next iteration resumes the saved epoch where it stopped."""
         self.current_epoch = obj["current_epoch"]
-        self.num_samples_yielded = obj["num_samples_yielded"]
         self._latest_worker_idx = obj["latest_worker_idx"]
+        if self._is_wrapper:
+            self._load_wrapper_state(obj)
+            return
+        self.num_samples_yielded = obj["num_samples_yielded"]
         self.dataset.load_state_dict(obj["dataset"])
         resumes_elastically = getattr(self.dataset, "resumes_elastically", None)
         if resumes_elastically is not None and resumes_elastically(self.num_workers, self.batch_size):
@@ -160,3 +309,24 @@ class StreamingDataLoader(DataLoader):
         self.restore = 0 < self.num_samples_yielded < len(self.dataset)
         if not self.restore:
             self.dataset.reset_state_dict()
+
+    def _load_wrapper_state(self, obj: dict[str, Any]) -> None:
+        dataset = self.dataset
+        dataset.load_state_dict(obj)
+        self._check_topology(dataset)
+        self._num_samples_yielded_wrapper = _int_keys(obj.get("num_samples_yielded") or {})
+        self._num_cycles = _int_keys(obj.get("num_cycles") or {})
+        self.num_samples_yielded = dataset._samples_in_epoch
+        length = dataset.get_len(self.num_workers, self.batch_size)
+        self.restore = self.num_samples_yielded > 0 and (length is None or self.num_samples_yielded < length)
+
+    def _check_topology(self, dataset: _BaseStreamingDatasetWrapper) -> None:
+        saved = dataset._loaded_topology()
+        current = (dataset._datasets[0].distributed_env.world_size, max(1, self.num_workers), self.batch_size)
+        if saved is not None and saved != current:
+            names = ("world_size", "num_workers", "batch_size")
+            diff = ", ".join(f"{n} {s} -> {c}" for n, s, c in zip(names, saved, current) if s != c)
+            raise ValueError(
+                f"{type(dataset).__name__} resumes only on the topology it was saved with ({diff}): use the same "
+                "world size, num_workers and batch_size as the checkpoint."
+            )

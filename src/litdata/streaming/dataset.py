@@ -27,10 +27,9 @@ from litdata.streaming.shuffle import (
     detect_posix_fast_kind,
     resolve_item_shuffle_window,
 )
-from litdata.streaming.sources import open_source
+from litdata.streaming.sources import open_source, resolve_max_cache_size
 from litdata.utilities.encryption import Encryption
 from litdata.utilities.env import _DistributedEnv, _WorkerEnv
-from litdata.utilities.format import parse_size
 from litdata.utilities.resume import elastic_drop_count, elastic_plan, skip_consumed, split_samples_across_workers
 from litdata.utilities.subsample import subsample_chunks
 
@@ -172,7 +171,8 @@ class StreamingDataset(IterableDataset):
     def _create_shuffler(self) -> Shuffle:
         seed, drop_last = self.seed, self._resolved_drop_last()
         chunk_bytes = [c.get("chunk_bytes") or 0 for c in self._get_config().chunks]
-        kwargs = dict(item_shuffle_window=self.item_shuffle_window, max_cache_size=parse_size(self.max_cache_size))
+        max_cache_size = resolve_max_cache_size(self.max_cache_size, self._dataset_dir)
+        kwargs = dict(item_shuffle_window=self.item_shuffle_window, max_cache_size=max_cache_size)
         if not self.shuffle:
             return NoShuffle(self.intervals, chunk_bytes, seed, drop_last, **kwargs)
         compressed = bool(self._get_config().config.get("compression"))
@@ -337,6 +337,35 @@ class StreamingDataset(IterableDataset):
         else:
             self._items = self.shuffler.items_for_piece(chunk_index, piece, self.current_epoch)
         self._item_pos = 0
+
+    def skip(self, count: int) -> int:
+        """Advance the current iteration by ``count`` items without reading them; returns how many were skipped
+        (fewer when the iteration ends first). Used by wrappers to resume a child without decoding its prefix."""
+        skipped = 0
+        while skipped < count:
+            available = len(self._items) - self._item_pos
+            if available > 0:
+                step = min(available, count - skipped)
+                self._item_pos += step
+                skipped += step
+                continue
+            if self._piece_pos >= len(self._pieces):
+                break
+            chunk_index, piece = self._pieces[self._piece_pos]
+            size = len(piece) if self._explicit_items else piece[2] - piece[1]
+            if count - skipped >= size:
+                self._piece_pos += 1
+                skipped += size
+            else:
+                self._open_piece()
+        self.global_index += skipped
+        return skipped
+
+    def _rebuild_config(self) -> None:
+        """Rebuild the chunk list after ``subsampled_files`` / ``region_of_interest`` changed."""
+        self._config = self._make_config()
+        self._roi_starts = None
+        self.shuffler = None
 
     def __next__(self) -> Any:
         while self._item_pos >= len(self._items):

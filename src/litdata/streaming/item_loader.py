@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from litdata.streaming.chunk import ChunkData
+from litdata.streaming.chunk import ChunkData, ChunkLayout
 from litdata.streaming.serializers import Serializer, serializer_for_format
 from litdata.utilities._pytree import TreeSpec, tree_unflatten, treespec_loads
 
@@ -50,6 +50,10 @@ class BaseItemLoader(ABC):
     @abstractmethod
     def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
         """Join serialized leaves into one item blob; returns the blob and its ``dim`` (tokens) or None."""
+
+    def open_chunk(self, path: str, layout: ChunkLayout) -> Any:
+        """Open a chunk file for reading (loaders of other file formats, such as Parquet, override this)."""
+        return ChunkData(path, layout)
 
     def pre_load_chunk(self, chunk_index: int, chunk_filepath: str) -> None:
         """Hook called when a chunk becomes available locally."""
@@ -201,3 +205,12 @@ class TokensLoader(BaseItemLoader):
         if getattr(tokens, "ndim", None) != 1:
             raise ValueError(f"TokensLoader expects 1-D token arrays or tensors, got {type(tokens).__name__}.")
         return data[0], int(tokens.shape[0])
+
+
+def __getattr__(name: str) -> Any:
+    # `ParquetLoader` lives in its own module (it imports this one); LitData users import it from here.
+    if name == "ParquetLoader":
+        from litdata.streaming.parquet import ParquetLoader
+
+        return ParquetLoader
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

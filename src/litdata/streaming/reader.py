@@ -1,21 +1,102 @@
-"""`BinaryReader`: opens chunk files (kept mapped in a small LRU) and decodes items through the item loader."""
+"""`BinaryReader`: opens chunk files (kept mapped in a small LRU) and decodes items through the item loader.
+
+When the dataset hands over the order in which this worker will read chunks (`BinaryReader.prefetch`), chunks
+are downloaded ``max_pre_download`` ahead of the reads by a background thread, and chunks the reader is done with
+are released at once so the cache can evict them.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from collections import OrderedDict
 from typing import Any
 
-from litdata.streaming.chunk import ChunkData
 from litdata.streaming.config import ChunksConfig
 from litdata.streaming.sampler import ChunkedIndex
 from litdata.streaming.sources import ChunkSource
 
+logger = logging.getLogger("litdata.streaming")
+
 _OPEN_CHUNKS = 4
 
 
+class _Prefetcher:
+    """Downloads the chunks just ahead of the reader's position in its plan, in one background thread.
+
+    The thread exits once every chunk of the plan was requested, or when `close` is called (which joins it).
+    Chunks it fetched stay pinned until the reader has moved past them.
+    """
+
+    def __init__(self, source: ChunkSource, plan: list[str], depth: int) -> None:
+        self._source = source
+        self._plan = plan
+        self._depth = depth
+        self._cond = threading.Condition()
+        self._position = 0
+        self._next = 1
+        self._closed = False
+        self._pinned: list[tuple[int, str]] = []
+        self._thread: threading.Thread | None = None
+
+    def advance(self, position: int) -> None:
+        """The reader is now reading ``plan[position]``."""
+        with self._cond:
+            self._position = position
+            self._next = max(self._next, position + 1)
+            passed = [name for i, name in self._pinned if i < position]
+            self._pinned = [(i, name) for i, name in self._pinned if i >= position]
+            self._cond.notify()
+            start = self._thread is None and self._next < len(self._plan)
+            if start:
+                self._thread = threading.Thread(target=self._run, name="litdata-prefetch", daemon=True)
+        for name in passed:
+            self._source.release(name)
+        if start:
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and self._position + self._depth < self._next < len(self._plan):
+                    self._cond.wait()
+                if self._closed or self._next >= len(self._plan):
+                    return
+                end = min(self._position + self._depth + 1, len(self._plan))
+                names = self._plan[self._next : end]
+                for i in range(self._next, end):
+                    self._source.acquire(self._plan[i])
+                    self._pinned.append((i, self._plan[i]))
+                self._next = end
+            try:
+                self._source.prefetch(names)
+            except Exception as error:  # the reader fetches the chunk itself and raises if it fails again
+                logger.warning("Prefetching %s failed: %s", names, error)
+
+    def close(self) -> None:
+        """Stop the thread, wait for it, and release the chunks it pinned."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join()
+        with self._cond:
+            pinned, self._pinned = self._pinned, []
+        for _, name in pinned:
+            self._source.release(name)
+
+
 class BinaryReader:
-    """Reads items of a local dataset folder. ``read(ChunkedIndex)`` returns the decoded sample."""
+    """Reads items of a dataset. ``read(ChunkedIndex)`` returns the decoded sample.
+
+    Args:
+        dataset_dir: the folder with the dataset's ``index.json`` (chunks are read there unless ``source`` says).
+        config: the loaded index.
+        source: where chunk files come from (default: in place in ``dataset_dir``).
+        max_open_chunks: how many chunks stay mapped at once.
+        max_pre_download: how many chunks are downloaded ahead of the reads of a plan (remote sources only).
+    """
 
     def __init__(
         self,
@@ -23,53 +104,118 @@ class BinaryReader:
         config: ChunksConfig,
         source: ChunkSource | None = None,
         max_open_chunks: int = _OPEN_CHUNKS,
+        max_pre_download: int = 2,
     ) -> None:
         self._dataset_dir = dataset_dir
-        self._source = source or ChunkSource()
+        self._source = source or ChunkSource(dataset_dir)
         self._config = config
         self._item_loader = config.item_loader
-        self._open: OrderedDict[int, ChunkData] = OrderedDict()
         self._max_open = max(1, max_open_chunks)
+        self._max_pre_download = max(0, max_pre_download)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._open: OrderedDict[int, Any] = OrderedDict()
+        self._plan: list[int] = []
+        self._last_use: dict[int, int] = {}
+        self._position = -1
+        self._current = -1
+        self._prefetcher: _Prefetcher | None = None
 
     @property
     def config(self) -> ChunksConfig:
         return self._config
 
-    def chunk_path(self, chunk_index: int) -> str:
-        return os.path.join(self._dataset_dir, self._config.chunks[chunk_index]["filename"])
+    def _filename(self, chunk_index: int) -> str:
+        return self._config.chunks[chunk_index]["filename"]
 
-    def _chunk(self, chunk_index: int) -> ChunkData:
+    def prefetch(self, chunk_indexes: list[int]) -> None:
+        """The chunks this reader will read next, in order (e.g. a worker's chunks for the epoch)."""
+        self._check_process()
+        if self._prefetcher is not None:
+            self._prefetcher.close()
+            self._prefetcher = None
+        self._plan = list(chunk_indexes)
+        self._last_use = {chunk: i for i, chunk in enumerate(self._plan)}
+        self._position = -1
+        self._current = -1
+        if self._source.remote and self._max_pre_download and len(self._plan) > 1:
+            names = [self._filename(c) for c in self._plan]
+            self._prefetcher = _Prefetcher(self._source, names, self._max_pre_download)
+
+    def _check_process(self) -> None:
+        """After a fork, the parent's threads and open chunks do not belong to this process."""
+        if self._pid != os.getpid():
+            self._reset()
+
+    def _advance(self, chunk_index: int) -> None:
+        """The reader moved to ``chunk_index``: follow the plan and let go of the chunks it is done with."""
+        self._current = chunk_index
+        if not self._plan:
+            return
+        try:
+            position = self._plan.index(chunk_index, max(self._position, 0))
+        except ValueError:
+            return  # a read outside the plan (random access)
+        for chunk in self._plan[max(self._position, 0) : position]:
+            if self._last_use[chunk] < position:
+                self._close_chunk(chunk)
+        self._position = position
+        if self._prefetcher is not None:
+            self._prefetcher.advance(position)
+
+    def _open_chunk(self, path: str) -> Any:
+        return self._item_loader.open_chunk(path, self._config.layout)
+
+    def _chunk(self, chunk_index: int) -> Any:
         chunk = self._open.get(chunk_index)
         if chunk is not None:
             self._open.move_to_end(chunk_index)
             return chunk
-        path = self.chunk_path(chunk_index)
-        self._source.ensure(self._config.chunks[chunk_index]["filename"])
-        if not os.path.exists(path):
-            raise FileNotFoundError(
-                f"Chunk {self._config.chunks[chunk_index]['filename']!r} listed in the index is missing from "
-                f"{self._dataset_dir!r}. The dataset is incomplete: re-run optimize (mode='overwrite')."
-            )
-        chunk = ChunkData(path, self._config.layout)
+        filename = self._filename(chunk_index)
+        self._source.acquire(filename)
+        try:
+            path = self._source.ensure(filename)
+            chunk = self._open_chunk(path)
+        except BaseException:
+            self._source.release(filename)
+            raise
         self._item_loader.pre_load_chunk(chunk_index, path)
         self._open[chunk_index] = chunk
         if len(self._open) > self._max_open:
-            old_index, old = self._open.popitem(last=False)
-            self._item_loader.close(old_index)
-            old.close()
+            self._close_chunk(next(iter(self._open)))
         return chunk
+
+    def _close_chunk(self, chunk_index: int) -> None:
+        chunk = self._open.pop(chunk_index, None)
+        if chunk is None:
+            return
+        self._item_loader.close(chunk_index)
+        chunk.close()
+        self._source.release(self._filename(chunk_index))
 
     def read(self, index: ChunkedIndex) -> Any:
         """Decode the item at ``index`` (absolute id in ``index.index``, chunk in ``index.chunk_index``)."""
+        self._check_process()
+        if index.chunk_index != self._current:
+            self._advance(index.chunk_index)
         chunk = self._chunk(index.chunk_index)
-        return self._item_loader.load_item_from_chunk(index.index, index.chunk_index, chunk)
+        item = self._item_loader.load_item_from_chunk(index.index, index.chunk_index, chunk)
+        if index.is_last_index and self._plan:
+            self.close()
+        return item
 
     def close(self) -> None:
-        """Release every open chunk."""
+        """Stop prefetching and release every open chunk."""
+        if self._pid != os.getpid():
+            return
+        if self._prefetcher is not None:
+            self._prefetcher.close()
+            self._prefetcher = None
+        self._plan, self._last_use, self._position, self._current = [], {}, -1, -1
         while self._open:
-            chunk_index, chunk = self._open.popitem()
-            self._item_loader.close(chunk_index)
-            chunk.close()
+            self._close_chunk(next(iter(self._open)))
 
     def __del__(self) -> None:
         try:

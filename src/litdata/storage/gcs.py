@@ -1,0 +1,75 @@
+"""Google Cloud Storage (``gs://bucket/key``) through google-cloud-storage.
+
+``storage_options`` go to ``google.cloud.storage.Client`` (``project``, ``credentials``, ``client_options``, ...).
+``STORAGE_EMULATOR_HOST`` points the client at an emulator, as the SDK itself defines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from litdata.storage.base import Failure, ObjectInfo, Storage, split_url
+
+
+class GCSStorage(Storage):
+    """``gs://bucket/key``."""
+
+    schemes: ClassVar[tuple[str, ...]] = ("gs://",)
+    credentials_hint: ClassVar[str] = (
+        "pass storage_options={'project': ..., 'credentials': ...} (a google.auth credentials object), or set "
+        "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file"
+    )
+
+    def _make_client(self) -> Any:
+        try:
+            from google.cloud import storage
+        except ImportError as err:
+            raise ImportError("gs:// URLs need google-cloud-storage: pip install google-cloud-storage") from err
+        return storage.Client(**self.storage_options)
+
+    def _classify(self, error: BaseException) -> Failure | None:
+        from google.api_core import exceptions as gexc
+        from google.auth.exceptions import DefaultCredentialsError, RefreshError, TransportError
+
+        if isinstance(error, gexc.NotFound):
+            return Failure.MISSING
+        if isinstance(error, (gexc.Forbidden, gexc.Unauthorized, DefaultCredentialsError, RefreshError)):
+            return Failure.DENIED
+        if isinstance(error, (gexc.TooManyRequests, gexc.ServerError, TransportError)):
+            return Failure.TRANSIENT
+        try:
+            import requests
+        except ImportError:  # pragma: no cover - requests ships with google-cloud-storage
+            return super()._classify(error)
+        if isinstance(error, (requests.ConnectionError, requests.Timeout)):
+            return Failure.TRANSIENT
+        return super()._classify(error)
+
+    def _blob(self, url: str) -> Any:
+        _, bucket, key = split_url(url)
+        return self._client().bucket(bucket).blob(key)
+
+    def _download(self, url: str, local_path: str) -> None:
+        self._blob(url).download_to_filename(local_path, raw_download=True, retry=None)
+
+    def _upload(self, local_path: str, url: str) -> None:
+        self._blob(url).upload_from_filename(local_path, retry=None)
+
+    def _list(self, url: str) -> Iterator[ObjectInfo]:
+        _, bucket, key = split_url(url)
+        prefix = f"{key.rstrip('/')}/" if key else ""
+        for blob in self._client().list_blobs(bucket, prefix=prefix, retry=None):
+            yield ObjectInfo(f"gs://{bucket}/{blob.name}", int(blob.size or 0))
+
+    def _read_range(self, url: str, offset: int, length: int | None) -> bytes:
+        end = None if length is None else offset + length - 1  # inclusive in this SDK
+        return self._blob(url).download_as_bytes(start=offset, end=end, raw_download=True, retry=None)
+
+    def _size(self, url: str) -> int | None:
+        _, bucket, key = split_url(url)
+        blob = self._client().bucket(bucket).get_blob(key, retry=None)
+        return None if blob is None else int(blob.size or 0)
+
+    def _delete(self, url: str) -> None:
+        self._blob(url).delete(retry=None)

@@ -1,0 +1,211 @@
+"""Downloaders: LitData's extension point for fetching a dataset's files, as a thin facade over `litdata.storage`.
+
+`get_downloader` picks a class by URL prefix; `register_downloader` adds one for a new prefix. A custom downloader
+only implements ``download_file(remote_filepath, local_filepath)``; streaming calls it with a temporary
+``local_filepath`` and renames the result, so it need not be atomic itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from litdata.storage import Storage, join_url
+from litdata.storage.azure import AzureStorage
+from litdata.storage.fsspec import FsspecStorage
+from litdata.storage.gcs import GCSStorage
+from litdata.storage.hf import HFStorage
+from litdata.storage.local import LocalStorage
+from litdata.storage.r2 import R2Storage
+from litdata.storage.s3 import S3Storage
+
+__all__ = [
+    "AzureDownloader",
+    "Downloader",
+    "FsspecDownloader",
+    "GCPDownloader",
+    "HFDownloader",
+    "LocalDownloader",
+    "LocalDownloaderWithCache",
+    "R2Downloader",
+    "S3Downloader",
+    "get_downloader",
+    "register_downloader",
+    "unregister_downloader",
+]
+
+
+class Downloader(ABC):
+    """Fetches files of the dataset at ``remote_dir`` into ``cache_dir``.
+
+    Args:
+        remote_dir: the dataset's URL.
+        cache_dir: the local folder files are downloaded into.
+        chunks: the ``chunks`` entries of the dataset's index.
+        storage_options: connection settings of the backend.
+        session_options: settings of the client session (boto3 ``Session`` for S3 and R2).
+    """
+
+    def __init__(
+        self,
+        remote_dir: str,
+        cache_dir: str,
+        chunks: list[dict[str, Any]],
+        storage_options: dict | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._remote_dir = remote_dir
+        self._cache_dir = cache_dir
+        self._chunks = chunks
+        self._storage_options = dict(storage_options or {})
+        self.session_options = dict(kwargs.get("session_options") or {})
+
+    @abstractmethod
+    def download_file(self, remote_filepath: str, local_filepath: str) -> None:
+        """Write the file at ``remote_filepath`` to ``local_filepath``."""
+
+    def download_files(self, pairs: list[tuple[str, str]]) -> None:
+        """Download several ``(remote_filepath, local_filepath)`` pairs (backends may do it in bulk)."""
+        for remote_filepath, local_filepath in pairs:
+            self.download_file(remote_filepath, local_filepath)
+
+    def download_chunk_from_index(self, chunk_index: int) -> None:
+        """Download chunk ``chunk_index`` into the cache folder unless it is already there."""
+        filename = self._chunks[chunk_index]["filename"]
+        local_filepath = os.path.join(self._cache_dir, filename)
+        if not os.path.exists(local_filepath):
+            self.download_file(join_url(self._remote_dir, filename), local_filepath)
+
+    def download_bytes(self, remote_filepath: str, offset: int, length: int, local_chunkpath: str) -> bytes:
+        """``length`` bytes at ``offset`` of a file (from ``local_chunkpath`` when it is already cached)."""
+        if os.path.exists(local_chunkpath):
+            with open(local_chunkpath, "rb") as f:
+                f.seek(offset)
+                return f.read(length)
+        self.download_file(remote_filepath, local_chunkpath)
+        return self.download_bytes(remote_filepath, offset, length, local_chunkpath)
+
+    def download_fileobj(self, remote_filepath: str, fileobj: Any) -> None:
+        """Write the file at ``remote_filepath`` into the open binary ``fileobj``."""
+        os.makedirs(self._cache_dir, exist_ok=True)
+        tmp = os.path.join(self._cache_dir, f".fileobj-{os.getpid()}-{id(fileobj)}")
+        try:
+            self.download_file(remote_filepath, tmp)
+            with open(tmp, "rb") as f:
+                shutil.copyfileobj(f, fileobj)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+
+class StorageDownloader(Downloader):
+    """A downloader backed by a `Storage` class (retries, clear errors and atomic writes included)."""
+
+    storage_cls: ClassVar[type[Storage]]
+
+    @property
+    def storage(self) -> Storage:
+        storage = self.__dict__.get("_storage")
+        if storage is None:
+            storage = self._storage = self.storage_cls(self._storage_options, self.session_options)
+        return storage
+
+    def download_file(self, remote_filepath: str, local_filepath: str) -> None:
+        self.storage.download_file(remote_filepath, local_filepath)
+
+    def download_files(self, pairs: list[tuple[str, str]]) -> None:
+        self.storage.download_files(pairs)
+
+    def download_bytes(self, remote_filepath: str, offset: int, length: int, local_chunkpath: str) -> bytes:
+        if os.path.exists(local_chunkpath):
+            return super().download_bytes(remote_filepath, offset, length, local_chunkpath)
+        return self.storage.read_range(remote_filepath, offset, length)
+
+    def download_fileobj(self, remote_filepath: str, fileobj: Any) -> None:
+        fileobj.write(self.storage.read_bytes(remote_filepath))
+
+
+class S3Downloader(StorageDownloader):
+    """``s3://`` (boto3, and s5cmd for bulk downloads)."""
+
+    storage_cls = S3Storage
+
+
+class GCPDownloader(StorageDownloader):
+    """``gs://``."""
+
+    storage_cls = GCSStorage
+
+
+class AzureDownloader(StorageDownloader):
+    """``azure://``."""
+
+    storage_cls = AzureStorage
+
+
+class R2Downloader(StorageDownloader):
+    """``r2://`` (Cloudflare R2)."""
+
+    storage_cls = R2Storage
+
+
+class HFDownloader(StorageDownloader):
+    """``hf://`` (Hugging Face Hub, needs huggingface_hub)."""
+
+    storage_cls = HFStorage
+
+
+class FsspecDownloader(StorageDownloader):
+    """Any other ``scheme://`` URL, through fsspec."""
+
+    storage_cls = FsspecStorage
+
+
+class LocalDownloader(StorageDownloader):
+    """Plain local paths (copies)."""
+
+    storage_cls = LocalStorage
+
+
+class LocalDownloaderWithCache(LocalDownloader):
+    """``local:/path``: a (network) folder copied into the cache."""
+
+
+_DOWNLOADERS: dict[str, type[Downloader]] = {
+    "s3://": S3Downloader,
+    "gs://": GCPDownloader,
+    "azure://": AzureDownloader,
+    "hf://": HFDownloader,
+    "local:": LocalDownloaderWithCache,
+    "r2://": R2Downloader,
+}
+
+
+def register_downloader(prefix: str, downloader_cls: type[Downloader], overwrite: bool = False) -> None:
+    """Use ``downloader_cls`` for URLs starting with ``prefix``."""
+    if prefix in _DOWNLOADERS and not overwrite:
+        raise ValueError(f"Downloader with prefix {prefix} already registered; pass overwrite=True to replace it.")
+    _DOWNLOADERS[prefix] = downloader_cls
+
+
+def unregister_downloader(prefix: str) -> None:
+    """Remove the downloader registered for ``prefix`` (KeyError if there is none)."""
+    del _DOWNLOADERS[prefix]
+
+
+def get_downloader(
+    remote_dir: str,
+    cache_dir: str,
+    chunks: list[dict[str, Any]],
+    storage_options: dict | None = None,
+    session_options: dict | None = None,
+) -> Downloader:
+    """The downloader for ``remote_dir``: by registered prefix, else fsspec for URLs, else a local copier."""
+    cls: type[Downloader] = FsspecDownloader if "://" in remote_dir else LocalDownloader
+    for prefix, registered in _DOWNLOADERS.items():
+        if remote_dir.startswith(prefix):
+            cls = registered
+            break
+    return cls(remote_dir, cache_dir, chunks, storage_options, session_options=session_options)
