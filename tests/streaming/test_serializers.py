@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from normalize import loose, norm
 from PIL import Image
 
 from litdata.streaming.serializers import (
@@ -22,6 +21,8 @@ from litdata.streaming.serializers import (
 )
 from litdata.streaming.typed import File, Text
 from litdata.utilities._pytree import tree_unflatten, treespec_loads
+
+from normalize import loose, norm
 
 FIXTURES_DIR = os.path.join(os.path.dirname(__file__), "..", "fixtures")
 
