@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from litdata.debugger import CAT_READ, trace_span
 from litdata.streaming.config import ChunksConfig
 from litdata.streaming.sampler import ChunkedIndex
 from litdata.streaming.sources import ChunkSource
@@ -177,7 +178,8 @@ class BinaryReader:
         self._source.acquire(filename)
         try:
             path = self._source.ensure(filename)
-            chunk = self._open_chunk(path)
+            with trace_span("read", CAT_READ, chunk=chunk_index, filename=filename):
+                chunk = self._open_chunk(path)
         except BaseException:
             self._source.release(filename)
             raise

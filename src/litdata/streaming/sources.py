@@ -29,6 +29,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME, ENV_CACHE_DIR, ENV_MAX_CACHE_SIZE
+from litdata.debugger import CAT_DELETE, CAT_DOWNLOAD, trace_span
 from litdata.storage import join_url
 from litdata.storage.base import temporary_path
 from litdata.streaming.downloader import Downloader, get_downloader
@@ -276,10 +277,11 @@ class CachedSource(ChunkSource):
     def _download(self, filenames: list[str]) -> None:
         pairs = [(join_url(self.url, name), temporary_path(self._path(name))) for name in filenames]
         try:
-            if len(pairs) == 1:
-                self.downloader.download_file(*pairs[0])
-            else:
-                self.downloader.download_files(pairs)
+            with trace_span("download", CAT_DOWNLOAD, chunks=",".join(filenames)):
+                if len(pairs) == 1:
+                    self.downloader.download_file(*pairs[0])
+                else:
+                    self.downloader.download_files(pairs)
             for name, (_, tmp) in zip(filenames, pairs):
                 os.replace(tmp, self._path(name))
         finally:
@@ -356,7 +358,8 @@ class CachedSource(ChunkSource):
                 if self._pinned(entry.name) or not os.path.exists(entry.path):
                     continue
                 size = os.path.getsize(entry.path)
-                os.remove(entry.path)
+                with trace_span("delete", CAT_DELETE, chunk=entry.name, size=size):
+                    os.remove(entry.path)
                 freed += size
             finally:
                 lock.release()
