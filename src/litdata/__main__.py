@@ -54,10 +54,23 @@ def describe_index(index: dict) -> dict:
     }
 
 
+def _load_index(target: str) -> dict:
+    """The index of a local dataset folder, an index.json path, or a remote dataset URL (credentials from the env)."""
+    if "://" not in target:
+        return load_index_file(target if target.endswith(".json") else os.path.join(target, _INDEX_FILENAME))
+    from litdata.storage import get_storage
+
+    url = target if target.endswith(".json") else target.rstrip("/") + "/" + _INDEX_FILENAME
+    try:
+        raw = get_storage(url).read_bytes(url)
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"No index.json at {url}: this location is not an optimized dataset.") from err
+    return json.loads(raw)
+
+
 def _inspect(args: argparse.Namespace) -> int:
     target = args.path
-    path = target if target.endswith(".json") else os.path.join(target, _INDEX_FILENAME)
-    summary = describe_index(load_index_file(path))
+    summary = describe_index(_load_index(target))
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0

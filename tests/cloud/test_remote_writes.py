@@ -89,3 +89,25 @@ def test_merge_datasets_between_buckets(s3, tmp_path):
     ld.merge_datasets([a, b], out, storage_options=s3.storage_options)
     merged = ld.StreamingDataset(out, storage_options=s3.storage_options, cache_dir=_cache(tmp_path))
     assert sorted(x[0] for x in merged) == list(range(12))
+
+
+def test_the_cli_inspects_a_dataset_in_a_bucket(s3, monkeypatch, capsys):
+    from litdata.__main__ import main
+
+    url = f"{s3.endpoint}/dataset"
+    ld.optimize(
+        fn=pair,
+        inputs=list(range(9)),
+        output_dir=url,
+        chunk_size=4,
+        num_workers=1,
+        storage_options=s3.storage_options,
+        verbose=False,
+        start_method="fork",
+    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3.storage_options["endpoint_url"])
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    assert main(["inspect", url, "--json"]) == 0
+    summary = __import__("json").loads(capsys.readouterr().out)
+    assert summary["samples"] == 9 and summary["chunks"] == 3
