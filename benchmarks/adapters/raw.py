@@ -1,0 +1,94 @@
+"""The raw limits, measured on the same machine in the same run.
+
+* optimize: read the same inputs and write their bytes to one file (no format at all);
+* streaming: read the chunk files of our dataset from the page cache into one reused buffer;
+* tokens: memcpy of the same token bytes; JPEG: Pillow decoding of the same bytes held in memory;
+* ``ds[i]``: one ``pread`` of a 100 KB row at a random offset; S3: sequential boto3 GETs of the same objects.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+from data import Source, decode_jpeg
+
+BUFFER = 16 << 20
+
+
+def optimize(source: Source, kind: str, out: str, chunk_bytes: int, workers: int) -> int:
+    os.makedirs(out, exist_ok=True)
+    count = source.count(kind)
+    with open(os.path.join(out, "raw.bin"), "wb") as f:
+        for index in range(count):
+            if kind == "images":
+                f.write(source.image_bytes(index))
+            elif kind == "tokens":
+                f.write(source.document(index).tobytes())
+            else:
+                f.write(source.row(kind, index).tobytes())
+    return count
+
+
+def read_files(folder: str) -> int:
+    """Read every file of ``folder`` once through a reused buffer; return the bytes read."""
+    buffer, total = bytearray(BUFFER), 0
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb", buffering=0) as f:
+            while read := f.readinto(buffer):
+                total += read
+    return total
+
+
+def stream(source: Source, kind: str, location: str, items: int) -> dict:
+    if kind == "tokens":
+        tokens = np.array(source.blocks())
+        target = np.zeros_like(tokens)
+        rounds = []
+        for _ in range(10):
+            start = time.perf_counter()
+            np.copyto(target, tokens)
+            rounds.append(time.perf_counter() - start)
+        return {"seconds": min(rounds), "items": len(tokens), "bytes": tokens.nbytes}
+    if kind == "images":
+        images = [source.image_bytes(i) for i in range(source.count("images"))]
+        start = time.perf_counter()
+        for data in images:
+            decode_jpeg(data)
+        return {"seconds": time.perf_counter() - start, "items": len(images)}
+    start = time.perf_counter()
+    total = read_files(location)
+    return {"seconds": time.perf_counter() - start, "items": items, "bytes": total}
+
+
+def random_access(source: Source, kind: str, indices: list[int]) -> dict:
+    rows = source.array(kind)
+    row_bytes = rows.strides[0]
+    with open(os.path.join(source.root, f"{kind}.npy"), "rb", buffering=0) as f:
+        start = time.perf_counter()
+        for index in indices:
+            os.pread(f.fileno(), row_bytes, rows.offset + index * row_bytes)
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "items": len(indices)}
+
+
+def s3(bucket: str, prefix: str, endpoint: str, cache_dir: str, items: int) -> dict:
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=endpoint)
+    os.makedirs(cache_dir, exist_ok=True)
+    start = time.perf_counter()
+    listing = client.list_objects_v2(Bucket=bucket, Prefix=prefix)
+    for entry in listing.get("Contents", []):
+        data = client.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
+        with open(os.path.join(cache_dir, os.path.basename(entry["Key"])), "wb") as f:
+            f.write(data)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    read_files(cache_dir)
+    return {"seconds": [first, time.perf_counter() - start], "items": items}
+
+
+def describe() -> str:
+    return "raw limits (page cache, memcpy, Pillow decode, boto3 GET)"
