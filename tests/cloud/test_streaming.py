@@ -260,3 +260,21 @@ def test_an_index_path_replaces_the_remote_index(s3, tmp_path, upload):
         url, storage_options=s3.storage_options, cache_dir=str(tmp_path / "c"), index_path=f"{local}/index.json"
     )
     assert _ids(dataset) == list(range(30))
+
+
+@pytest.mark.parametrize("cloud", ["gcs", "azure"])
+@pytest.mark.parametrize("case", CASES)
+def test_each_golden_dataset_uploaded_to_gcs_and_azure_reads_back_exactly(request, upload, tmp_path, cloud, case):
+    backend = request.getfixturevalue(cloud)
+    with open(os.path.join(GOLDEN, f"{case}.meta.json")) as f:
+        meta = json.load(f)
+    with open(os.path.join(GOLDEN, f"{case}.expected.pkl"), "rb") as f:
+        expected = pickle.load(f)
+    kwargs = {}
+    if meta.get("reader_kwargs", {}).get("block_size"):
+        kwargs["item_loader"] = TokensLoader(block_size=meta["reader_kwargs"]["block_size"])
+    if "key_file" in meta:
+        kwargs["encryption"] = FernetEncryption.load(os.path.join(GOLDEN, meta["key_file"]), meta["password"])
+    url = upload(os.path.join(GOLDEN, case), f"{backend.endpoint}/{case}", backend.storage_options)
+    dataset = StreamingDataset(url, storage_options=backend.storage_options, cache_dir=str(tmp_path / "c"), **kwargs)
+    assert [norm(dataset[i]) for i in range(len(dataset))] == expected
