@@ -17,7 +17,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
@@ -47,11 +47,18 @@ class ObjectInfo:
     size: int
 
 
+def _default_attempts() -> int:
+    return max(1, int(os.getenv("LITDATA_STORAGE_MAX_ATTEMPTS", "6")))
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how patiently transient failures (5xx, throttling, dropped connections) are retried."""
+    """How often and how patiently transient failures (5xx, throttling, dropped connections) are retried.
 
-    attempts: int = 6
+    ``attempts`` defaults to ``LITDATA_STORAGE_MAX_ATTEMPTS`` (6): raise it to ride out longer outages.
+    """
+
+    attempts: int = field(default_factory=_default_attempts)
     base_delay: float = 0.2
     max_delay: float = 10.0
 
@@ -93,7 +100,7 @@ class Storage(ABC):
     schemes: ClassVar[tuple[str, ...]] = ()
     #: Shown in errors when credentials are refused.
     credentials_hint: ClassVar[str] = "check the credentials passed in storage_options or the environment"
-    retry_policy: RetryPolicy = RetryPolicy()
+    retry_policy: RetryPolicy | None = None  # None: a default policy read from the environment per client
 
     def __init__(self, storage_options: dict | None = None, session_options: dict | None = None) -> None:
         self.storage_options = dict(storage_options or {})
@@ -178,12 +185,13 @@ class Storage(ABC):
                     ) from error
                 if failure is not Failure.TRANSIENT:
                     raise
-                if attempt >= self.retry_policy.attempts:
+                policy = self.retry_policy or RetryPolicy()
+                if attempt >= policy.attempts:
                     raise OSError(
                         f"Cannot {action} {url} after {attempt} attempts: {_short(error)}. The storage is "
                         "unavailable or throttling; check the endpoint in storage_options and retry later."
                     ) from error
-                delay = self.retry_policy.delay(attempt)
+                delay = policy.delay(attempt)
                 logger.info("%s %s failed (%s); retry %d in %.2fs", action, url, _short(error), attempt, delay)
                 time.sleep(delay)
 
