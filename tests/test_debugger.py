@@ -111,7 +111,11 @@ def test_worker_processes_trace_into_the_same_file_and_flush_at_exit(tmp_path):
         range(12)
     )
     flush()
-    reads = [(pid, fields) for pid, fields in events("litdata_debug.log") if fields.get("name") == "read" and "item" in fields]
+    reads = [
+        (pid, fields)
+        for pid, fields in events("litdata_debug.log")
+        if fields.get("name") == "read" and "item" in fields
+    ]
     assert sorted(int(f["item"]) for _, f in reads if f["ph"] == "B") == list(range(12))
     assert {f["worker_rank"] for _, f in reads} == {"0", "1"} and {f["worker_world_size"] for _, f in reads} == {"2"}
     assert os.getpid() not in {pid for pid, _ in reads}
