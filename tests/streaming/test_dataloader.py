@@ -149,3 +149,12 @@ def test_a_loaded_state_serves_one_iteration_even_when_it_is_left_early(ints):
     it = iter(resumed)
     assert [next(it).tolist() for _ in range(8)] == epochs[0][2:]  # left before asking for the end
     assert [b.tolist() for b in resumed] == epochs[1] and resumed.current_epoch == 2
+
+
+def test_numpy_leaves_are_stacked_like_torch_does_in_workers_too(tmp_path):
+    folder = build_dataset(tmp_path / "arr", 12, make=lambda i: {"x": np.full((2, 3), i, dtype=np.float32)})
+    for workers in (0, 2):
+        batches = list(StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=workers))
+        stacked = torch.cat([b["x"] for b in batches])
+        assert stacked.dtype == torch.float32 and stacked.shape == (12, 2, 3)
+        assert sorted(stacked[:, 0, 0].tolist()) == list(range(12))

@@ -8,8 +8,9 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, get_worker_info
 from torch.utils.data._utils.collate import default_collate
 from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter, _SingleProcessDataLoaderIter
 
@@ -27,10 +28,31 @@ from litdata.utilities.profiler import (
 )
 
 
+def _stack_arrays(batch: list[np.ndarray]) -> torch.Tensor | None:
+    """Stack same-shape numeric arrays in one copy, straight into shared memory inside a DataLoader worker (where
+    the batch is about to cross processes). None when the arrays cannot be stacked this way."""
+    first = batch[0]
+    if first.dtype.kind not in "biufc" or any(a.shape != first.shape or a.dtype != first.dtype for a in batch):
+        return None
+    template = torch.from_numpy(first[:0].reshape(-1) if first.ndim else first.reshape(1)[:0])
+    shape = (len(batch), *first.shape)
+    if get_worker_info() is None:
+        out = torch.empty(shape, dtype=template.dtype)
+    else:
+        storage = template._typed_storage()._new_shared(len(batch) * first.size, device="cpu")
+        out = template.new(storage).resize_(shape)
+    np.stack(batch, out=out.numpy())
+    return out
+
+
 def _collate_leaves(batch: list[Any]) -> Any:
     elem = batch[0]
     if isinstance(elem, memoryview):
         return [bytes(x) for x in batch]
+    if isinstance(elem, np.ndarray):
+        stacked = _stack_arrays(batch)
+        if stacked is not None:
+            return stacked
     if isinstance(elem, (torch.Tensor, int, float, bool, str, bytes)) or type(elem).__module__ == "numpy":
         return default_collate(batch)
     try:
