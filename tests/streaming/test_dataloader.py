@@ -158,3 +158,13 @@ def test_numpy_leaves_are_stacked_like_torch_does_in_workers_too(tmp_path):
         stacked = torch.cat([b["x"] for b in batches])
         assert stacked.dtype == torch.float32 and stacked.shape == (12, 2, 3)
         assert sorted(stacked[:, 0, 0].tolist()) == list(range(12))
+
+
+def test_arrays_from_the_dataset_stay_writable_copies_after_a_loader_used_views(tmp_path):
+    folder = build_dataset(tmp_path / "arr", 8, make=lambda i: {"x": np.full(4, i, dtype=np.int32)})
+    dataset = StreamingDataset(folder)
+    batches = list(StreamingDataLoader(dataset, batch_size=4))
+    assert torch.cat([b["x"] for b in batches]).shape == (8, 4)
+    sample = dataset[3]["x"]
+    sample += 1  # a writable copy, as LitData 0.2.76 returns
+    assert sample.tolist() == [4, 4, 4, 4] and dataset[3]["x"].tolist() == [3, 3, 3, 3]

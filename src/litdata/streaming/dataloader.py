@@ -34,7 +34,7 @@ def _stack_arrays(batch: list[np.ndarray]) -> torch.Tensor | None:
     first = batch[0]
     if first.dtype.kind not in "biufc" or any(a.shape != first.shape or a.dtype != first.dtype for a in batch):
         return None
-    template = torch.from_numpy(first[:0].reshape(-1) if first.ndim else first.reshape(1)[:0])
+    template = torch.from_numpy(np.empty(0, dtype=first.dtype))
     shape = (len(batch), *first.shape)
     if get_worker_info() is None:
         out = torch.empty(shape, dtype=template.dtype)
@@ -148,6 +148,8 @@ class StreamingDataLoader(DataLoader):
             dataset.set_shuffle(shuffle)
         if drop_last is not None:
             dataset.set_drop_last(drop_last)
+        # The default collate copies numpy leaves into the batch: while it iterates, they can be views.
+        self._array_views = collate_fn is None and isinstance(dataset, StreamingDataset)
         dataset.set_batch_size(batch_size)
         dataset.set_num_workers(num_workers)
         self.current_epoch = 0
@@ -229,6 +231,8 @@ class StreamingDataLoader(DataLoader):
         self._start_profiling()
         tracing = is_tracing(CAT_BATCH)
         emit_trace("dataloader", "B", CAT_EPOCH, epoch=self.current_epoch)
+        if self._array_views:
+            self.dataset._use_array_views(True)
         try:
             iterator = super().__iter__()
             for index in itertools.count():
@@ -243,6 +247,8 @@ class StreamingDataLoader(DataLoader):
                         emit_trace("batch", "E", CAT_BATCH, batch=index, epoch=self.current_epoch)
                 yield self._record(batch)
         finally:
+            if self._array_views:
+                self.dataset._use_array_views(False)
             emit_trace("dataloader", "E", CAT_EPOCH, epoch=self.current_epoch)
             self._stop_profiling()
 

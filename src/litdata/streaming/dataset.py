@@ -115,6 +115,7 @@ class StreamingDataset(IterableDataset):
         index = load_index_file(os.path.join(self._dataset_dir, _INDEX_FILENAME))
         self._index = index
         self.subsampled_files, self.region_of_interest = self._subsample(index)
+        self._array_views = False
         self._config = self._make_config()
 
         self.distributed_env = _DistributedEnv.detect()
@@ -155,7 +156,13 @@ class StreamingDataset(IterableDataset):
     def _get_config(self) -> ChunksConfig:
         if self._config is None:  # dropped when the dataset was pickled into a worker process
             self._config = self._make_config()
+            self._config.item_loader.share_array_buffers(self._array_views)
         return self._config
+
+    def _use_array_views(self, enabled: bool) -> None:
+        """Hand numpy leaves out as views over the chunk (set by `StreamingDataLoader` when its collate copies)."""
+        self._array_views = enabled
+        self._get_config().item_loader.share_array_buffers(enabled)
 
     @property
     def intervals(self) -> list[Interval]:

@@ -51,6 +51,10 @@ class BaseItemLoader(ABC):
     def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
         """Join serialized leaves into one item blob; returns the blob and its ``dim`` (tokens) or None."""
 
+    def share_array_buffers(self, enabled: bool) -> None:
+        """With ``enabled``, numpy leaves are read-only views over the chunk instead of copies (safe only when the
+        consumer copies them, as the default collate of `StreamingDataLoader` does)."""
+
     def open_chunk(self, path: str, layout: ChunkLayout) -> Any:
         """Open a chunk file for reading (loaders of other file formats, such as Parquet, override this)."""
         return ChunkData(path, layout)
@@ -90,6 +94,11 @@ class PyTreeLoader(BaseItemLoader):
         spec = config.get("data_spec")
         self._spec: TreeSpec | None = treespec_loads(spec) if spec else None
         self._sizes = struct.Struct(f"<{len(data_format)}I")
+
+    def share_array_buffers(self, enabled: bool) -> None:
+        for deserializer in self._deserializers:
+            if hasattr(deserializer, "copy_arrays"):
+                deserializer.copy_arrays = not enabled
 
     def generate_intervals(self) -> list[Interval]:
         intervals, begin = [], 0
@@ -137,6 +146,10 @@ class TokensLoader(BaseItemLoader):
 
     def __init__(self, block_size: int | None = None) -> None:
         self._block_size = block_size
+        self._copy_arrays = True
+
+    def share_array_buffers(self, enabled: bool) -> None:
+        self._copy_arrays = not enabled
 
     @property
     def block_size(self) -> int | None:
@@ -193,7 +206,9 @@ class TokensLoader(BaseItemLoader):
         itemsize = self._np_dtype.itemsize
         start = local * self._block_size * itemsize
         raw = chunk.data_area()[start : start + self._block_size * itemsize]
-        array = np.frombuffer(raw, self._np_dtype).copy()
+        array = np.frombuffer(raw, self._np_dtype)
+        if self._copy_arrays:
+            array = array.copy()
         return self._to_output(array) if self._to_output is not None else array
 
     def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:

@@ -20,6 +20,16 @@ from litdata.streaming.sources import ChunkSource
 
 logger = logging.getLogger("litdata.streaming")
 
+# Bumped in every forked child: readers compare it per item instead of calling os.getpid() (a syscall) per item.
+_fork_generation = [0]
+
+
+def _count_fork() -> None:
+    _fork_generation[0] += 1
+
+
+os.register_at_fork(after_in_child=_count_fork)
+
 _OPEN_CHUNKS = 4
 
 
@@ -117,6 +127,7 @@ class BinaryReader:
 
     def _reset(self) -> None:
         self._pid = os.getpid()
+        self._fork_generation = _fork_generation[0]
         self._open: OrderedDict[int, Any] = OrderedDict()
         self._plan: list[int] = []
         self._last_use: dict[int, int] = {}
@@ -147,8 +158,10 @@ class BinaryReader:
 
     def _check_process(self) -> None:
         """After a fork, the parent's threads and open chunks do not belong to this process."""
-        if self._pid != os.getpid():
-            self._reset()
+        if self._fork_generation != _fork_generation[0]:
+            self._fork_generation = _fork_generation[0]
+            if self._pid != os.getpid():
+                self._reset()
 
     def _advance(self, chunk_index: int) -> None:
         """The reader moved to ``chunk_index``: follow the plan and let go of the chunks it is done with."""

@@ -480,6 +480,8 @@ def _dtype_index_from_format(data_format: str, table_size: int) -> int:
 class NoHeaderNumpySerializer(Serializer):
     """1-D numpy arrays as raw bytes; the dtype travels in the name (``no_header_numpy:{index}``)."""
 
+    copy_arrays = True  # False: read-only views over the chunk (when a collate copies them anyway)
+
     def __init__(self) -> None:
         self._dtype: np.dtype | None = None
 
@@ -492,7 +494,8 @@ class NoHeaderNumpySerializer(Serializer):
     def deserialize(self, data: bytes | memoryview) -> np.ndarray:
         if self._dtype is None:
             raise RuntimeError("Call setup('no_header_numpy:<dtype index>') before deserializing.")
-        return np.frombuffer(data, dtype=self._dtype).copy()
+        array = np.frombuffer(data, dtype=self._dtype)
+        return array.copy() if self.copy_arrays else array
 
     def can_serialize(self, item: Any) -> bool:
         return isinstance(item, np.ndarray) and item.ndim == 1 and item.dtype in _NUMPY_DTYPE_INDEX
@@ -500,6 +503,8 @@ class NoHeaderNumpySerializer(Serializer):
 
 class NumpySerializer(Serializer):
     """Numpy arrays with ndim > 1: ``<I`` dtype index, ``<I`` ndim, ``<I`` dims, then the C-order data."""
+
+    copy_arrays = True  # False: read-only views over the chunk (when a collate copies them anyway)
 
     def serialize(self, item: np.ndarray) -> tuple[bytearray, None]:
         header = struct.pack(f"<II{item.ndim}I", _NUMPY_DTYPE_INDEX[item.dtype], item.ndim, *item.shape)
@@ -509,7 +514,8 @@ class NumpySerializer(Serializer):
         dtype_index, ndim = struct.unpack_from("<II", data)
         shape = struct.unpack_from(f"<{ndim}I", data, 8)
         array = np.frombuffer(data, dtype=_NUMPY_DTYPES[dtype_index], count=math.prod(shape), offset=8 + 4 * ndim)
-        return array.reshape(shape).copy()
+        array = array.reshape(shape)
+        return array.copy() if self.copy_arrays else array
 
     def can_serialize(self, item: Any) -> bool:
         return isinstance(item, np.ndarray) and item.ndim > 1 and item.dtype in _NUMPY_DTYPE_INDEX

@@ -51,10 +51,14 @@ def _writer_rank(rank: int | None) -> int:
     return int(os.getenv(ENV_GLOBAL_RANK_OPTIMIZE, "0"))
 
 
-def _write_bytes_atomic(path: str, payload: bytes | memoryview) -> None:
+def _write_bytes_atomic(path: str, payload: bytes | list[bytes]) -> None:
+    """Write ``payload`` (bytes, or a list of buffers written back to back) under a temporary name, then rename."""
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "wb") as f:
-        f.write(payload)
+        if isinstance(payload, list):
+            f.writelines(payload)
+        else:
+            f.write(payload)
     os.replace(tmp, path)
 
 
@@ -251,12 +255,12 @@ class BinaryWriter:
             payload = pack_framed_chunk(blobs, self._frame_rows, self._compressor)
             chunk_bytes = len(payload)
         else:
-            payload = _pack_classic_chunk(blobs)
+            payload = _pack_classic_chunk(blobs)  # header + blobs, joined only when a transform needs one buffer
             if self._encryption is not None and self._encryption.level == "chunk":
-                payload = self._encryption.encrypt(payload)
-            chunk_bytes = len(payload)
+                payload = self._encryption.encrypt(b"".join(payload))
+            chunk_bytes = len(payload) if isinstance(payload, bytes) else sum(map(len, payload))
             if self._compression_level == "chunk":
-                payload = self._compressor.compress(payload)
+                payload = self._compressor.compress(payload if isinstance(payload, bytes) else b"".join(payload))
         filename = self._chunk_filename()
         path = os.path.join(self._cache_dir, filename)
         _write_bytes_atomic(path, payload)
@@ -321,8 +325,8 @@ def _wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def _pack_classic_chunk(blobs: list[bytes]) -> bytes:
-    """Classic layout: ``u32 N``, ``u32 offsets[N+1]`` (absolute), then the item blobs."""
+def _pack_classic_chunk(blobs: list[bytes]) -> list[bytes]:
+    """Classic layout as buffers to write back to back: ``u32 N``, ``u32 offsets[N+1]`` (absolute), the items."""
     num_items = len(blobs)
     sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=num_items)
     offsets = np.empty(num_items + 1, dtype=np.int64)
@@ -336,7 +340,7 @@ def _pack_classic_chunk(blobs: list[bytes]) -> bytes:
     header = np.empty(num_items + 2, dtype="<u4")
     header[0] = num_items
     header[1:] = offsets
-    return header.tobytes() + b"".join(blobs)
+    return [header.tobytes(), *blobs]
 
 
 def _rank_of(path: str) -> tuple[int, str]:
