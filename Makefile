@@ -13,7 +13,7 @@ help:
 	@echo "make demo   - install, then optimize 1,000 images and stream them back"
 	@echo "make demo-s3 - the same against a local S3 server: optimize into a bucket, stream back cold and warm"
 	@echo "make test   - install, lint, and run the whole test suite"
-	@echo "make bench  - run the benchmarks (ours vs the real LitData when installed)"
+	@echo "make bench  - benchmarks: ours vs LitData 0.2.76, MosaicML Streaming and WebDataset (see benchmarks/README.md)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
