@@ -227,8 +227,7 @@ def golden_bucket(new_s3_bucket, upload):
     return backend
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_each_golden_dataset_uploaded_to_s3_reads_back_exactly(golden_bucket, tmp_path, case):
+def _golden_reader_kwargs(case: str) -> tuple[dict, list]:
     with open(os.path.join(GOLDEN, f"{case}.meta.json")) as f:
         meta = json.load(f)
     with open(os.path.join(GOLDEN, f"{case}.expected.pkl"), "rb") as f:
@@ -238,6 +237,12 @@ def test_each_golden_dataset_uploaded_to_s3_reads_back_exactly(golden_bucket, tm
         kwargs["item_loader"] = TokensLoader(block_size=meta["reader_kwargs"]["block_size"])
     if "key_file" in meta:
         kwargs["encryption"] = FernetEncryption.load(os.path.join(GOLDEN, meta["key_file"]), meta["password"])
+    return kwargs, expected
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_golden_dataset_uploaded_to_s3_reads_back_exactly(golden_bucket, tmp_path, case):
+    kwargs, expected = _golden_reader_kwargs(case)
     url, options = f"{golden_bucket.endpoint}/{case}", golden_bucket.storage_options
     dataset = StreamingDataset(url, storage_options=options, cache_dir=str(tmp_path / "cache"), **kwargs)
     assert [norm(dataset[i]) for i in range(len(dataset))] == expected
@@ -266,15 +271,7 @@ def test_an_index_path_replaces_the_remote_index(s3, tmp_path, upload):
 @pytest.mark.parametrize("case", CASES)
 def test_each_golden_dataset_uploaded_to_gcs_and_azure_reads_back_exactly(request, upload, tmp_path, cloud, case):
     backend = request.getfixturevalue(cloud)
-    with open(os.path.join(GOLDEN, f"{case}.meta.json")) as f:
-        meta = json.load(f)
-    with open(os.path.join(GOLDEN, f"{case}.expected.pkl"), "rb") as f:
-        expected = pickle.load(f)
-    kwargs = {}
-    if meta.get("reader_kwargs", {}).get("block_size"):
-        kwargs["item_loader"] = TokensLoader(block_size=meta["reader_kwargs"]["block_size"])
-    if "key_file" in meta:
-        kwargs["encryption"] = FernetEncryption.load(os.path.join(GOLDEN, meta["key_file"]), meta["password"])
+    kwargs, expected = _golden_reader_kwargs(case)
     url = upload(os.path.join(GOLDEN, case), f"{backend.endpoint}/{case}", backend.storage_options)
     dataset = StreamingDataset(url, storage_options=backend.storage_options, cache_dir=str(tmp_path / "c"), **kwargs)
     assert [norm(dataset[i]) for i in range(len(dataset))] == expected

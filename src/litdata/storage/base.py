@@ -118,7 +118,7 @@ class Storage(ABC):
 
     def _make_client(self) -> Any:
         """Build the SDK client (backends without one need not override)."""
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} works without an SDK client; it must not ask for one.")
 
     # ---------------------------------------------------------------- backend primitives
     @abstractmethod
