@@ -6,10 +6,10 @@ does not import torch until something needs it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from litdata.__about__ import __author__, __homepage__, __license__, __version__
+from litdata.utilities.lazy_exports import lazy_exports
 
 _PUBLIC = {
     "StreamingDataset": "litdata.streaming.dataset",
@@ -60,13 +60,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'litdata' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports("litdata", _PUBLIC, globals())
 
 
 def __dir__() -> list[str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from litdata.utilities.lazy_exports import lazy_exports
 
 _PUBLIC = {
     "Cache": "litdata.streaming.cache",
@@ -16,13 +17,7 @@ _PUBLIC = {
 __all__ = ["Cache", "CombinedStreamingDataset", "StreamingDataset", "StreamingDataLoader", "TokensLoader"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'litdata.streaming' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports("litdata.streaming", _PUBLIC, globals())
 
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from torch.utils.data import IterableDataset
 
 from litdata.constants import _INDEX_FILENAME
 from litdata.streaming.config import ChunksConfig, load_index_file
-from litdata.streaming.item_loader import BaseItemLoader, Interval
+from litdata.streaming.item_loader import BaseItemLoader, Interval, running_starts
 from litdata.streaming.reader import BinaryReader
 from litdata.streaming.resolver import Dir, _resolve_dir
 from litdata.streaming.sampler import ChunkedIndex
@@ -400,16 +400,15 @@ class StreamingDataset(IterableDataset):
 
     def _locate(self, i: int) -> ChunkedIndex:
         if self._roi_starts is None:
-            sizes = [iv.roi_end_idx - iv.roi_start_idx for iv in self.intervals]
-            self._roi_starts = list(np.cumsum([0, *sizes]))
-        total = int(self._roi_starts[-1])
+            self._roi_starts = running_starts(iv.roi_end_idx - iv.roi_start_idx for iv in self.intervals)
+        total = self._roi_starts[-1]
         if i < 0:
             i += total
         if not 0 <= i < total:
             raise IndexError(f"Index {i} is out of range for a dataset of {total} items.")
         chunk_index = bisect.bisect_right(self._roi_starts, i) - 1
         interval = self.intervals[chunk_index]
-        return ChunkedIndex(interval.roi_start_idx + i - int(self._roi_starts[chunk_index]), chunk_index)
+        return ChunkedIndex(interval.roi_start_idx + i - self._roi_starts[chunk_index], chunk_index)
 
     def __getitem__(self, index: ChunkedIndex | int | slice) -> Any:
         if isinstance(index, ChunkedIndex):

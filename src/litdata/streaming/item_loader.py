@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -79,6 +81,11 @@ def _is_legacy_config(config: dict) -> bool:
     return "compression_level" not in config and "types" not in config
 
 
+def running_starts(sizes: Iterable[int]) -> list[int]:
+    """First absolute item id of every chunk (plain ints: looked up once per item)."""
+    return [0, *itertools.accumulate(sizes)]
+
+
 class PyTreeLoader(BaseItemLoader):
     """The default loader: each item is a pytree of serialized leaves (``u32`` size per leaf, then the leaves)."""
 
@@ -93,6 +100,7 @@ class PyTreeLoader(BaseItemLoader):
         ]
         spec = config.get("data_spec")
         self._spec: TreeSpec | None = treespec_loads(spec) if spec else None
+        self._starts = running_starts(c["chunk_size"] for c in chunks)
         self._sizes = struct.Struct(f"<{len(data_format)}I")
 
     def share_array_buffers(self, enabled: bool) -> None:
@@ -116,10 +124,7 @@ class PyTreeLoader(BaseItemLoader):
         return self.decode_item(chunk.item(local), as_views=chunk.returns_views)
 
     def _chunk_start(self, chunk_index: int) -> int:
-        starts = getattr(self, "_starts", None)
-        if starts is None:
-            starts = self._starts = np.concatenate([[0], np.cumsum([c["chunk_size"] for c in self._chunks])])
-        return int(starts[chunk_index])
+        return self._starts[chunk_index]
 
     def decode_item(self, blob: memoryview | bytes, as_views: bool = True) -> Any:
         """Turn one item blob into the user's sample. ``as_views=False`` hands leaves over as ``bytes``."""
@@ -189,7 +194,7 @@ class TokensLoader(BaseItemLoader):
         else:
             self._np_dtype = np.dtype(self._dtype)
             self._to_output = None
-        self._blocks_start = np.concatenate([[0], np.cumsum([(c["dim"] or 0) // self._block_size for c in chunks])])
+        self._blocks_start = running_starts((c["dim"] or 0) // self._block_size for c in chunks)
 
     def generate_intervals(self) -> list[Interval]:
         intervals, begin = [], 0
@@ -202,7 +207,7 @@ class TokensLoader(BaseItemLoader):
         return intervals
 
     def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
-        local = index - int(self._blocks_start[chunk_index])
+        local = index - self._blocks_start[chunk_index]
         itemsize = self._np_dtype.itemsize
         start = local * self._block_size * itemsize
         raw = chunk.data_area()[start : start + self._block_size * itemsize]

@@ -140,7 +140,6 @@ class BinaryWriter:
         self._current_bytes = 0
         self._current_count = 0
         self.chunks: list[dict[str, Any]] = []
-        self._written: list[str] = []
 
     @property
     def rank(self) -> int:
@@ -274,7 +273,6 @@ class BinaryWriter:
             }
         )
         self._chunk_index += 1
-        self._written.append(path)
         if self._msg_queue is not None:
             self._msg_queue.put(path)
         return path
@@ -286,14 +284,14 @@ class BinaryWriter:
     def done(self) -> list[str]:
         """Write the remaining items and this writer's ``{rank}.index.json``; returns the chunk files this call wrote
         (those completed earlier were returned by `add_item`)."""
-        already_written = len(self._written)
+        already_written = len(self.chunks)
         for index in sorted(self._pending):
             entry = self._pending.pop(index)
             if self._current and self._would_overflow(entry):
                 self._write_chunk()
             self._append(entry)
         self.write_chunk()
-        written, self._written = self._written[already_written:], []
+        written = [os.path.join(self._cache_dir, c["filename"]) for c in self.chunks[already_written:]]
         if self.chunks or self._data_format is not None:
             path = os.path.join(self._cache_dir, f"{self._rank}.index.json")
             write_index_atomic({"chunks": self.chunks, "config": self.get_config()}, path)
