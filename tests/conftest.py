@@ -4,9 +4,14 @@ import sys
 import pytest
 
 _TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
-for _folder in (_TESTS_DIR, os.path.join(_TESTS_DIR, "fixtures"), os.path.join(_TESTS_DIR, "streaming")):
+for _folder in (
+    _TESTS_DIR,
+    os.path.join(_TESTS_DIR, "fixtures"),
+    os.path.join(_TESTS_DIR, "streaming"),
+    os.path.join(_TESTS_DIR, "cloud"),
+):
     if _folder not in sys.path:
-        sys.path.insert(0, _folder)  # testpaths, compat_samples, normalize, helpers
+        sys.path.insert(0, _folder)  # testpaths, compat_samples, normalize, helpers, seaweed
 
 
 @pytest.fixture(autouse=True)

