@@ -43,16 +43,20 @@ class CacheWatcher:
         self._thread = threading.Thread(target=self._run)
 
     def _size(self) -> int:
-        total = 0
+        # A scan that races an atomic rename can list a download under its temporary name ("chunk@pid-id") and its
+        # final name at once: count each chunk once, at the larger of the two.
+        per_chunk: dict[str, int] = {}
         for folder, dirs, files in os.walk(self.root):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             for name in files:
                 if name.startswith("chunk-"):
                     try:
-                        total += os.path.getsize(os.path.join(folder, name))
+                        size = os.path.getsize(os.path.join(folder, name))
                     except FileNotFoundError:
-                        pass
-        return total
+                        continue
+                    key = os.path.join(folder, name.split("@", 1)[0])
+                    per_chunk[key] = max(per_chunk.get(key, 0), size)
+        return sum(per_chunk.values())
 
     def _run(self) -> None:
         while not self._stop.is_set():
