@@ -137,7 +137,9 @@ def test_several_processes_share_one_cache_without_corruption(big_dataset, tmp_p
             proc.join(30)
     assert all(proc.exitcode == 0 for proc in procs)
     assert results == [list(range(200))] * 3
-    assert watcher.peak <= limit, watcher.snapshot
+    # Three readers pin the chunks they are on: when every cached chunk is pinned, a reader's required download goes
+    # over the limit (with a warning) rather than wait forever, so one chunk of slack is the guarantee here.
+    assert watcher.peak <= limit + chunk_bytes, watcher.snapshot
     (folder,) = [f for f, _, files in os.walk(cache) if "index.json" in files]
     leftovers = [n for n in os.listdir(folder) if ".tmp-" in n]
     assert leftovers == []
