@@ -68,6 +68,8 @@ class ChunkData:
             buf = memoryview(layout.encryption.decrypt(bytes(buf)))
         self._sample_encryption = layout.encryption if layout.encryption_level == "sample" else None
         self._sample_compressor = get_compressor(comp) if comp and layout.compression_level == "sample" else None
+        self._file_backed = isinstance(self._mapping, mmap.mmap) and buf.obj is self._mapping
+        self._fd: int | None = None
         self.buffer = buf
         self.footer: ArrowFooter | None = None
         self._framed: FramedChunkReader | None = None
@@ -81,6 +83,21 @@ class ChunkData:
             self.offsets = _classic_offsets(buf, path)
             self.num_items = len(self.offsets) - 1
         self._encrypted = layout.encryption is not None
+        self._rows: np.ndarray | None | bool = False  # False: not computed yet
+
+    def fixed_rows(self) -> np.ndarray | None:
+        """All items as a (num_items, item_size) byte matrix over the chunk when they are stored as they are and all
+        have the same size; None otherwise."""
+        if self._rows is False:
+            self._rows = None
+            plain = self._framed is None and self._sample_compressor is None and self._sample_encryption is None
+            if plain and self.offsets is not None and self.num_items:
+                sizes = np.diff(self.offsets)
+                if sizes[0] > 0 and np.all(sizes == sizes[0]):
+                    start, size = int(self.offsets[0]), int(sizes[0])
+                    rows = np.frombuffer(self.buffer, np.uint8, self.num_items * size, start)
+                    self._rows = rows.reshape(self.num_items, size)
+        return self._rows
 
     @property
     def returns_views(self) -> bool:
@@ -99,6 +116,16 @@ class ChunkData:
             blob = self._sample_encryption.decrypt(bytes(blob))
         return blob
 
+    def read_file(self, buffers: list, position: int, nbytes: int) -> bool:
+        """Fill ``buffers`` (writable, ``nbytes`` in all) with the chunk's bytes from ``position`` on, read from the
+        file with one ``preadv`` (no page faults on the mapping). False when that is not possible (the chunk's bytes
+        are not the file's, e.g. decompressed, or the read came back short): read them from `buffer` instead."""
+        if not self._file_backed or not hasattr(os, "preadv"):
+            return False
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        return os.preadv(self._fd, buffers, position) == nbytes
+
     def data_area(self) -> memoryview:
         """Bytes after the classic header (token chunks store raw tokens there)."""
         start = 4 * (self.num_items + 2)
@@ -108,6 +135,7 @@ class ChunkData:
         """Release the file mapping (views still held by callers keep it alive until they are dropped)."""
         self.buffer = memoryview(b"")
         self.offsets = None
+        self._rows = None
         self._framed = self.footer = None
         mapping, self._mapping = self._mapping, b""
         if isinstance(mapping, mmap.mmap):

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import numpy as np
-import torch
-from torch.utils.data import DataLoader, get_worker_info
-from torch.utils.data._utils.collate import default_collate
+from torch.utils.data import DataLoader
 from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter, _SingleProcessDataLoaderIter
 
 from litdata.debugger import CAT_BATCH, CAT_EPOCH, emit_trace, is_tracing
+from litdata.streaming.collate import litdata_collate
 from litdata.streaming.dataset import StreamingDataset
 from litdata.utilities.base import _BaseStreamingDatasetWrapper, _int_keys, _TrackedBatch, _TrackedCollate
 from litdata.utilities.profiler import (
@@ -26,54 +24,6 @@ from litdata.utilities.profiler import (
     active_recorder,
     start_recording,
 )
-
-
-def _stack_arrays(batch: list[np.ndarray]) -> torch.Tensor | None:
-    """Stack same-shape numeric arrays in one copy, straight into shared memory inside a DataLoader worker (where
-    the batch is about to cross processes). None when the arrays cannot be stacked this way."""
-    first = batch[0]
-    if first.dtype.kind not in "biufc" or any(a.shape != first.shape or a.dtype != first.dtype for a in batch):
-        return None
-    template = torch.from_numpy(np.empty(0, dtype=first.dtype))
-    shape = (len(batch), *first.shape)
-    if get_worker_info() is None:
-        out = torch.empty(shape, dtype=template.dtype)
-    else:
-        storage = template._typed_storage()._new_shared(len(batch) * first.size, device="cpu")
-        out = template.new(storage).resize_(shape)
-    np.stack(batch, out=out.numpy())
-    return out
-
-
-def _collate_leaves(batch: list[Any]) -> Any:
-    elem = batch[0]
-    if isinstance(elem, memoryview):
-        return [bytes(x) for x in batch]
-    if isinstance(elem, np.ndarray):
-        stacked = _stack_arrays(batch)
-        if stacked is not None:
-            return stacked
-    if isinstance(elem, (torch.Tensor, int, float, bool, str, bytes)) or type(elem).__module__ == "numpy":
-        return default_collate(batch)
-    try:
-        return default_collate(batch)
-    except TypeError:
-        return list(batch)  # PIL images, None and other objects: keep them as a list
-
-
-def litdata_collate(items: list[Any]) -> Any:
-    """torch's default collate, extended: leaves it cannot stack (PIL images, None, arbitrary objects) are
-    returned as lists, memoryviews as lists of bytes; dicts, tuples and lists are collated field by field."""
-    elem = items[0]
-    if isinstance(elem, Mapping):
-        return {key: litdata_collate([item[key] for item in items]) for key in elem}
-    if isinstance(elem, tuple) and hasattr(elem, "_fields"):
-        return type(elem)(*(litdata_collate(list(field)) for field in zip(*items)))
-    if isinstance(elem, (list, tuple)):
-        if any(len(item) != len(elem) for item in items):
-            return list(items)
-        return [litdata_collate(list(field)) for field in zip(*items)]
-    return _collate_leaves(items)
 
 
 class _TimedRequests:
@@ -233,6 +183,7 @@ class StreamingDataLoader(DataLoader):
         emit_trace("dataloader", "B", CAT_EPOCH, epoch=self.current_epoch)
         if self._array_views:
             self.dataset._use_array_views(True)
+            self.dataset._collate_batches(None if self._trace_pending else self.batch_size)
         try:
             iterator = super().__iter__()
             for index in itertools.count():
@@ -249,6 +200,7 @@ class StreamingDataLoader(DataLoader):
         finally:
             if self._array_views:
                 self.dataset._use_array_views(False)
+                self.dataset._collate_batches(None)
             emit_trace("dataloader", "E", CAT_EPOCH, epoch=self.current_epoch)
             self._stop_profiling()
 

@@ -13,6 +13,7 @@ import numpy as np
 from torch.utils.data import IterableDataset
 
 from litdata.constants import _INDEX_FILENAME
+from litdata.streaming.collate import PrecollatedBatch
 from litdata.streaming.config import ChunksConfig, load_index_file
 from litdata.streaming.item_loader import BaseItemLoader, Interval, running_starts
 from litdata.streaming.reader import BinaryReader
@@ -100,6 +101,7 @@ class StreamingDataset(IterableDataset):
         self.force_override_state_dict = force_override_state_dict
         self.transform = transform
         self.num_canonical_nodes = num_canonical_nodes
+        self.batch_decode = batch_decode
         self.item_shuffle_window = resolve_item_shuffle_window(item_shuffle_window)
         self._serializers = _get_serializers(serializers)
         self._index_path = index_path
@@ -116,6 +118,7 @@ class StreamingDataset(IterableDataset):
         self._index = index
         self.subsampled_files, self.region_of_interest = self._subsample(index)
         self._array_views = False
+        self._batch_collation = 0
         self._config = self._make_config()
 
         self.distributed_env = _DistributedEnv.detect()
@@ -163,6 +166,13 @@ class StreamingDataset(IterableDataset):
         """Hand numpy leaves out as views over the chunk (set by `StreamingDataLoader` when its collate copies)."""
         self._array_views = enabled
         self._get_config().item_loader.share_array_buffers(enabled)
+
+    def _collate_batches(self, batch_size: int | None) -> None:
+        """Build whole batches of ``batch_size`` items at a time (set by `StreamingDataLoader` when it uses its
+        default collate; None or 0 turns it off). Each sample it yields is then a stand-in for its batch, which
+        the default collate returns as it is."""
+        enabled = self.batch_decode not in (False, 0, 1) and self.transform is None
+        self._batch_collation = batch_size if enabled and batch_size and batch_size > 1 else 0
 
     @property
     def intervals(self) -> list[Interval]:
@@ -247,6 +257,8 @@ class StreamingDataset(IterableDataset):
         self._item_pos = 0
         self._chunk_index = -1
         self._explicit_items = False
+        self._batch: PrecollatedBatch | None = None
+        self._batch_left = 0
         self.global_index = 0
         self.stop_length = 0
 
@@ -375,17 +387,50 @@ class StreamingDataset(IterableDataset):
         self.shuffler = None
 
     def __next__(self) -> Any:
+        if self._batch_collation:
+            return self._next_batch_stand_in()
         while self._item_pos >= len(self._items):
             if self._piece_pos >= len(self._pieces):
-                self.current_epoch += 1
-                self._state_dict = None
-                self._reset_iteration()
+                self._end_epoch()
                 raise StopIteration
             self._open_piece()
         index = int(self._items[self._item_pos])
         self._item_pos += 1
         self.global_index += 1
         return self._read(ChunkedIndex(index, self._chunk_index, is_last_index=self.global_index == self.stop_length))
+
+    def _end_epoch(self) -> None:
+        self.current_epoch += 1
+        self._state_dict = None
+        self._reset_iteration()
+
+    def _next_batch_stand_in(self) -> PrecollatedBatch:
+        """With batches built whole: the stand-in of the current batch, building the next one when it is used up."""
+        if self._batch_left == 0:
+            parts = self._take_items(self._batch_collation)
+            if not parts:
+                self._end_epoch()
+                raise StopIteration
+            size = sum(len(items) for _, items in parts)
+            batch = self._get_reader().read_batch(parts, ends_plan=self.global_index == self.stop_length)
+            self._batch, self._batch_left = PrecollatedBatch(batch, size), size
+        self._batch_left -= 1
+        return self._batch
+
+    def _take_items(self, count: int) -> list[tuple[int, Sequence[int]]]:
+        """The next ``count`` items (fewer at the end of the iteration), as runs of items of one chunk each."""
+        parts = []
+        while count:
+            while self._item_pos >= len(self._items):
+                if self._piece_pos >= len(self._pieces):
+                    return parts
+                self._open_piece()
+            end = min(self._item_pos + count, len(self._items))
+            parts.append((self._chunk_index, self._items[self._item_pos : end]))
+            count -= end - self._item_pos
+            self.global_index += end - self._item_pos
+            self._item_pos = end
+        return parts
 
     # ---------------------------------------------------------------- random access
     def _read(self, index: ChunkedIndex) -> Any:

@@ -10,8 +10,20 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from litdata.streaming.batching import ChunkColumns, LeafColumn, assemble_collated, assembles_by_spec
 from litdata.streaming.chunk import ChunkData, ChunkLayout
-from litdata.streaming.serializers import Serializer, serializer_for_format
+from litdata.streaming.serializers import (
+    _NUMPY_DTYPES,
+    FloatSerializer,
+    IntSerializer,
+    NoHeaderNumpySerializer,
+    NoHeaderTensorSerializer,
+    NumpySerializer,
+    Serializer,
+    TensorSerializer,
+    _parse_tensor_header,
+    serializer_for_format,
+)
 from litdata.utilities._pytree import TreeSpec, tree_unflatten, treespec_loads
 
 
@@ -61,6 +73,19 @@ class BaseItemLoader(ABC):
         """Open a chunk file for reading (loaders of other file formats, such as Parquet, override this)."""
         return ChunkData(path, layout)
 
+    def batch_columns(self, chunk_index: int, chunk: Any) -> ChunkColumns | None:
+        """The chunk as rows of identically laid out items, for batches copied column by column (see
+        `litdata.streaming.batching`); None when its items must be decoded one by one."""
+        return None
+
+    def sample_from_row(self, row: np.ndarray) -> Any:
+        """Decode one row of `batch_columns` as a sample."""
+        raise NotImplementedError
+
+    def assemble_batch(self, leaf_values: list[Any]) -> Any:
+        """Put a batch's collated leaves together in the structure of a sample."""
+        raise NotImplementedError
+
     def pre_load_chunk(self, chunk_index: int, chunk_filepath: str) -> None:
         """Hook called when a chunk becomes available locally."""
 
@@ -79,6 +104,44 @@ class BaseItemLoader(ABC):
 def _is_legacy_config(config: dict) -> bool:
     """Datasets written before the 0.2.57-era format (no framing keys) decode int/float as numpy scalars."""
     return "compression_level" not in config and "types" not in config
+
+
+def _leaf_column(deserializer: Serializer, data: np.ndarray, pos: int) -> LeafColumn | None:
+    """Where the value of a leaf starts (``pos`` is where the leaf starts) and what it is, for leaves that can be
+    copied as a column of numbers; None for any other leaf."""
+    kind = type(deserializer)
+    if kind is IntSerializer or kind is FloatSerializer:
+        if len(data) != 8:
+            return None
+        is_int = kind is IntSerializer
+        return LeafColumn(pos, np.dtype("<i8" if is_int else "<f8"), (), "int" if is_int else "float")
+    try:
+        if kind is NoHeaderNumpySerializer:
+            dtype = np.dtype(deserializer._dtype)
+            leaf = LeafColumn(pos, dtype, (len(data) // dtype.itemsize,), "array")
+        elif kind is NumpySerializer:
+            dtype_index, ndim = struct.unpack_from("<II", data)
+            shape = struct.unpack_from(f"<{ndim}I", data, 8)
+            leaf = LeafColumn(pos + 8 + 4 * ndim, np.dtype(_NUMPY_DTYPES[dtype_index]), shape, "array")
+        elif kind is NoHeaderTensorSerializer:
+            dtype = _numpy_dtype(deserializer._dtype)
+            leaf = LeafColumn(pos, dtype, (len(data) // dtype.itemsize,), "tensor")
+        elif kind is TensorSerializer:
+            torch_dtype, shape, offset = _parse_tensor_header(data)
+            leaf = LeafColumn(pos + offset, _numpy_dtype(torch_dtype), shape, "tensor")
+        else:
+            return None
+    except (ValueError, TypeError, IndexError, struct.error):
+        return None  # bfloat16 and other dtypes numpy lacks, or a header that does not parse
+    if leaf.dtype.kind not in "biufc" or leaf.nbytes == 0 or leaf.offset - pos + leaf.nbytes != len(data):
+        return None
+    return leaf
+
+
+def _numpy_dtype(torch_dtype: Any) -> np.dtype:
+    import torch
+
+    return torch.empty(0, dtype=torch_dtype).numpy().dtype
 
 
 def running_starts(sizes: Iterable[int]) -> list[int]:
@@ -102,6 +165,8 @@ class PyTreeLoader(BaseItemLoader):
         self._spec: TreeSpec | None = treespec_loads(spec) if spec else None
         self._starts = running_starts(c["chunk_size"] for c in chunks)
         self._sizes = struct.Struct(f"<{len(data_format)}I")
+        self._columnar = not self._legacy and assembles_by_spec(self._spec)
+        self._columns: dict[int, ChunkColumns | None] = {}
 
     def share_array_buffers(self, enabled: bool) -> None:
         for deserializer in self._deserializers:
@@ -140,6 +205,47 @@ class PyTreeLoader(BaseItemLoader):
         if self._spec is None:
             return leaves[0] if len(leaves) == 1 else leaves
         return tree_unflatten(leaves, self._spec)
+
+    def batch_columns(self, chunk_index: int, chunk: Any) -> ChunkColumns | None:
+        if chunk_index not in self._columns:
+            columnar = self._columnar and chunk.footer is None
+            self._columns[chunk_index] = self._find_columns(chunk_index, chunk) if columnar else None
+        return self._columns[chunk_index]
+
+    def _find_columns(self, chunk_index: int, chunk: ChunkData) -> ChunkColumns | None:
+        """Columns when every item has the first item's leaf sizes and array headers (checked on every item)."""
+        rows = chunk.fixed_rows()
+        if rows is None or rows.shape[1] < self._sizes.size:
+            return None
+        first = rows[0]
+        pos = self._sizes.size
+        headers = [(0, pos)]  # byte ranges that must be identical in every item: leaf sizes, array headers
+        leaves = []
+        for size, deserializer in zip(self._sizes.unpack_from(first, 0), self._deserializers):
+            leaf = _leaf_column(deserializer, first[pos : pos + size], pos)
+            if leaf is None:
+                return None
+            if leaf.offset > pos:
+                headers.append((pos, leaf.offset - pos))
+            leaves.append(leaf)
+            pos += size
+        if pos != rows.shape[1]:
+            return None
+        for start, length in headers:
+            block = rows[:, start : start + length]
+            if not (block == block[0]).all():
+                return None
+        first_item = self._chunk_start(chunk_index)
+        return ChunkColumns(rows, first_item, tuple(leaves), int(chunk.offsets[0]), chunk.read_file)
+
+    def sample_from_row(self, row: np.ndarray) -> Any:
+        return self.decode_item(row)
+
+    def assemble_batch(self, leaf_values: list[Any]) -> Any:
+        return assemble_collated(leaf_values, self._spec)
+
+    def close(self, chunk_index: int) -> None:
+        self._columns.pop(chunk_index, None)
 
     def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
         header = struct.pack(f"<{len(sizes)}I", *sizes)
@@ -195,6 +301,7 @@ class TokensLoader(BaseItemLoader):
             self._np_dtype = np.dtype(self._dtype)
             self._to_output = None
         self._blocks_start = running_starts((c["dim"] or 0) // self._block_size for c in chunks)
+        self._columns: dict[int, ChunkColumns] = {}
 
     def generate_intervals(self) -> list[Interval]:
         intervals, begin = [], 0
@@ -211,10 +318,37 @@ class TokensLoader(BaseItemLoader):
         itemsize = self._np_dtype.itemsize
         start = local * self._block_size * itemsize
         raw = chunk.data_area()[start : start + self._block_size * itemsize]
-        array = np.frombuffer(raw, self._np_dtype)
+        return self._output(np.frombuffer(raw, self._np_dtype))
+
+    def _output(self, array: np.ndarray) -> Any:
         if self._copy_arrays:
             array = array.copy()
         return self._to_output(array) if self._to_output is not None else array
+
+    def batch_columns(self, chunk_index: int, chunk: Any) -> ChunkColumns | None:
+        columns = self._columns.get(chunk_index)
+        if columns is None:
+            block_bytes = self._block_size * self._np_dtype.itemsize
+            num_blocks = (self._chunks[chunk_index]["dim"] or 0) // self._block_size
+            area = chunk.data_area()
+            if num_blocks == 0 or len(area) < num_blocks * block_bytes:
+                return None
+            rows = np.frombuffer(area, np.uint8, num_blocks * block_bytes).reshape(num_blocks, block_bytes)
+            kind = "tensor" if self._as_tensor else "array"
+            leaf = LeafColumn(0, self._np_dtype, (self._block_size,), kind)
+            area_position = len(chunk.buffer) - len(area)
+            columns = ChunkColumns(rows, self._blocks_start[chunk_index], (leaf,), area_position, chunk.read_file)
+            self._columns[chunk_index] = columns
+        return columns
+
+    def sample_from_row(self, row: np.ndarray) -> Any:
+        return self._output(row.view(self._np_dtype))
+
+    def assemble_batch(self, leaf_values: list[Any]) -> Any:
+        return leaf_values[0]
+
+    def close(self, chunk_index: int) -> None:
+        self._columns.pop(chunk_index, None)
 
     def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
         if len(data) != 1 or len(flattened) != 1:

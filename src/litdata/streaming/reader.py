@@ -11,9 +11,11 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 from litdata.debugger import CAT_READ, trace_span
+from litdata.streaming.batching import BatchAssembler
 from litdata.streaming.config import ChunksConfig
 from litdata.streaming.sampler import ChunkedIndex
 from litdata.streaming.sources import ChunkSource
@@ -220,6 +222,20 @@ class BinaryReader:
         if index.is_last_index and self._plan:
             self.close()
         return item
+
+    def read_batch(self, parts: list[tuple[int, Sequence[int]]], ends_plan: bool) -> Any:
+        """Read and collate a batch given as runs of items (absolute ids) of one chunk each, in order; ``ends_plan``:
+        the batch holds the last item of the plan."""
+        self._check_process()
+        assembler = BatchAssembler(self._item_loader, sum(len(items) for _, items in parts))
+        for chunk_index, items in parts:
+            if chunk_index != self._current:
+                self._advance(chunk_index)
+            assembler.add(chunk_index, self._chunk(chunk_index), items)
+        batch = assembler.finish()
+        if ends_plan and self._plan:
+            self.close()
+        return batch
 
     def close(self) -> None:
         """Stop prefetching and release every open chunk."""

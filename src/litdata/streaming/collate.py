@@ -1,0 +1,89 @@
+"""The default collate of `StreamingDataLoader`, and the batch tensors it fills."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import get_worker_info
+from torch.utils.data._utils.collate import default_collate
+
+from litdata.streaming.batch_buffers import batch_buffers
+
+
+def batch_tensor(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, torch.Tensor]:
+    """An uninitialised batch tensor and a numpy view to fill it: in shared memory inside a DataLoader worker (where
+    the batch is about to cross processes), in a reused buffer in the main process."""
+    if get_worker_info() is None:
+        out = batch_buffers.array(shape, dtype)
+        if out is None:
+            out = np.empty(shape, dtype)
+        return out, torch.from_numpy(out)
+    template = torch.from_numpy(np.empty(0, dtype=dtype))
+    storage = template._typed_storage()._new_shared(int(np.prod(shape, dtype=np.int64)), device="cpu")
+    tensor = template.new(storage).resize_(shape)
+    return tensor.numpy(), tensor
+
+
+def _stack_arrays(batch: list[np.ndarray]) -> torch.Tensor | None:
+    """Stack same-shape numeric arrays into one batch tensor, in one copy. None when they cannot be stacked so."""
+    first = batch[0]
+    if first.dtype.kind not in "biufc" or any(a.shape != first.shape or a.dtype != first.dtype for a in batch):
+        return None
+    out, tensor = batch_tensor((len(batch), *first.shape), first.dtype)
+    np.stack(batch, out=out)
+    return tensor
+
+
+def _collate_leaves(batch: list[Any]) -> Any:
+    elem = batch[0]
+    if isinstance(elem, memoryview):
+        return [bytes(x) for x in batch]
+    if isinstance(elem, np.ndarray):
+        stacked = _stack_arrays(batch)
+        if stacked is not None:
+            return stacked
+    if isinstance(elem, (torch.Tensor, int, float, bool, str, bytes)) or type(elem).__module__ == "numpy":
+        return default_collate(batch)
+    try:
+        return default_collate(batch)
+    except TypeError:
+        return list(batch)  # PIL images, None and other objects: keep them as a list
+
+
+def litdata_collate(items: list[Any]) -> Any:
+    """torch's default collate, extended: leaves it cannot stack (PIL images, None, arbitrary objects) are
+    returned as lists, memoryviews as lists of bytes; dicts, tuples and lists are collated field by field."""
+    elem = items[0]
+    if type(elem) is PrecollatedBatch:
+        return elem.take(items)
+    if isinstance(elem, Mapping):
+        return {key: litdata_collate([item[key] for item in items]) for key in elem}
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):
+        return type(elem)(*(litdata_collate(list(field)) for field in zip(*items)))
+    if isinstance(elem, (list, tuple)):
+        if any(len(item) != len(elem) for item in items):
+            return list(items)
+        return [litdata_collate(list(field)) for field in zip(*items)]
+    return _collate_leaves(items)
+
+
+class PrecollatedBatch:
+    """A batch the dataset collated itself. It stands in for each of its samples, and `litdata_collate` of those
+    stand-ins returns the batch."""
+
+    __slots__ = ("batch", "size")
+
+    def __init__(self, batch: Any, size: int) -> None:
+        self.batch = batch
+        self.size = size
+
+    def take(self, items: list[Any]) -> Any:
+        if len(items) != self.size or items[-1] is not self:
+            raise RuntimeError(
+                f"A batch of {self.size} samples collated by the dataset reached the collate as {len(items)} "
+                "stand-ins: the DataLoader's batch size differs from the dataset's (set_batch_size)."
+            )
+        return self.batch

@@ -1,0 +1,185 @@
+"""Batches read whole (the default collate of StreamingDataLoader): the same batches as collating sample by sample,
+for every kind of chunk, order, worker count and batch boundary; batches a training loop keeps stay intact."""
+
+import collections
+
+import numpy as np
+import pytest
+import torch
+
+from litdata import StreamingDataLoader, StreamingDataset, TokensLoader, litdata_collate
+from litdata.streaming.batch_buffers import BatchBufferPool
+from litdata.streaming.cache import Cache
+from litdata.utilities._pytree import register_namedtuple
+
+from helpers import build_dataset
+
+Pair = collections.namedtuple("Pair", ["left", "right"])
+register_namedtuple(Pair, serialized_type_name="test_batch_reads.Pair")
+
+
+def assert_same_batch(actual, expected):
+    assert type(actual) is type(expected)
+    if isinstance(expected, dict):
+        assert list(actual) == list(expected)
+        for key in expected:
+            assert_same_batch(actual[key], expected[key])
+    elif isinstance(expected, (list, tuple)):
+        assert len(actual) == len(expected)
+        for a, e in zip(actual, expected):
+            assert_same_batch(a, e)
+    elif isinstance(expected, torch.Tensor):
+        assert actual.dtype == expected.dtype and actual.shape == expected.shape
+        assert torch.equal(actual, expected)
+    else:
+        assert actual == expected
+
+
+def epoch_pairs(folder, batch_size, num_workers=0, **dataset_kwargs):
+    """The epoch read whole (default collate) and sample by sample (an explicit collate_fn), batch for batch."""
+
+    def epoch(collate_fn):
+        dataset = StreamingDataset(folder, **dataset_kwargs)
+        loader = StreamingDataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=collate_fn)
+        return list(loader)
+
+    whole, per_sample = epoch(None), epoch(litdata_collate)
+    assert len(whole) == len(per_sample) > 0
+    return zip(whole, per_sample)
+
+
+def fixed_size_sample(i):
+    rng = np.random.default_rng(i)
+    return {
+        "index": i,
+        "score": i / 7,
+        "image": rng.integers(0, 255, (3, 8, 8), dtype=np.uint8),
+        "features": rng.random(12).astype(np.float32),
+        "tokens": torch.arange(i, i + 5),
+        "mask": torch.ones(2, 3, dtype=torch.bool) if i % 2 else torch.zeros(2, 3, dtype=torch.bool),
+        "pair": Pair(i, np.full(4, i, dtype=np.int16)),
+        "nested": [i * 2, (np.float64(i), i + 1)],
+    }
+
+
+@pytest.fixture(scope="module")
+def fixed_size(tmp_path_factory):
+    return build_dataset(tmp_path_factory.mktemp("fixed") / "data", 57, chunk_size=10, make=fixed_size_sample)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("batch_size", [4, 7, 16])
+def test_fixed_size_samples_give_the_batches_of_per_sample_collation(fixed_size, shuffle, batch_size):
+    for whole, per_sample in epoch_pairs(fixed_size, batch_size, shuffle=shuffle, drop_last=batch_size == 7):
+        assert_same_batch(whole, per_sample)
+
+
+def test_with_workers_the_batches_are_those_of_per_sample_collation(fixed_size):
+    for whole, per_sample in epoch_pairs(fixed_size, 6, num_workers=2, shuffle=True):
+        assert_same_batch(whole, per_sample)
+
+
+def test_samples_of_varying_size_and_any_leaf_type_give_the_same_batches(tmp_path):
+    def make(i):
+        return {"text": "x" * (i % 5), "array": np.arange(3) + i, "raw": bytes([i]) * (i % 4), "id": i}
+
+    folder = build_dataset(tmp_path / "varying", 33, chunk_size=8, make=make)
+    for whole, per_sample in epoch_pairs(folder, 5, shuffle=True):
+        assert_same_batch(whole, per_sample)
+
+
+@pytest.mark.parametrize("kwargs", [{"compression": "zstd"}, {}])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_large_samples_read_from_the_file_give_the_same_batches(tmp_path, kwargs, shuffle):
+    def make(i):
+        return {"id": i, "big": np.full((64, 128), i, dtype=np.float64), "small": np.arange(3) + i}
+
+    folder = build_dataset(tmp_path / "large", 23, chunk_size=6, make=make, **kwargs)
+    for whole, per_sample in epoch_pairs(folder, 5, shuffle=shuffle):
+        assert_same_batch(whole, per_sample)
+
+
+def test_plain_leaf_samples_give_the_same_batches(tmp_path):
+    ints = build_dataset(tmp_path / "ints", 25, chunk_size=4)
+    for whole, per_sample in epoch_pairs(ints, 6):
+        assert_same_batch(whole, per_sample)
+    tuples = build_dataset(tmp_path / "tuples", 25, chunk_size=4, make=lambda i: (np.arange(3) * i, float(i)))
+    for whole, per_sample in epoch_pairs(tuples, 6, shuffle=True):
+        assert_same_batch(whole, per_sample)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_token_blocks_give_the_same_batches(tmp_path, shuffle):
+    cache = Cache(str(tmp_path / "tokens"), chunk_size=300, item_loader=TokensLoader())
+    rng = np.random.default_rng(0)
+    for i in range(40):
+        cache[i] = rng.integers(0, 1000, int(rng.integers(20, 90)), dtype=np.int32)
+    cache.done()
+    cache.merge()
+    for whole, per_sample in epoch_pairs(
+        str(tmp_path / "tokens"), 6, item_loader=TokensLoader(block_size=17), shuffle=shuffle
+    ):
+        assert_same_batch(whole, per_sample)
+
+
+def test_batches_kept_by_the_training_loop_are_not_overwritten(tmp_path):
+    def make(i):
+        return {"id": i, "x": np.full(40_000, i, dtype=np.float32)}  # 160 KB: batches come from the buffer pool
+
+    folder = build_dataset(tmp_path / "kept", 60, chunk_size=10, make=make)
+    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=10)
+    kept = [batch for _ in range(2) for batch in loader]
+    for batch in kept:
+        assert torch.equal(batch["x"], batch["id"].float()[:, None].expand(-1, 40_000))
+    assert torch.cat([batch["id"] for batch in kept]).tolist() == list(range(60)) * 2
+
+
+def test_a_resumed_epoch_reads_whole_batches_from_where_it_stopped(fixed_size):
+    def loader():
+        return StreamingDataLoader(StreamingDataset(fixed_size, shuffle=True), batch_size=4)
+
+    full = [batch["index"].tolist() for batch in loader()]
+    interrupted = loader()
+    iterator = iter(interrupted)
+    next(iterator), next(iterator)
+    state = interrupted.state_dict()
+    resumed = loader()
+    resumed.load_state_dict(state)
+    assert [batch["index"].tolist() for batch in resumed] == full[2:]
+
+
+def test_a_batch_over_chunks_with_and_without_columns_is_collated_sample_by_sample(tmp_path):
+    lengths = [4] * 10 + [4, 6] * 5  # chunk 0: every array has 4 values; chunk 1: 4 or 6
+    folder = build_dataset(tmp_path / "mixed", 20, chunk_size=10, make=lambda i: {"a": np.arange(lengths[i]) + i})
+    dataset = StreamingDataset(folder)
+    reader = dataset._get_reader()
+    loader = reader.config.item_loader
+    assert loader.batch_columns(0, reader._chunk(0)) is not None
+    assert loader.batch_columns(1, reader._chunk(1)) is None
+    batch = reader.read_batch([(0, range(7, 10)), (1, [12, 10, 14])], ends_plan=False)
+    expected = litdata_collate([dataset[i] for i in [7, 8, 9, 12, 10, 14]])
+    assert_same_batch(batch, expected)
+
+
+def test_transforms_and_batch_decode_false_read_sample_by_sample(fixed_size):
+    def double(sample):
+        return {**sample, "index": sample["index"] * 2}
+
+    loader = StreamingDataLoader(StreamingDataset(fixed_size, transform=double), batch_size=8)
+    assert torch.cat([b["index"] for b in loader]).tolist() == [2 * i for i in range(57)]
+    plain = StreamingDataLoader(StreamingDataset(fixed_size, batch_decode=False), batch_size=8)
+    for whole, per_sample in zip(plain, StreamingDataLoader(StreamingDataset(fixed_size), batch_size=8)):
+        assert_same_batch(whole, per_sample)
+
+
+def test_the_pool_lends_a_buffer_again_only_once_nothing_refers_to_it():
+    pool = BatchBufferPool(min_bytes=1, buffers_per_size=2)
+    first = pool.array((4, 8), np.float32)
+    derived = torch.from_numpy(first)[1:]  # a view of the batch kept by the user
+    del first
+    second = pool.array((4, 8), np.float32)
+    assert not np.shares_memory(second, derived.numpy())
+    assert pool.array((4, 8), np.float32) is None  # both buffers lent, the pool is full: allocate elsewhere
+    address = second.__array_interface__["data"][0]
+    del second
+    assert pool.array((4, 8), np.float32).__array_interface__["data"][0] == address
