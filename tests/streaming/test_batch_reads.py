@@ -183,3 +183,41 @@ def test_the_pool_lends_a_buffer_again_only_once_nothing_refers_to_it():
     address = second.__array_interface__["data"][0]
     del second
     assert pool.array((4, 8), np.float32).__array_interface__["data"][0] == address
+
+
+@pytest.mark.parametrize("loader_kwargs", [{}, {"persistent_workers": True}, {"pin_memory": True}])
+def test_batches_from_workers_kept_by_the_training_loop_are_not_overwritten(tmp_path, loader_kwargs):
+    def make(i):
+        return {"id": i, "x": np.full(3000, i, dtype=np.float32)}
+
+    folder = build_dataset(tmp_path / "kept", 90, chunk_size=10, make=make)
+    loader = StreamingDataLoader(StreamingDataset(folder, shuffle=True), batch_size=5, num_workers=2, **loader_kwargs)
+    kept, dropped = [], 0
+    for _ in range(3):
+        for batch in loader:
+            # keep every other batch, and a view of some of the others: the rest is released to the workers
+            if batch["id"][0] % 2:
+                kept.append(batch)
+            elif dropped % 3 == 0:
+                kept.append({"id": batch["id"][1:], "x": batch["x"][1:]})
+            dropped += 1
+    assert len(kept) > 20
+    for batch in kept:
+        assert torch.equal(batch["x"], batch["id"].float()[:, None].expand(-1, 3000))
+
+
+def test_a_worker_reuses_shared_buffers_once_the_training_process_released_them(tmp_path, monkeypatch):
+    from litdata.streaming import worker_buffers
+
+    folder = build_dataset(tmp_path / "reuse", 200, chunk_size=20, make=lambda i: np.full(100, i, dtype=np.int64))
+    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1)
+    storages = set()
+    for batch in loader:
+        (slots,) = worker_buffers.received._slots.values()  # the one worker's shared buffers, mapped once
+        assert batch.untyped_storage().data_ptr() in {s.data_ptr() for s in slots.values()}
+        storages.add(batch.untyped_storage().data_ptr())
+        assert batch[:, 0].tolist() == batch[:, -1].tolist()
+    assert len(storages) <= worker_buffers._SLOTS_PER_SIZE  # 50 batches through a handful of buffers
+    assert not worker_buffers.received._slots  # forgotten with the worker
+    monkeypatch.setenv("LITDATA_REUSE_WORKER_BUFFERS", "0")
+    assert torch.cat(list(loader))[:, 0].tolist() == list(range(200))

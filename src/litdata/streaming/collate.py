@@ -11,16 +11,22 @@ from torch.utils.data import get_worker_info
 from torch.utils.data._utils.collate import default_collate
 
 from litdata.streaming.batch_buffers import batch_buffers
+from litdata.streaming.worker_buffers import reuse_enabled, worker_pool
 
 
-def batch_tensor(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, torch.Tensor]:
-    """An uninitialised batch tensor and a numpy view to fill it: in shared memory inside a DataLoader worker (where
-    the batch is about to cross processes), in a reused buffer in the main process."""
+def batch_tensor(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, Any]:
+    """An uninitialised batch tensor and a numpy view to fill it. In the main process, the tensor is over a reused
+    buffer; inside a DataLoader worker (where the batch is about to cross processes) it is in shared memory, reused
+    too when possible (the batch then holds a `PooledTensor`, which arrives in the main process as a tensor)."""
     if get_worker_info() is None:
         out = batch_buffers.array(shape, dtype)
         if out is None:
             out = np.empty(shape, dtype)
         return out, torch.from_numpy(out)
+    if reuse_enabled():
+        pooled = worker_pool().tensor(shape, dtype)
+        if pooled is not None:
+            return pooled
     template = torch.from_numpy(np.empty(0, dtype=dtype))
     storage = template._typed_storage()._new_shared(int(np.prod(shape, dtype=np.int64)), device="cpu")
     tensor = template.new(storage).resize_(shape)

@@ -14,6 +14,7 @@ from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter, _SingleP
 from litdata.debugger import CAT_BATCH, CAT_EPOCH, emit_trace, is_tracing
 from litdata.streaming.collate import litdata_collate
 from litdata.streaming.dataset import StreamingDataset
+from litdata.streaming.worker_buffers import ReleasingIndexQueue, received, reuse_enabled
 from litdata.utilities.base import _BaseStreamingDatasetWrapper, _int_keys, _TrackedBatch, _TrackedCollate
 from litdata.utilities.profiler import (
     TRACE_FILENAME,
@@ -46,6 +47,13 @@ class _ResumableMultiProcessingIter(_TimedRequests, _MultiProcessingDataLoaderIt
     def __init__(self, loader: StreamingDataLoader) -> None:
         self._profiled = loader._trace_pending
         super().__init__(loader)
+        if reuse_enabled():  # batch requests tell each worker which of its shared buffers it may fill again
+            self._index_queues = [ReleasingIndexQueue(q, w) for q, w in zip(self._index_queues, self._workers)]
+
+    def _shutdown_workers(self) -> None:
+        super()._shutdown_workers()
+        if received is not None:  # None at interpreter exit
+            received.forget(w.pid for w in getattr(self, "_workers", []))
 
     def _reset(self, loader: StreamingDataLoader, first_iter: bool = False) -> None:
         self._first_worker = loader._take_first_worker()
