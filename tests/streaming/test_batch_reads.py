@@ -221,3 +221,18 @@ def test_a_worker_reuses_shared_buffers_once_the_training_process_released_them(
     assert not worker_buffers.received._slots  # forgotten with the worker
     monkeypatch.setenv("LITDATA_REUSE_WORKER_BUFFERS", "0")
     assert torch.cat(list(loader))[:, 0].tolist() == list(range(200))
+
+
+@pytest.mark.parametrize("side", [2, 64])  # small items are copied from the mapping, large ones read from the file
+def test_items_of_equal_size_but_other_shapes_than_the_first_are_decoded_sample_by_sample(tmp_path, side):
+    shapes = [(side, 6), (6, side)]  # same number of values, so every item has the same size
+    folder = build_dataset(
+        tmp_path / "shapes", 10, chunk_size=10, make=lambda i: {"i": i, "a": np.full(shapes[i % 2], i, np.float64)}
+    )
+    dataset = StreamingDataset(folder)
+    reader = dataset._get_reader()
+    like_first = reader.read_batch([(0, [0, 2, 4])], ends_plan=False)
+    assert_same_batch(like_first, litdata_collate([dataset[i] for i in [0, 2, 4]]))
+    others = reader.read_batch([(0, [5, 3]), (0, [9])], ends_plan=False)
+    assert_same_batch(others, litdata_collate([dataset[i] for i in [5, 3, 9]]))
+    assert reader.config.item_loader.batch_columns(0, reader._chunk(0)) is None  # read sample by sample from now on

@@ -171,3 +171,17 @@ def test_reading_a_compressed_dataset_leaves_its_folder_untouched(tmp_path):
     before = {f: os.stat(os.path.join(folder, f)).st_mtime_ns for f in os.listdir(folder)}
     assert list(StreamingDataset(folder)) == [str(i) for i in range(30)]
     assert {f: os.stat(os.path.join(folder, f)).st_mtime_ns for f in os.listdir(folder)} == before
+
+
+def test_large_samples_read_by_index_are_writable_and_independent(tmp_path):
+    def make(i):
+        return {"id": i, "big": np.full((128, 64), i, dtype=np.float64), "raw": bytes([i]) * 50_000}
+
+    folder = build_dataset(tmp_path / "large", 12, chunk_size=5, make=make)
+    dataset = StreamingDataset(folder)
+    first, again = dataset[7], dataset[7]
+    assert first["big"].flags.writeable
+    first["big"][:] = -1
+    assert (again["big"] == 7).all() and (dataset[7]["big"] == 7).all()
+    assert bytes(again["raw"]) == bytes([7]) * 50_000
+    assert [int(dataset[i]["big"][0, 0]) for i in (11, 0, 6, 3)] == [11, 0, 6, 3]

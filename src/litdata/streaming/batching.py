@@ -48,6 +48,15 @@ class ChunkColumns:
     leaves: tuple[LeafColumn, ...]
     rows_position: int
     read_file: Callable[[list, int, int], bool]
+    headers: tuple[tuple[int, bytes], ...] = ()  # (offset, bytes) every item must have: leaf sizes, array headers
+
+    def same_headers(self, selection: slice | np.ndarray) -> bool:
+        """Whether the selected rows have the expected headers (checked as the rows are read)."""
+        for offset, expected in self.headers:
+            block = self.rows[selection, offset : offset + len(expected)]
+            if not (block == np.frombuffer(expected, np.uint8)).all():
+                return False
+        return True
 
     def leaf_bytes(self, j: int) -> np.ndarray:
         """The bytes of leaf ``j`` in every item: a strided (num_items, nbytes) view over the rows."""
@@ -124,8 +133,11 @@ class BatchAssembler:
         columns = None if self._by_samples else self._loader.batch_columns(chunk_index, chunk)
         if columns is not None and (self._leaves is None or columns.leaves == self._leaves):
             positions = _local_positions(items, columns.first_item)
-            self._copy(columns, positions)
             self._parts.append((columns, positions))
+            if self._copy(columns, positions):
+                return
+            self._loader.forget_columns(chunk_index)  # its items differ: decode this chunk sample by sample
+            self._by_samples = True
             return
         self._by_samples = True
         samples = [self._loader.load_item_from_chunk(int(i), chunk_index, chunk) for i in items]
@@ -138,7 +150,8 @@ class BatchAssembler:
 
         return litdata_collate(self._samples())
 
-    def _copy(self, columns: ChunkColumns, positions: tuple[np.ndarray | None, int, int]) -> None:
+    def _copy(self, columns: ChunkColumns, positions: tuple[np.ndarray | None, int, int]) -> bool:
+        """Copy a run of items into the batch; False when the items turn out not to share the chunk's layout."""
         if self._outputs is None:
             from litdata.streaming.collate import batch_tensor
 
@@ -146,19 +159,22 @@ class BatchAssembler:
             self._outputs = []
             for leaf in columns.leaves:
                 out, value = batch_tensor((self._size, *leaf.shape), leaf.dtype)
-                self._outputs.append(
-                    (out.reshape(self._size, -1).view(np.uint8), value)
-                )  # bytes: rows need no alignment
+                self._outputs.append((out.reshape(self._size, -1).view(np.uint8), value))  # bytes: no alignment
         rows, start, count = positions
         pos = self._filled
         self._filled += count
-        whole_rows = len(columns.leaves) == 1 and columns.leaves[0].nbytes == columns.rows.shape[1]
-        if rows is None and whole_rows:  # one contiguous read (token blocks)
-            out = self._outputs[0][0][pos : pos + count]
-            if columns.read_file([out], columns.rows_position + start * out.shape[1], out.nbytes):
-                return
-        elif columns.rows.shape[1] >= _PREAD_MIN_ITEM_BYTES and self._read_file(columns, rows, start, count, pos):
-            return
+        item_size = columns.rows.shape[1]
+        if rows is None and not columns.headers and columns.leaves[0].nbytes == item_size:
+            out = self._outputs[0][0][pos : pos + count]  # whole rows in a row: one contiguous read (token blocks)
+            if columns.read_file([out], columns.rows_position + start * item_size, out.nbytes):
+                return True
+        elif item_size >= _PREAD_MIN_ITEM_BYTES:
+            headers = self._read_file(columns, rows, start, count, pos)
+            if headers is not None:
+                expected = b"".join(h for _, h in columns.headers)
+                return bool((headers == np.frombuffer(expected, np.uint8)).all())
+        if not columns.same_headers(slice(start, start + count) if rows is None else rows):
+            return False
         for j, (out, _) in enumerate(self._outputs):
             source = columns.leaf_bytes(j)
             if rows is None:
@@ -166,36 +182,42 @@ class BatchAssembler:
             else:  # one row at a time: np.take would first copy the whole column of the chunk
                 for row, position in enumerate(rows.tolist(), pos):
                     out[row] = source[position]
+        return True
 
-    def _read_file(self, columns: ChunkColumns, rows: np.ndarray | None, start: int, count: int, pos: int) -> bool:
-        """Read the rows straight from the chunk file into the batch (leaves in place, the rest into a scratch)."""
+    def _read_file(
+        self, columns: ChunkColumns, rows: np.ndarray | None, start: int, count: int, pos: int
+    ) -> np.ndarray | None:
+        """Read the items straight from the chunk file: leaves into the batch, headers into a (count, header bytes)
+        array, returned to be checked. None when the file cannot be read (then copy from the mapping)."""
         item_size = columns.rows.shape[1]
-        segments, cursor = [], 0  # per item: (offset, nbytes, leaf index or None for bytes to skip)
-        for j, leaf in sorted(enumerate(columns.leaves), key=lambda pair: pair[1].offset):
-            if leaf.offset > cursor:
-                segments.append((cursor, leaf.offset - cursor, None))
-            segments.append((leaf.offset, leaf.nbytes, j))
-            cursor = leaf.offset + leaf.nbytes
-        if cursor < item_size:
-            segments.append((cursor, item_size - cursor, None))
-        scratch = memoryview(bytearray(max((n for _, n, j in segments if j is None), default=0)))
+        segments, header_bytes = [], 0  # per item, in file order: (offset, nbytes, leaf index or header position)
+        for offset, expected in columns.headers:
+            segments.append((offset, len(expected), ("header", header_bytes)))
+            header_bytes += len(expected)
+        segments.extend((leaf.offset, leaf.nbytes, ("leaf", j)) for j, leaf in enumerate(columns.leaves))
+        segments.sort()
+        if sum(n for _, n, _ in segments) != item_size:
+            return None
+        headers = np.empty((count, header_bytes), np.uint8)
 
         def buffers(row: int) -> list:
-            return [scratch[:n] if j is None else self._outputs[j][0][row] for _, n, j in segments]
+            return [
+                self._outputs[where][0][row] if kind == "leaf" else headers[row - pos, where : where + n]
+                for _, n, (kind, where) in segments
+            ]
 
         if rows is None:
             runs = [(columns.rows_position + start * item_size, list(range(pos, pos + count)))]
         else:
             runs = [(columns.rows_position + int(p) * item_size, [row]) for row, p in enumerate(rows.tolist(), pos)]
-        batch_rows = _IOV_MAX // len(segments)
+        rows_per_read = _IOV_MAX // len(segments)
         for position, targets in runs:
-            for first in range(0, len(targets), batch_rows):
-                group = targets[first : first + batch_rows]
+            for first in range(0, len(targets), rows_per_read):
+                group = targets[first : first + rows_per_read]
                 iovecs = [buffer for row in group for buffer in buffers(row)]
-                offset = position + (first * item_size)
-                if not columns.read_file(iovecs, offset, len(group) * item_size):
-                    return False
-        return True
+                if not columns.read_file(iovecs, position + first * item_size, len(group) * item_size):
+                    return None
+        return headers
 
     def _samples(self) -> list[Any]:
         samples: list[Any] = []

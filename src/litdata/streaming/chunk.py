@@ -13,6 +13,8 @@ import numpy as np
 from litdata.streaming.arrow_footer import ArrowFooter, has_arrow_footer
 from litdata.streaming.compression import FramedChunkReader, get_compressor, is_framed_chunk
 
+_READ_ITEM_MIN_BYTES = 32 << 10  # from this size, reading an item from the file beats copying it from the mapping
+
 
 class ChunkCorruptedError(ValueError):
     """A chunk file is truncated or does not match its index entry."""
@@ -104,11 +106,16 @@ class ChunkData:
         """True when `bytes` leaves are handed out as memoryviews (unencrypted chunks, as LitData 0.2.76 does)."""
         return self._encrypted is False
 
-    def item(self, i: int) -> memoryview | bytes:
-        """The per-item blob of item ``i`` (local index in this chunk)."""
+    def item(self, i: int) -> memoryview | bytes | bytearray:
+        """The per-item blob of item ``i`` (local index in this chunk). Large items of plain chunks are read from
+        the file into a ``bytearray`` of their own (one read, no page faults on the mapping, no second copy)."""
         if self._framed is not None:
             return self._framed.item(i)
         begin, end = self.offsets[i], self.offsets[i + 1]
+        if end - begin >= _READ_ITEM_MIN_BYTES and self._sample_compressor is None and self._sample_encryption is None:
+            owned = bytearray(end - begin)
+            if self.read_file([owned], begin, len(owned)):
+                return owned
         blob = self.buffer[begin:end]
         if self._sample_compressor is not None:
             blob = self._sample_compressor.decompress(blob)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import struct
 from abc import ABC, abstractmethod
@@ -78,6 +79,9 @@ class BaseItemLoader(ABC):
         `litdata.streaming.batching`); None when its items must be decoded one by one."""
         return None
 
+    def forget_columns(self, chunk_index: int) -> None:
+        """The chunk's items turned out not to share one layout: read it sample by sample from now on."""
+
     def sample_from_row(self, row: np.ndarray) -> Any:
         """Decode one row of `batch_columns` as a sample."""
         raise NotImplementedError
@@ -138,6 +142,14 @@ def _leaf_column(deserializer: Serializer, data: np.ndarray, pos: int) -> LeafCo
     return leaf
 
 
+def _without_copies(deserializer: Serializer) -> Serializer:
+    if not getattr(deserializer, "copy_arrays", False):
+        return deserializer
+    viewing = copy.copy(deserializer)
+    viewing.copy_arrays = False
+    return viewing
+
+
 def _numpy_dtype(torch_dtype: Any) -> np.dtype:
     import torch
 
@@ -161,6 +173,8 @@ class PyTreeLoader(BaseItemLoader):
         self._deserializers = [
             serializer_for_format(fmt, serializers, legacy_scalars=self._legacy) for fmt in data_format
         ]
+        # for blobs read into a bytearray of their own (`ChunkData.item`): their arrays can be views of it
+        self._owning_deserializers = [_without_copies(d) for d in self._deserializers]
         spec = config.get("data_spec")
         self._spec: TreeSpec | None = treespec_loads(spec) if spec else None
         self._starts = running_starts(c["chunk_size"] for c in chunks)
@@ -191,14 +205,16 @@ class PyTreeLoader(BaseItemLoader):
     def _chunk_start(self, chunk_index: int) -> int:
         return self._starts[chunk_index]
 
-    def decode_item(self, blob: memoryview | bytes, as_views: bool = True) -> Any:
-        """Turn one item blob into the user's sample. ``as_views=False`` hands leaves over as ``bytes``."""
+    def decode_item(self, blob: memoryview | bytes | bytearray, as_views: bool = True) -> Any:
+        """Turn one item blob into the user's sample. ``as_views=False`` hands leaves over as ``bytes``; a
+        ``bytearray`` blob belongs to this sample alone, so its arrays are views of it rather than copies."""
         sizes = self._sizes.unpack_from(blob, 0)
         pos = self._sizes.size
         leaves = []
         view = memoryview(blob)
         as_views = as_views and not self._legacy
-        for size, deserializer in zip(sizes, self._deserializers):
+        deserializers = self._owning_deserializers if type(blob) is bytearray else self._deserializers
+        for size, deserializer in zip(sizes, deserializers):
             leaf = view[pos : pos + size]
             pos += size
             leaves.append(deserializer.deserialize(leaf if as_views else bytes(leaf)))
@@ -213,13 +229,14 @@ class PyTreeLoader(BaseItemLoader):
         return self._columns[chunk_index]
 
     def _find_columns(self, chunk_index: int, chunk: ChunkData) -> ChunkColumns | None:
-        """Columns when every item has the first item's leaf sizes and array headers (checked on every item)."""
+        """Columns laid out as in the chunk's first item; every item read is checked to have its leaf sizes and
+        array headers."""
         rows = chunk.fixed_rows()
         if rows is None or rows.shape[1] < self._sizes.size:
             return None
         first = rows[0]
         pos = self._sizes.size
-        headers = [(0, pos)]  # byte ranges that must be identical in every item: leaf sizes, array headers
+        headers = [(0, pos)]
         leaves = []
         for size, deserializer in zip(self._sizes.unpack_from(first, 0), self._deserializers):
             leaf = _leaf_column(deserializer, first[pos : pos + size], pos)
@@ -231,12 +248,12 @@ class PyTreeLoader(BaseItemLoader):
             pos += size
         if pos != rows.shape[1]:
             return None
-        for start, length in headers:
-            block = rows[:, start : start + length]
-            if not (block == block[0]).all():
-                return None
+        expected = tuple((start, first[start : start + length].tobytes()) for start, length in headers)
         first_item = self._chunk_start(chunk_index)
-        return ChunkColumns(rows, first_item, tuple(leaves), int(chunk.offsets[0]), chunk.read_file)
+        return ChunkColumns(rows, first_item, tuple(leaves), int(chunk.offsets[0]), chunk.read_file, expected)
+
+    def forget_columns(self, chunk_index: int) -> None:
+        self._columns[chunk_index] = None
 
     def sample_from_row(self, row: np.ndarray) -> Any:
         return self.decode_item(row)

@@ -32,7 +32,8 @@ def _count_fork() -> None:
 
 os.register_at_fork(after_in_child=_count_fork)
 
-_OPEN_CHUNKS = 4
+_OPEN_CHUNKS = 4  # chunks of a remote dataset stay pinned in the cache while open: keep few
+_OPEN_LOCAL_CHUNKS = 64  # mappings of local files cost little: random access reopens them less often
 
 
 class _Prefetcher:
@@ -107,7 +108,7 @@ class BinaryReader:
         dataset_dir: the folder with the dataset's ``index.json`` (chunks are read there unless ``source`` says).
         config: the loaded index.
         source: where chunk files come from (default: in place in ``dataset_dir``).
-        max_open_chunks: how many chunks stay mapped at once.
+        max_open_chunks: how many chunks stay mapped at once (default: 4 for remote datasets, 64 for local ones).
         max_pre_download: how many chunks are downloaded ahead of the reads of a plan (remote sources only).
     """
 
@@ -116,13 +117,15 @@ class BinaryReader:
         dataset_dir: str,
         config: ChunksConfig,
         source: ChunkSource | None = None,
-        max_open_chunks: int = _OPEN_CHUNKS,
+        max_open_chunks: int | None = None,
         max_pre_download: int = 2,
     ) -> None:
         self._dataset_dir = dataset_dir
         self._source = source or ChunkSource(dataset_dir)
         self._config = config
         self._item_loader = config.item_loader
+        if max_open_chunks is None:
+            max_open_chunks = _OPEN_CHUNKS if self._source.remote else _OPEN_LOCAL_CHUNKS
         self._max_open = max(1, max_open_chunks)
         self._max_pre_download = max(0, max_pre_download)
         self._reset()
