@@ -185,8 +185,9 @@ def _decode_image_rgb(data: bytes | memoryview) -> torch.Tensor:
     from PIL import Image, ImageOps
 
     with Image.open(io.BytesIO(data)) as image:
-        upright = ImageOps.exif_transpose(image)
-        pixels = np.asarray(upright.convert("RGB"))
+        if "exif" in image.info:  # only then can it have an orientation to apply (exif_transpose copies the image)
+            image = ImageOps.exif_transpose(image)
+        pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
     return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
 
 
