@@ -105,13 +105,16 @@ class _Received:
         self._slots: dict[int, dict[int, Any]] = {}
         self._lent: dict[int, set[int]] = {}
 
-    def add(self, pid: int, slot: int, storage: Any) -> Any:
-        with self._lock:
+    def tensor(self, pid: int, slot: int, storage: Any, dtype: torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
+        """The tensor over a slot of worker ``pid`` (``storage`` is given the first time the slot is sent)."""
+        with self._lock:  # the tensor exists before `released` can look at the slot's use count
             slots = self._slots.setdefault(pid, {})
             if storage is not None:
                 slots[slot] = storage
+            elif slot not in slots:
+                raise RuntimeError(f"A batch from DataLoader worker {pid} names a shared buffer never received.")
             self._lent.setdefault(pid, set()).add(slot)
-            return slots[slot]
+            return torch.empty(0, dtype=dtype).set_(slots[slot], 0, shape)
 
     def released(self, pid: int) -> list[int]:
         """Slots of worker ``pid`` that no tensor uses any more (each reported once)."""
@@ -136,8 +139,7 @@ received = _Received()
 
 def receive(pid: int, slot: int, storage: Any, dtype: torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
     """Unpickling a `PooledTensor` in the training process."""
-    storage = received.add(pid, slot, storage)
-    return torch.empty(0, dtype=dtype).set_(storage, 0, shape)
+    return received.tensor(pid, slot, storage, dtype, shape)
 
 
 class BatchRequest:
