@@ -236,3 +236,18 @@ def test_items_of_equal_size_but_other_shapes_than_the_first_are_decoded_sample_
     others = reader.read_batch([(0, [5, 3]), (0, [9])], ends_plan=False)
     assert_same_batch(others, litdata_collate([dataset[i] for i in [5, 3, 9]]))
     assert reader.config.item_loader.batch_columns(0, reader._chunk(0)) is None  # read sample by sample from now on
+
+
+class Doubled(StreamingDataset):
+    def __getitem__(self, index):
+        sample = super().__getitem__(index)
+        return {**sample, "index": sample["index"] * 2}
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_a_subclass_overriding_getitem_shapes_what_iteration_and_the_loader_yield(fixed_size, num_workers):
+    dataset = Doubled(fixed_size)
+    assert [sample["index"] for sample in dataset] == [2 * i for i in range(57)]
+    assert dataset[3]["index"] == 6
+    loader = StreamingDataLoader(Doubled(fixed_size), batch_size=8, num_workers=num_workers)
+    assert sorted(torch.cat([batch["index"] for batch in loader]).tolist()) == [2 * i for i in range(57)]

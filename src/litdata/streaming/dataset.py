@@ -170,8 +170,9 @@ class StreamingDataset(IterableDataset):
     def _collate_batches(self, batch_size: int | None) -> None:
         """Build whole batches of ``batch_size`` items at a time (set by `StreamingDataLoader` when it uses its
         default collate; None or 0 turns it off). Each sample it yields is then a stand-in for its batch, which
-        the default collate returns as it is."""
-        enabled = self.batch_decode not in (False, 0, 1) and self.transform is None
+        the default collate returns as it is. Not with a transform or a subclass that overrides __getitem__."""
+        overridden = type(self).__getitem__ is not StreamingDataset.__getitem__
+        enabled = self.batch_decode not in (False, 0, 1) and self.transform is None and not overridden
         self._batch_collation = batch_size if enabled and batch_size and batch_size > 1 else 0
 
     @property
@@ -397,7 +398,8 @@ class StreamingDataset(IterableDataset):
         index = int(self._items[self._item_pos])
         self._item_pos += 1
         self.global_index += 1
-        return self._read(ChunkedIndex(index, self._chunk_index, is_last_index=self.global_index == self.stop_length))
+        # through __getitem__, as LitData does: subclasses that override it change what iteration yields too
+        return self[ChunkedIndex(index, self._chunk_index, is_last_index=self.global_index == self.stop_length)]
 
     def _end_epoch(self) -> None:
         self.current_epoch += 1
