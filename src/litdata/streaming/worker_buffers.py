@@ -31,6 +31,9 @@ _MAX_POOLED_BYTES = 1 << 30
 
 
 def reuse_enabled() -> bool:
+    """On unless ``LITDATA_REUSE_WORKER_BUFFERS=0`` (or torch cannot tell a storage's use count)."""
+    if not hasattr(torch._C, "_storage_Use_Count"):
+        return False
     return os.environ.get("LITDATA_REUSE_WORKER_BUFFERS", "1") not in ("0", "false", "False")
 
 
