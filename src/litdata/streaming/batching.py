@@ -108,6 +108,7 @@ def _assemble(spec: TreeSpec, values: Any) -> Any:
 
 _IOV_MAX = 1024
 _PREAD_MIN_ITEM_BYTES = 32 << 10  # from this item size, reading the file beats copying from the mapping
+_GATHER_MAX_BYTES = 16 << 10  # below this leaf size, one gather beats copying row by row
 
 
 class BatchAssembler:
@@ -179,7 +180,9 @@ class BatchAssembler:
             source = columns.leaf_bytes(j)
             if rows is None:
                 np.copyto(out[pos : pos + count], source[start : start + count])
-            else:  # one row at a time: np.take would first copy the whole column of the chunk
+            elif out.shape[1] < _GATHER_MAX_BYTES:  # small leaves: one gather (np.take would copy the whole column)
+                out[pos : pos + count] = source[rows]
+            else:  # large leaves: one row at a time, without the gather's intermediate copy
                 for row, position in enumerate(rows.tolist(), pos):
                     out[row] = source[position]
         return True
