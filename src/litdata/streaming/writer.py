@@ -8,7 +8,7 @@ import re
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,8 +18,10 @@ from litdata.streaming.item_loader import BaseItemLoader, PyTreeLoader
 from litdata.streaming.sample_types import SampleShaper, fuse_types
 from litdata.streaming.serializers import Serializer, _get_serializers, select_serializer
 from litdata.utilities._pytree import TreeSpec, tree_flatten, treespec_dumps
-from litdata.utilities.encryption import Encryption
 from litdata.utilities.format import _convert_bytes_to_int
+
+if TYPE_CHECKING:  # cryptography is imported only by those who encrypt
+    from litdata.utilities.encryption import Encryption
 
 _WORKER_INDEX = re.compile(r"^(\d+)\.index\.json$")
 _NODE_INDEX = re.compile(r"^(\d+)-index\.json$")
