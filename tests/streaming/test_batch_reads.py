@@ -134,20 +134,6 @@ def test_batches_kept_by_the_training_loop_are_not_overwritten(tmp_path):
     assert torch.cat([batch["id"] for batch in kept]).tolist() == list(range(60)) * 2
 
 
-def test_a_resumed_epoch_reads_whole_batches_from_where_it_stopped(fixed_size):
-    def loader():
-        return StreamingDataLoader(StreamingDataset(fixed_size, shuffle=True), batch_size=4)
-
-    full = [batch["index"].tolist() for batch in loader()]
-    interrupted = loader()
-    iterator = iter(interrupted)
-    next(iterator), next(iterator)
-    state = interrupted.state_dict()
-    resumed = loader()
-    resumed.load_state_dict(state)
-    assert [batch["index"].tolist() for batch in resumed] == full[2:]
-
-
 def test_a_batch_over_chunks_with_and_without_columns_is_collated_sample_by_sample(tmp_path):
     lengths = [4] * 10 + [4, 6] * 5  # chunk 0: every array has 4 values; chunk 1: 4 or 6
     folder = build_dataset(tmp_path / "mixed", 20, chunk_size=10, make=lambda i: {"a": np.arange(lengths[i]) + i})
