@@ -237,3 +237,19 @@ def test_a_subclass_overriding_getitem_shapes_what_iteration_and_the_loader_yiel
     assert dataset[3]["index"] == 6
     loader = StreamingDataLoader(Doubled(fixed_size), batch_size=8, num_workers=num_workers)
     assert sorted(torch.cat([batch["index"] for batch in loader]).tolist()) == [2 * i for i in range(57)]
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_batches_whose_items_differ_from_their_chunk_layout_come_out_right_with_workers(tmp_path, num_workers):
+    def make(i):  # chunk 1: items 10-14 are laid out like its first item, items 15-19 are not (same size)
+        shape = (6, 2) if i >= 15 else (2, 6)
+        return {"i": i, "a": np.full(shape, i, np.float32)}
+
+    folder = build_dataset(tmp_path / "late", 30, chunk_size=10, make=make)
+    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=5, num_workers=num_workers)
+    for _ in range(2):
+        batches = list(loader)
+        assert sorted(torch.cat([b["i"] for b in batches]).tolist()) == list(range(30))
+        for batch in batches:
+            assert tuple(batch["a"].shape[1:]) == ((6, 2) if batch["i"][0] >= 15 else (2, 6))
+            assert torch.equal(batch["a"], batch["i"].float()[:, None, None].expand_as(batch["a"]))

@@ -38,22 +38,29 @@ def reuse_enabled() -> bool:
 
 
 class PooledTensor:
-    """A batch tensor filled in a worker; unpickled in the training process as a tensor over the shared slot."""
+    """A batch tensor filled in a worker; unpickled in the training process as a tensor over the shared slot. One
+    that is dropped without having been sent (its batch was built another way) gives its slot back."""
 
-    __slots__ = ("pid", "slot", "storage", "dtype", "shape")
+    __slots__ = ("pool", "slot", "dtype", "shape", "sent")
 
-    def __init__(self, pid: int, slot: int, storage: Any, dtype: torch.dtype, shape: tuple[int, ...]) -> None:
-        self.pid, self.slot, self.storage, self.dtype, self.shape = pid, slot, storage, dtype, shape
+    def __init__(self, pool: WorkerBufferPool, slot: int, dtype: torch.dtype, shape: tuple[int, ...]) -> None:
+        self.pool, self.slot, self.dtype, self.shape, self.sent = pool, slot, dtype, shape, False
 
     def __reduce__(self) -> tuple:
-        return receive, (self.pid, self.slot, self.storage, self.dtype, self.shape)
+        self.sent = True
+        storage = self.pool.storage_to_send(self.slot)
+        return receive, (self.pool.pid, self.slot, storage, self.dtype, self.shape)
+
+    def __del__(self) -> None:
+        if not self.sent:
+            self.pool.release([self.slot])
 
 
 class WorkerBufferPool:
     """Worker side: shared-memory slots by size, each lent to one batch until the training process releases it."""
 
     def __init__(self) -> None:
-        self._pid = os.getpid()
+        self.pid = os.getpid()
         self._storages: list[Any] = []
         self._sizes: list[int] = []
         self._free: list[bool] = []
@@ -76,12 +83,14 @@ class WorkerBufferPool:
             self._sent.append(False)
             self._pooled_bytes += nbytes
         self._free[slot] = False
-        storage = self._storages[slot]
         torch_dtype = torch.from_numpy(np.empty(0, dtype)).dtype
-        array = torch.empty(0, dtype=torch_dtype).set_(storage, 0, shape).numpy()
-        value = PooledTensor(self._pid, slot, None if self._sent[slot] else storage, torch_dtype, shape)
-        self._sent[slot] = True
-        return array, value
+        array = torch.empty(0, dtype=torch_dtype).set_(self._storages[slot], 0, shape).numpy()
+        return array, PooledTensor(self, slot, torch_dtype, shape)
+
+    def storage_to_send(self, slot: int) -> Any:
+        """The slot's storage the first time it is sent, then None (the training process keeps it mapped)."""
+        first, self._sent[slot] = not self._sent[slot], True
+        return self._storages[slot] if first else None
 
     def release(self, slots: Iterable[int]) -> None:
         for slot in slots:
@@ -95,7 +104,7 @@ _worker_pool: WorkerBufferPool | None = None
 def worker_pool() -> WorkerBufferPool:
     """This worker process's pool."""
     global _worker_pool
-    if _worker_pool is None or _worker_pool._pid != os.getpid():
+    if _worker_pool is None or _worker_pool.pid != os.getpid():
         _worker_pool = WorkerBufferPool()
     return _worker_pool
 
