@@ -171,7 +171,15 @@ def test_the_pool_lends_a_buffer_again_only_once_nothing_refers_to_it():
     assert pool.array((4, 8), np.float32).__array_interface__["data"][0] == address
 
 
-@pytest.mark.parametrize("loader_kwargs", [{}, {"persistent_workers": True}, {"pin_memory": True}])
+@pytest.mark.parametrize(
+    "loader_kwargs",
+    [
+        {},
+        {"persistent_workers": True},
+        {"pin_memory": True},
+        {"multiprocessing_context": "spawn", "persistent_workers": True},
+    ],
+)
 def test_batches_from_workers_kept_by_the_training_loop_are_not_overwritten(tmp_path, loader_kwargs):
     def make(i):
         return {"id": i, "x": np.full(3000, i, dtype=np.float32)}
