@@ -76,19 +76,13 @@ class BaseItemLoader(ABC):
 
     def batch_columns(self, chunk_index: int, chunk: Any) -> ChunkColumns | None:
         """The chunk as rows of identically laid out items, for batches copied column by column (see
-        `litdata.streaming.batching`); None when its items must be decoded one by one."""
+        `litdata.streaming.batching`); None when its items must be decoded one by one. A loader that returns
+        columns also decodes a row as a sample (``sample_from_row(row)``) and puts a batch's collated leaves
+        together in the structure of a sample (``assemble_batch(leaf_values)``)."""
         return None
 
     def forget_columns(self, chunk_index: int) -> None:
         """The chunk's items turned out not to share one layout: read it sample by sample from now on."""
-
-    def sample_from_row(self, row: np.ndarray) -> Any:
-        """Decode one row of `batch_columns` as a sample."""
-        raise NotImplementedError
-
-    def assemble_batch(self, leaf_values: list[Any]) -> Any:
-        """Put a batch's collated leaves together in the structure of a sample."""
-        raise NotImplementedError
 
     def pre_load_chunk(self, chunk_index: int, chunk_filepath: str) -> None:
         """Hook called when a chunk becomes available locally."""
