@@ -85,6 +85,8 @@ class ChunkData:
             self.offsets = _classic_offsets(buf, path)
             self.num_items = len(self.offsets) - 1
         self._encrypted = layout.encryption is not None
+        plain = self._framed is None and self._sample_compressor is None and self._sample_encryption is None
+        self._items_as_stored = plain and self.offsets is not None  # each item's bytes are its blob
         self._rows: np.ndarray | None | bool = False  # False: not computed yet
 
     def fixed_rows(self) -> np.ndarray | None:
@@ -92,8 +94,7 @@ class ChunkData:
         have the same size; None otherwise."""
         if self._rows is False:
             self._rows = None
-            plain = self._framed is None and self._sample_compressor is None and self._sample_encryption is None
-            if plain and self.offsets is not None and self.num_items:
+            if self._items_as_stored and self.num_items:
                 sizes = np.diff(self.offsets)
                 if sizes[0] > 0 and np.all(sizes == sizes[0]):
                     start, size = int(self.offsets[0]), int(sizes[0])
@@ -112,7 +113,7 @@ class ChunkData:
         if self._framed is not None:
             return self._framed.item(i)
         begin, end = self.offsets[i], self.offsets[i + 1]
-        if end - begin >= _READ_ITEM_MIN_BYTES and self._sample_compressor is None and self._sample_encryption is None:
+        if self._items_as_stored and end - begin >= _READ_ITEM_MIN_BYTES:
             owned = bytearray(end - begin)
             if self.read_file([owned], begin, len(owned)):
                 return owned

@@ -107,7 +107,7 @@ class StreamingDataLoader(DataLoader):
         if drop_last is not None:
             dataset.set_drop_last(drop_last)
         # The default collate copies numpy leaves into the batch: while it iterates, they can be views.
-        self._array_views = collate_fn is None and isinstance(dataset, StreamingDataset)
+        self._default_collate = collate_fn is None and isinstance(dataset, StreamingDataset)
         dataset.set_batch_size(batch_size)
         dataset.set_num_workers(num_workers)
         self.current_epoch = 0
@@ -189,9 +189,8 @@ class StreamingDataLoader(DataLoader):
         self._start_profiling()
         tracing = is_tracing(CAT_BATCH)
         emit_trace("dataloader", "B", CAT_EPOCH, epoch=self.current_epoch)
-        if self._array_views:
-            self.dataset._use_array_views(True)
-            self.dataset._collate_batches(None if self._trace_pending else self.batch_size)
+        if self._default_collate:
+            self.dataset._use_default_collate(True, None if self._trace_pending else self.batch_size)
         try:
             iterator = super().__iter__()
             for index in itertools.count():
@@ -206,9 +205,8 @@ class StreamingDataLoader(DataLoader):
                         emit_trace("batch", "E", CAT_BATCH, batch=index, epoch=self.current_epoch)
                 yield self._record(batch)
         finally:
-            if self._array_views:
-                self.dataset._use_array_views(False)
-                self.dataset._collate_batches(None)
+            if self._default_collate:
+                self.dataset._use_default_collate(False)
             emit_trace("dataloader", "E", CAT_EPOCH, epoch=self.current_epoch)
             self._stop_profiling()
 

@@ -162,18 +162,16 @@ class StreamingDataset(IterableDataset):
             self._config.item_loader.share_array_buffers(self._array_views)
         return self._config
 
-    def _use_array_views(self, enabled: bool) -> None:
-        """Hand numpy leaves out as views over the chunk (set by `StreamingDataLoader` when its collate copies)."""
+    def _use_default_collate(self, enabled: bool, batch_size: int | None = None) -> None:
+        """Set by `StreamingDataLoader` around an epoch whose samples go to its default collate, which copies them:
+        numpy leaves are then views over the chunk, and with a ``batch_size`` above 1 whole batches are built at a
+        time (each sample yielded stands in for its batch, which the default collate returns as it is; not with a
+        transform or a subclass that overrides __getitem__)."""
         self._array_views = enabled
         self._get_config().item_loader.share_array_buffers(enabled)
-
-    def _collate_batches(self, batch_size: int | None) -> None:
-        """Build whole batches of ``batch_size`` items at a time (set by `StreamingDataLoader` when it uses its
-        default collate; None or 0 turns it off). Each sample it yields is then a stand-in for its batch, which
-        the default collate returns as it is. Not with a transform or a subclass that overrides __getitem__."""
         overridden = type(self).__getitem__ is not StreamingDataset.__getitem__
-        enabled = self.batch_decode not in (False, 0, 1) and self.transform is None and not overridden
-        self._batch_collation = batch_size if enabled and batch_size and batch_size > 1 else 0
+        whole = enabled and self.batch_decode not in (False, 0, 1) and self.transform is None and not overridden
+        self._batch_collation = batch_size if whole and batch_size and batch_size > 1 else 0
 
     @property
     def intervals(self) -> list[Interval]:
@@ -387,14 +385,20 @@ class StreamingDataset(IterableDataset):
         self._roi_starts = None
         self.shuffler = None
 
+    def _has_items(self) -> bool:
+        """Open pieces until the current one has items left; False at the end of the iteration."""
+        while self._item_pos >= len(self._items):
+            if self._piece_pos >= len(self._pieces):
+                return False
+            self._open_piece()
+        return True
+
     def __next__(self) -> Any:
         if self._batch_collation:
             return self._next_batch_stand_in()
-        while self._item_pos >= len(self._items):
-            if self._piece_pos >= len(self._pieces):
-                self._end_epoch()
-                raise StopIteration
-            self._open_piece()
+        if not self._has_items():
+            self._end_epoch()
+            raise StopIteration
         index = int(self._items[self._item_pos])
         self._item_pos += 1
         self.global_index += 1
@@ -422,11 +426,7 @@ class StreamingDataset(IterableDataset):
     def _take_items(self, count: int) -> list[tuple[int, Sequence[int]]]:
         """The next ``count`` items (fewer at the end of the iteration), as runs of items of one chunk each."""
         parts = []
-        while count:
-            while self._item_pos >= len(self._items):
-                if self._piece_pos >= len(self._pieces):
-                    return parts
-                self._open_piece()
+        while count and self._has_items():
             end = min(self._item_pos + count, len(self._items))
             parts.append((self._chunk_index, self._items[self._item_pos : end]))
             count -= end - self._item_pos

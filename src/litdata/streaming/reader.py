@@ -215,12 +215,16 @@ class BinaryReader:
         chunk.close()
         self._source.release(self._filename(chunk_index))
 
+    def _chunk_to_read(self, chunk_index: int) -> Any:
+        """The open chunk ``chunk_index``, the plan followed up to it."""
+        if chunk_index != self._current:
+            self._advance(chunk_index)
+        return self._chunk(chunk_index)
+
     def read(self, index: ChunkedIndex) -> Any:
         """Decode the item at ``index`` (absolute id in ``index.index``, chunk in ``index.chunk_index``)."""
         self._check_process()
-        if index.chunk_index != self._current:
-            self._advance(index.chunk_index)
-        chunk = self._chunk(index.chunk_index)
+        chunk = self._chunk_to_read(index.chunk_index)
         item = self._item_loader.load_item_from_chunk(index.index, index.chunk_index, chunk)
         if index.is_last_index and self._plan:
             self.close()
@@ -232,9 +236,7 @@ class BinaryReader:
         self._check_process()
         assembler = BatchAssembler(self._item_loader, sum(len(items) for _, items in parts))
         for chunk_index, items in parts:
-            if chunk_index != self._current:
-                self._advance(chunk_index)
-            assembler.add(chunk_index, self._chunk(chunk_index), items)
+            assembler.add(chunk_index, self._chunk_to_read(chunk_index), items)
         batch = assembler.finish()
         if ends_plan and self._plan:
             self.close()
