@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +12,7 @@ from torch.utils.data import get_worker_info
 from torch.utils.data._utils.collate import default_collate
 
 from litdata.streaming.batch_buffers import batch_buffers
-from litdata.streaming.worker_buffers import reuse_enabled, worker_pool
+from litdata.streaming.worker_buffers import reuse_enabled, shared_tensor, worker_pool
 
 
 def batch_tensor(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, Any]:
@@ -27,9 +28,7 @@ def batch_tensor(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, A
         pooled = worker_pool().tensor(shape, dtype)
         if pooled is not None:
             return pooled
-    template = torch.from_numpy(np.empty(0, dtype=dtype))
-    storage = template._typed_storage()._new_shared(int(np.prod(shape, dtype=np.int64)), device="cpu")
-    tensor = template.new(storage).resize_(shape)
+    tensor = shared_tensor(torch.UntypedStorage._new_shared(math.prod(shape) * np.dtype(dtype).itemsize), dtype, shape)
     return tensor.numpy(), tensor
 
 

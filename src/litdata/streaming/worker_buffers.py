@@ -30,6 +30,13 @@ _SLOTS_PER_SIZE = 6
 _MAX_POOLED_BYTES = 1 << 30
 
 
+def shared_tensor(storage: Any, dtype: np.dtype | torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
+    """A tensor of ``dtype`` (numpy or torch) and ``shape`` over ``storage`` (from its first byte)."""
+    if not isinstance(dtype, torch.dtype):
+        dtype = torch.from_numpy(np.empty(0, dtype)).dtype
+    return torch.empty(0, dtype=dtype).set_(storage, 0, shape)
+
+
 def reuse_enabled() -> bool:
     """On unless ``LITDATA_REUSE_WORKER_BUFFERS=0`` (or torch cannot tell a storage's use count)."""
     if not hasattr(torch._C, "_storage_Use_Count"):
@@ -83,9 +90,8 @@ class WorkerBufferPool:
             self._sent.append(False)
             self._pooled_bytes += nbytes
         self._free[slot] = False
-        torch_dtype = torch.from_numpy(np.empty(0, dtype)).dtype
-        array = torch.empty(0, dtype=torch_dtype).set_(self._storages[slot], 0, shape).numpy()
-        return array, PooledTensor(self, slot, torch_dtype, shape)
+        tensor = shared_tensor(self._storages[slot], dtype, shape)
+        return tensor.numpy(), PooledTensor(self, slot, tensor.dtype, shape)
 
     def storage_to_send(self, slot: int) -> Any:
         """The slot's storage the first time it is sent, then None (the training process keeps it mapped)."""
@@ -126,7 +132,7 @@ class _Received:
             elif slot not in slots:
                 raise RuntimeError(f"A batch from DataLoader worker {pid} names a shared buffer never received.")
             self._lent.setdefault(pid, set()).add(slot)
-            return torch.empty(0, dtype=dtype).set_(slots[slot], 0, shape)
+            return shared_tensor(slots[slot], dtype, shape)
 
     def released(self, pid: int) -> list[int]:
         """Slots of worker ``pid`` that no tensor uses any more (each reported once)."""
