@@ -8,6 +8,7 @@ from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
 from litdata.streaming.chunk import ChunkLayout
+from litdata.streaming.chunk_names import check_chunk_name
 from litdata.streaming.item_loader import BaseItemLoader, Interval, PyTreeLoader, TokensLoader
 from litdata.streaming.serializers import Serializer
 
@@ -39,6 +40,7 @@ def load_index_file(path: str) -> dict[str, Any]:
         missing = {"chunk_size", "filename"} - set(chunk)
         if missing:
             raise ValueError(f"The index {path!r} is malformed: chunk entry {i} lacks {sorted(missing)}.")
+        check_chunk_name(chunk["filename"], path)
     return index
 
 

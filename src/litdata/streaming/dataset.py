@@ -53,6 +53,8 @@ class StreamingDataset(IterableDataset):
         encryption: the `Encryption` the dataset was written with.
         transform: a callable (or list of callables, applied in order) run on every sample.
         item_shuffle_window: items are shuffled within windows of this many items (default 256; 0 = whole piece).
+        allow_pickle: read leaves stored with the ``pickle`` serializer, which runs code chosen by whoever wrote the
+            dataset. Default: ``LITDATA_ALLOW_PICKLE`` (allowed unless set to ``0``); pass False for untrusted data.
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class StreamingDataset(IterableDataset):
         batch_decode: int | str | bool = "auto",
         item_shuffle_window: int | str | None = None,
         window_direct_io: bool = False,
+        allow_pickle: bool | None = None,
     ) -> None:
         super().__init__()
         if not isinstance(shuffle, bool):
@@ -103,7 +106,7 @@ class StreamingDataset(IterableDataset):
         self.num_canonical_nodes = num_canonical_nodes
         self.batch_decode = batch_decode
         self.item_shuffle_window = resolve_item_shuffle_window(item_shuffle_window)
-        self._serializers = _get_serializers(serializers)
+        self._serializers = _get_serializers(serializers, allow_pickle)
         self._index_path = index_path
 
         self._dataset_dir, self._source = open_source(

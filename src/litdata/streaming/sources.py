@@ -32,6 +32,7 @@ from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME, ENV_CACHE_DIR
 from litdata.debugger import CAT_DELETE, CAT_DOWNLOAD, trace_span
 from litdata.storage import join_url
 from litdata.storage.base import temporary_path
+from litdata.streaming.chunk_names import check_chunk_name, check_index_chunks, path_inside
 from litdata.streaming.downloader import Downloader, get_downloader
 from litdata.streaming.resolver import Dir
 from litdata.utilities.format import parse_size
@@ -137,7 +138,7 @@ class ChunkSource:
 
     def ensure(self, filename: str) -> str:
         """The local path of ``filename``, fetched first if needed."""
-        path = os.path.join(self.folder, filename)
+        path = os.path.join(self.folder, check_chunk_name(filename, self.folder))
         if not os.path.exists(path):
             raise FileNotFoundError(
                 f"Chunk {filename!r} listed in the index is missing from {self.folder!r}. The dataset is incomplete: "
@@ -206,6 +207,7 @@ class CachedSource(ChunkSource):
 
     # ---------------------------------------------------------------- pins
     def acquire(self, filename: str) -> None:
+        check_chunk_name(filename, self.url)
         lock, pins, _ = self._local()
         with lock:
             pins[filename] += 1
@@ -230,7 +232,7 @@ class CachedSource(ChunkSource):
 
     # ---------------------------------------------------------------- fetching
     def ensure(self, filename: str) -> str:
-        path = self._path(filename)
+        path = path_inside(self.folder, filename)
         waited = max_wait_time()
         try:
             with self._chunk_lock(filename).acquire(timeout=waited):
@@ -252,7 +254,7 @@ class CachedSource(ChunkSource):
         held, todo = [], []
         try:
             for filename in filenames:
-                if os.path.exists(self._path(filename)):
+                if os.path.exists(path_inside(self.folder, filename)):
                     continue
                 lock = self._chunk_lock(filename)
                 try:
@@ -275,7 +277,7 @@ class CachedSource(ChunkSource):
                 lock.release()
 
     def _download(self, filenames: list[str]) -> None:
-        pairs = [(join_url(self.url, name), temporary_path(self._path(name))) for name in filenames]
+        pairs = [(join_url(self.url, name), temporary_path(path_inside(self.folder, name))) for name in filenames]
         try:
             with trace_span("download", CAT_DOWNLOAD, chunks=",".join(filenames)):
                 if len(pairs) == 1:
@@ -357,9 +359,10 @@ class CachedSource(ChunkSource):
             try:
                 if self._pinned(entry.name) or not os.path.exists(entry.path):
                     continue
-                size = os.path.getsize(entry.path)
+                path = path_inside(self.folder, entry.name)
+                size = os.path.getsize(path)
                 with trace_span("delete", CAT_DELETE, chunk=entry.name, size=size):
-                    os.remove(entry.path)
+                    os.remove(path)
                 freed += size
             finally:
                 lock.release()
@@ -483,6 +486,7 @@ def open_source(
     downloader = get_downloader(base, root, [], options, session)
     raw, version = _load_index(base, index_path, cache_root, root, downloader, options)
     index = json.loads(raw)
+    check_index_chunks(index.get("chunks", []), f"the index of {location}")
     if remote and input_dir.path:
         folder = input_dir.path
         os.makedirs(folder, exist_ok=True)
@@ -512,7 +516,10 @@ def _clear_stale(folder: str, version: str) -> None:
     if os.path.exists(old_index):
         with open(old_index) as f:
             for chunk in json.load(f).get("chunks", []):
-                path = os.path.join(folder, chunk["filename"])
+                try:
+                    path = path_inside(folder, chunk.get("filename") if isinstance(chunk, dict) else None)
+                except ValueError:
+                    continue  # never delete what an index names outside the folder
                 if os.path.isfile(path):
                     os.remove(path)
     with open(marker, "w") as f:

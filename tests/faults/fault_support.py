@@ -1,0 +1,92 @@
+"""Shared pieces of the fault-injection tests: a moto S3 server, datasets with crafted indexes, process helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SRC = os.path.join(REPO, "src")
+REFERENCE = os.environ.get("LITDATA_REFERENCE_PATH") or os.path.join(REPO, ".cache", "reference-litdata")
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """A moto S3 server on a free port, for the tests of one module."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def s3_options(endpoint: str) -> dict:
+    return {
+        "endpoint_url": endpoint,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+        "region_name": "us-east-1",
+    }
+
+
+@pytest.fixture
+def bucket(moto_url) -> tuple[str, dict]:
+    """A fresh bucket: ``("s3://name", storage_options)``."""
+    import boto3
+
+    options = s3_options(moto_url)
+    name = f"bkt-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", **options).create_bucket(Bucket=name)
+    return f"s3://{name}", options
+
+
+def upload_folder(folder: str, url: str, options: dict) -> str:
+    from litdata.storage import get_storage, join_url
+
+    storage = get_storage(url, options)
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            storage.upload_file(path, join_url(url, os.path.relpath(path, folder)))
+    return url
+
+
+def rename_chunk_in_index(folder: str, new_name: str, position: int = 0) -> None:
+    """Point chunk ``position`` of ``folder/index.json`` at ``new_name`` (what a crafted index does)."""
+    path = os.path.join(folder, "index.json")
+    with open(path) as f:
+        index = json.load(f)
+    index["chunks"][position]["filename"] = new_name
+    with open(path, "w") as f:
+        json.dump(index, f)
+
+
+def run_python(code: str, *, reference: bool = False, env: dict | None = None, timeout: float = 120) -> dict:
+    """Run ``code`` in a fresh interpreter with our sources (or the real LitData 0.2.76); it prints one JSON line
+    last, which is returned (with ``returncode`` and ``stderr`` tail)."""
+    full_env = dict(os.environ, **(env or {}))
+    full_env["PYTHONPATH"] = REFERENCE if reference else SRC
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=full_env, cwd=REPO
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
+    result.update(returncode=proc.returncode, stderr=proc.stderr[-2000:])
+    return result
+
+
+def tree_files(folder: str) -> set[str]:
+    """Every file under ``folder`` (relative paths)."""
+    found = set()
+    for root, _, files in os.walk(folder):
+        for name in files:
+            found.add(os.path.relpath(os.path.join(root, name), folder))
+    return found
