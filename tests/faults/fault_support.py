@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ def moto_url() -> Iterator[str]:
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request otherwise
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
@@ -37,15 +39,20 @@ def s3_options(endpoint: str) -> dict:
     }
 
 
-@pytest.fixture
-def bucket(moto_url) -> tuple[str, dict]:
-    """A fresh bucket: ``("s3://name", storage_options)``."""
+def new_bucket(endpoint: str) -> tuple[str, dict]:
+    """Create a fresh bucket: ``("s3://name", storage_options)``."""
     import boto3
 
-    options = s3_options(moto_url)
+    options = s3_options(endpoint)
     name = f"bkt-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", **options).create_bucket(Bucket=name)
     return f"s3://{name}", options
+
+
+@pytest.fixture
+def bucket(moto_url) -> tuple[str, dict]:
+    """A fresh bucket on the module's moto server."""
+    return new_bucket(moto_url)
 
 
 def upload_folder(folder: str, url: str, options: dict) -> str:

@@ -8,6 +8,7 @@ transient failures, and errors that name the URL and the fix.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import random
@@ -25,6 +26,7 @@ logger = logging.getLogger("litdata.storage")
 
 T = TypeVar("T")
 _CLIENT_LOCK = threading.Lock()
+_LOCAL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EMFILE, errno.ENFILE})
 
 
 class Failure(Enum):
@@ -157,7 +159,10 @@ class Storage(ABC):
 
     # ---------------------------------------------------------------- error handling
     def _classify_chain(self, error: BaseException) -> Failure | None:
-        """Classify ``error``, or the error it wraps (SDKs re-raise low-level errors inside their own)."""
+        """Classify ``error``, or the error it wraps (SDKs re-raise low-level errors inside their own). A full or
+        read-only local disk or too many open files is never retried nor taken for a missing object."""
+        if isinstance(error, OSError) and error.errno in _LOCAL_ERRNOS:
+            return None
         seen: BaseException | None = error
         for _ in range(3):
             if seen is None:

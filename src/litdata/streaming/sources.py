@@ -15,11 +15,13 @@ lock before it looks for pins. So a chunk is deleted only when nobody can be abo
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -43,6 +45,7 @@ _LOCKS, _PINS, _RESERVED = ".locks", ".pins", ".reserved"
 _DEFAULT_MAX_WAIT = 120.0
 _FREE_DISK_RESERVE = 50 * 1000**3
 _STATE_LOCK = threading.Lock()
+_TEMPORARY = re.compile(r"\.tmp-(\d+)-[0-9a-f]{8}")  # names made by litdata.storage.base.temporary_path
 
 
 class ChunkWaitTimeoutError(FileNotFoundError):
@@ -128,6 +131,25 @@ def _live_markers(folder: str, prefix: str = "") -> list[str]:
     return live
 
 
+def remove_orphan_temporaries(folder: str) -> int:
+    """Delete the partial downloads (``name.tmp-{pid}-{id}``) that readers killed mid-download left in ``folder``;
+    returns how many. Files of live processes are kept: they may still be writing."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        pids = [int(pid) for pid in _TEMPORARY.findall(entry.name)]
+        if pids and not any(_pid_alive(pid) for pid in pids) and entry.is_file(follow_symlinks=False):
+            try:
+                os.remove(entry.path)
+                removed += 1
+            except FileNotFoundError:
+                pass
+    return removed
+
+
 class ChunkSource:
     """Chunk files read in place from a local folder: nothing to fetch, pin or evict."""
 
@@ -180,6 +202,7 @@ class CachedSource(ChunkSource):
         for sub in (_LOCKS, _PINS, _RESERVED):
             os.makedirs(os.path.join(folder, sub), exist_ok=True)
         self._warned_full = False
+        remove_orphan_temporaries(folder)
 
     # ---------------------------------------------------------------- per-process state
     def _local(self) -> tuple[threading.Lock, Counter, str]:
@@ -286,6 +309,14 @@ class CachedSource(ChunkSource):
                     self.downloader.download_files(pairs)
             for name, (_, tmp) in zip(filenames, pairs):
                 os.replace(tmp, self._path(name))
+        except OSError as error:
+            if error.errno != errno.ENOSPC:
+                raise
+            raise OSError(
+                errno.ENOSPC,
+                f"No space left in the cache folder {self.folder!r} while downloading {', '.join(filenames)} of "
+                f"{self.url}. Free disk space, pass a max_cache_size below the free space, or use another cache_dir.",
+            ) from error
         finally:
             for _, tmp in pairs:
                 if os.path.exists(tmp):
@@ -483,6 +514,7 @@ def open_source(
     options, session = storage_options or {}, session_options or {}
     root = os.path.join(cache_root, hashlib.md5(location.encode()).hexdigest())
     os.makedirs(root, exist_ok=True)
+    remove_orphan_temporaries(root)
     downloader = get_downloader(base, root, [], options, session)
     raw, version = _load_index(base, index_path, cache_root, root, downloader, options)
     index = json.loads(raw)
