@@ -97,3 +97,51 @@ def tree_files(folder: str) -> set[str]:
         for name in files:
             found.add(os.path.relpath(os.path.join(root, name), folder))
     return found
+
+
+FAULTS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def start_optimize(spec: dict, *, reference: bool = False, env: dict | None = None) -> subprocess.Popen:
+    """Start `crash_jobs.main(spec)` in a child process (our sources, or the real LitData 0.2.76)."""
+    path = [REFERENCE if reference else SRC, FAULTS_DIR]
+    full_env = dict(os.environ, **(env or {}), PYTHONPATH=os.pathsep.join(path))
+    script = os.path.join(FAULTS_DIR, "crash_jobs.py")
+    return subprocess.Popen(
+        [sys.executable, script, json.dumps(spec)],
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct child processes of ``pid`` (its optimize workers)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(child) for child in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL a child started with `start_optimize` and everything in its session; wait for it."""
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(30)
+
+
+def wait_until(condition, timeout: float = 60.0, interval: float = 0.02) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False

@@ -18,6 +18,7 @@ from litdata.processing import data_processor as engine
 from litdata.processing.nodes import NodeInfo, detect_node
 from litdata.processing.output import resolve_output
 from litdata.processing.readers import BaseReader
+from litdata.processing.staging import exclusive_run
 from litdata.processing.workers import Job, is_generator_function
 from litdata.streaming.item_loader import BaseItemLoader
 from litdata.streaming.writer import BinaryWriter
@@ -275,18 +276,20 @@ def optimize(
     ordered = bool(keep_data_ordered) or use_checkpoint or align_chunking
     plan = _plan(collected, node, num_workers, ordered, chunk_size if align_chunking else None, sizes_from)
 
-    existing_index = engine.prepare_output(output, mode, node, num_workers, use_checkpoint)
-    first_chunk = engine.next_chunk_indexes(existing_index) if mode == "append" else {}
-    for share in plan.shares:
-        share.first_chunk_index = first_chunk.get(share.rank, 0)
-    if use_checkpoint:
-        engine.apply_checkpoints(plan, output, (num_workers, node, writer_options))
-    job = Job(
-        "optimize", fn, output, num_workers, reader=reader, writer_options=writer_options, use_checkpoint=use_checkpoint
-    )
-    engine.run_workers(job, plan, _resolve_start_method(start_method), verbose, "Optimizing")
-    ranks = [share.rank for share in plan.shares]
-    engine.finish_optimize(output, node, ranks, existing_index if mode == "append" else None, _node_timeout())
+    with exclusive_run(output, node.rank):  # one run per output; killed runs never leak into this one
+        existing_index = engine.prepare_output(output, mode, node, num_workers, use_checkpoint)
+        first_chunk = engine.next_chunk_indexes(existing_index)
+        for share in plan.shares:
+            share.first_chunk_index = first_chunk.get(share.rank, 0)
+        if use_checkpoint:
+            engine.apply_checkpoints(plan, output, (num_workers, node, writer_options))
+        job = Job(
+            "optimize", fn, output, num_workers, reader, writer_options=writer_options, use_checkpoint=use_checkpoint
+        )
+        engine.run_workers(job, plan, _resolve_start_method(start_method), verbose, "Optimizing")
+        ranks = [share.rank for share in plan.shares]
+        appended, replaced = (existing_index, None) if mode == "append" else (None, existing_index)
+        engine.finish_optimize(output, node, ranks, appended, _node_timeout(), replaced_index=replaced)
 
 
 def _fn_accepts(fn: Callable[..., Any], name: str) -> bool:

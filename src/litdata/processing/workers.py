@@ -7,6 +7,7 @@ the main process about progress, completion and failure through the ``events`` q
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import inspect
 import multiprocessing
@@ -14,6 +15,7 @@ import os
 import pickle
 import queue
 import signal
+import sys
 import tempfile
 import time
 import traceback
@@ -34,6 +36,7 @@ PROGRESS, DONE, FAILED = "progress", "done", "failed"
 
 _PROGRESS_INTERVAL_S = 0.1
 _PARENT_POLL_S = 1.0
+_PR_SET_PDEATHSIG = 1
 CHECKPOINT_DIR = ".checkpoints"
 
 
@@ -264,8 +267,23 @@ def _report_failure(events: Any, share: WorkerShare, item: Any, has_item: bool, 
     events.put((FAILED, share.worker_index, failure))
 
 
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this worker when the main process dies (even by SIGKILL): a worker of a killed
+    run must not keep writing into the output while the next run starts."""
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent.pid:  # the parent died before the request was in place
+        os._exit(1)
+
+
 def run_worker(job: Job, share: WorkerShare, tasks: Any, events: Any) -> None:
     """Entry point of a worker process (see the module docstring)."""
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the main process, which terminates us
     os.environ[ENV_GLOBAL_RANK_OPTIMIZE] = str(share.rank)
     os.environ[ENV_NUM_WORKERS_OPTIMIZE] = str(job.num_workers)

@@ -274,6 +274,26 @@ class Storage(ABC):
             self.delete(obj.url)
         return len(objects)
 
+    # ---------------------------------------------------------------- conditional writes (output locks)
+    #: Whether `create_if_absent` and the ``*_if_version`` methods are atomic on this backend.
+    supports_conditional_writes: ClassVar[bool] = False
+
+    def create_if_absent(self, url: str, data: bytes) -> str | None:
+        """Create the object ``url`` only if none exists (one atomic request); its version tag, or None if it exists."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional writes.")
+
+    def read_versioned(self, url: str) -> tuple[bytes, str] | None:
+        """The object's bytes and version tag, or None if it does not exist."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional writes.")
+
+    def replace_if_version(self, url: str, data: bytes, version: str) -> str | None:
+        """Overwrite ``url`` only if it still has ``version``; the new version tag, or None if it changed."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional writes.")
+
+    def delete_if_version(self, url: str, version: str) -> bool:
+        """Delete ``url`` only if it still has ``version``; whether it was deleted."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional writes.")
+
     def __getstate__(self) -> dict[str, Any]:
         """Clients are rebuilt lazily after unpickling (e.g. in DataLoader workers)."""
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_client")}

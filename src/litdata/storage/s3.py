@@ -296,6 +296,56 @@ class S3Storage(Storage):
             )
         return len(objects)
 
+    # S3 (since 2024), R2 and moto honour If-None-Match / If-Match on PutObject and DeleteObject.
+    supports_conditional_writes: ClassVar[bool] = True
+
+    def _conditional(self, action: str, url: str, call: Any) -> Any:
+        """``call()``, or None when the server answers 412 Precondition Failed (or 409 for a concurrent write)."""
+        from botocore.exceptions import ClientError
+
+        def attempt() -> Any:
+            try:
+                return call()
+            except ClientError as error:
+                status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+                code = str(error.response.get("Error", {}).get("Code", ""))
+                if status in (409, 412) or code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                    return None
+                raise
+
+        return self._call(action, url, attempt)
+
+    def create_if_absent(self, url: str, data: bytes) -> str | None:
+        bucket, key = self._parts(url)
+        put = lambda: self._client().put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*")
+        response = self._conditional("create", url, put)
+        return None if response is None else response["ETag"]
+
+    def read_versioned(self, url: str) -> tuple[bytes, str] | None:
+        bucket, key = self._parts(url)
+        try:
+            response = self._call("read", url, lambda: self._client().get_object(Bucket=bucket, Key=key))
+        except FileNotFoundError:
+            return None
+        return response["Body"].read(), response["ETag"]
+
+    def replace_if_version(self, url: str, data: bytes, version: str) -> str | None:
+        bucket, key = self._parts(url)
+        put = lambda: self._client().put_object(Bucket=bucket, Key=key, Body=data, IfMatch=version)
+        try:
+            response = self._conditional("update", url, put)
+        except FileNotFoundError:
+            return None
+        return None if response is None else response["ETag"]
+
+    def delete_if_version(self, url: str, version: str) -> bool:
+        bucket, key = self._parts(url)
+        delete = lambda: self._client().delete_object(Bucket=bucket, Key=key, IfMatch=version)
+        try:
+            return self._conditional("delete", url, delete) is not None
+        except FileNotFoundError:
+            return False
+
     def download_files(self, pairs: list[tuple[str, str]], max_workers: int = 8) -> None:
         """Several downloads in one ``s5cmd run`` (parallel inside s5cmd); files it could not fetch are retried
         through boto3, which raises the precise error."""
