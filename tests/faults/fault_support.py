@@ -17,9 +17,9 @@ SRC = os.path.join(REPO, "src")
 REFERENCE = os.environ.get("LITDATA_REFERENCE_PATH") or os.path.join(REPO, ".cache", "reference-litdata")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    """A moto S3 server on a free port, for the tests of one module."""
+    """A moto S3 server on a free port."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -117,12 +117,13 @@ class _RemoteLock:
             if current is None:
                 continue  # released meanwhile
             raw, version = current
-            if not self._expired(raw):
+            ttl = self._holder_ttl(raw)
+            if ttl is not None and time.time() - json.loads(raw)["refreshed"] <= ttl:
                 raise _locked_error(
                     self._url.rsplit("/", 1)[0],
                     _describe(raw),
-                    f" If no run is active (it was killed), the lock {self._url} expires {self._ttl:.0f}s after its "
-                    f"last refresh ({ENV_LOCK_TTL}), or delete it.",
+                    f" If no run is active (it was killed), the lock {self._url} expires {ttl:g}s after its last "
+                    f"refresh (the holder's {ENV_LOCK_TTL}), or delete it.",
                 )
             logger.warning("Taking over the expired lock %s (%s)", self._url, _describe(raw))
             self._storage.delete_if_version(self._url, version)
@@ -131,12 +132,14 @@ class _RemoteLock:
         self._thread = threading.Thread(target=self._refresh, name="litdata-output-lock", daemon=True)
         self._thread.start()
 
-    def _expired(self, raw: bytes) -> bool:
+    def _holder_ttl(self, raw: bytes) -> float | None:
+        """The holder's time-to-live in seconds; None for an unreadable lock object (taken over)."""
         try:
             info = json.loads(raw)
-            return time.time() - float(info["refreshed"]) > float(info.get("ttl", self._ttl))
+            float(info["refreshed"])
+            return float(info.get("ttl", self._ttl))
         except (ValueError, KeyError, TypeError):
-            return True
+            return None
 
     def _refresh(self) -> None:
         while not self._stop.wait(self._ttl / 4):
