@@ -1,0 +1,119 @@
+"""Mistakes a new user makes, each answered by an error (or warning) that names the problem and the fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import litdata as ld
+
+_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "src")
+
+
+def _returns_none(index):
+    return None
+
+
+def _sample(index):
+    return {"index": index}
+
+
+def _run_script(tmp_path, source: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    script = tmp_path / "user_script.py"
+    script.write_text(textwrap.dedent(source))
+    env = {**os.environ, "PYTHONPATH": _SRC}
+    return subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+# ------------------------------------------------------------------------------------------------ 8. unpicklable fn
+def test_a_lambda_fn_is_refused_before_any_worker_starts_with_the_fix_named(tmp_path):
+    with pytest.raises(pickle.PicklingError, match="define fn at module level") as caught:
+        ld.optimize(fn=lambda i: {"i": i}, inputs=list(range(4)), output_dir=str(tmp_path / "out"), chunk_size=2)
+    assert "lambda" in str(caught.value)
+    assert "cannot join thread" not in str(caught.value)
+    assert not (tmp_path / "out" / "index.json").exists()
+
+
+def test_a_nested_fn_is_refused_by_map_too(tmp_path):
+    def nested(index, output_dir):
+        pass
+
+    with pytest.raises(pickle.PicklingError, match="define fn at module level") as caught:
+        ld.map(fn=nested, inputs=list(range(4)), output_dir=str(tmp_path / "out"), num_workers=2)
+    assert "nested" in str(caught.value)
+
+
+def test_a_lambda_fn_still_works_with_fork_workers(tmp_path):
+    ld.optimize(
+        fn=lambda i: {"i": i}, inputs=list(range(6)), output_dir=str(tmp_path), chunk_size=2, start_method="fork"
+    )
+    assert sorted(sample["i"] for sample in ld.StreamingDataset(str(tmp_path))) == list(range(6))
+
+
+# ------------------------------------------------------------------------------------- 9. script without main guard
+def test_a_script_without_a_main_guard_is_told_what_to_add(tmp_path):
+    result = _run_script(
+        tmp_path,
+        """
+        import litdata as ld
+
+        def fn(index):
+            return {"index": index}
+
+        ld.optimize(fn=fn, inputs=list(range(10)), output_dir="out", chunk_size=5, num_workers=2)
+        print("optimize returned")
+        """,
+    )
+    assert result.returncode != 0, result.stdout
+    assert 'if __name__ == "__main__":' in result.stderr
+    assert "killed" not in result.stderr and "out of memory" not in result.stderr
+    assert "optimize returned" not in result.stdout
+    assert not (tmp_path / "out" / "index.json").exists()
+
+
+def test_the_same_script_with_a_main_guard_works(tmp_path):
+    result = _run_script(
+        tmp_path,
+        """
+        import litdata as ld
+
+        def fn(index):
+            return {"index": index}
+
+        if __name__ == "__main__":
+            ld.optimize(fn=fn, inputs=list(range(10)), output_dir="out", chunk_size=5, num_workers=2)
+            print(len(ld.StreamingDataset("out")))
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "10"
+
+
+# ------------------------------------------------------------------------------------------ 10. fn returns nothing
+def test_optimize_warns_when_fn_returned_none_for_every_input_and_the_dataset_reads_as_empty(tmp_path):
+    with pytest.warns(UserWarning, match="fn returned None") as warned:
+        ld.optimize(fn=_returns_none, inputs=list(range(8)), output_dir=str(tmp_path), chunk_size=4, num_workers=2)
+    assert str(tmp_path) in str(warned[0].message)
+    dataset = ld.StreamingDataset(str(tmp_path))
+    assert len(dataset) == 0 and list(dataset) == []
+    assert list(ld.StreamingDataLoader(dataset, batch_size=2)) == []
+
+
+def test_an_empty_dataset_written_by_litdata_reads_as_empty(tmp_path):
+    # What LitData 0.2.76 writes when fn returned None for every input.
+    (tmp_path / "index.json").write_text(json.dumps({"chunks": [], "config": None, "updated_at": "1"}))
+    dataset = ld.StreamingDataset(str(tmp_path), shuffle=True)
+    assert len(dataset) == 0 and list(dataset) == []
+
+
+def test_optimize_does_not_warn_when_samples_were_written(tmp_path, recwarn):
+    ld.optimize(fn=_sample, inputs=list(range(4)), output_dir=str(tmp_path), chunk_size=4, num_workers=1)
+    assert not [w for w in recwarn if "no sample" in str(w.message)]
