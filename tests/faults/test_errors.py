@@ -117,3 +117,33 @@ def test_an_empty_dataset_written_by_litdata_reads_as_empty(tmp_path):
 def test_optimize_does_not_warn_when_samples_were_written(tmp_path, recwarn):
     ld.optimize(fn=_sample, inputs=list(range(4)), output_dir=str(tmp_path), chunk_size=4, num_workers=1)
     assert not [w for w in recwarn if "no sample" in str(w.message)]
+
+
+# ---------------------------------------------------------------------------------- 13. samples change structure
+def _drops_a_key_for_odd_inputs(index):
+    return {"index": index, "caption": "a cat"} if index % 2 == 0 else {"index": index}
+
+
+def _changes_a_leaf_type(index):
+    return {"index": index if index < 2 else str(index)}
+
+
+def test_a_sample_missing_a_key_fails_optimize_naming_the_input_the_key_and_both_structures(tmp_path):
+    with pytest.raises(RuntimeError, match="processing the input 1") as caught:
+        ld.optimize(
+            fn=_drops_a_key_for_odd_inputs, inputs=list(range(4)), output_dir=str(tmp_path), chunk_size=4, num_workers=1
+        )
+    message = str(caught.value)
+    assert "key ['caption'] is missing" in message
+    assert "first sample: {'index': int, 'caption': str}" in message and "this sample:  {'index': int}" in message
+    assert isinstance(caught.value.__cause__, ValueError) and isinstance(caught.value.__cause__, TypeError)
+    assert not (tmp_path / "index.json").exists()
+
+
+def test_a_leaf_whose_type_changes_fails_optimize_with_both_structures(tmp_path):
+    with pytest.raises(RuntimeError, match="processing the input 2") as caught:
+        ld.optimize(
+            fn=_changes_a_leaf_type, inputs=list(range(4)), output_dir=str(tmp_path), chunk_size=4, num_workers=1
+        )
+    assert "this sample:  {'index': str}" in str(caught.value)
+    assert isinstance(caught.value.__cause__, TypeError)
