@@ -147,3 +147,32 @@ def test_a_leaf_whose_type_changes_fails_optimize_with_both_structures(tmp_path)
         )
     assert "this sample:  {'index': str}" in str(caught.value)
     assert isinstance(caught.value.__cause__, TypeError)
+
+
+# ----------------------------------------------------------------------------- 12. index.json instead of its folder
+@pytest.fixture
+def small_dataset(tmp_path):
+    folder = tmp_path / "data"
+    ld.optimize(fn=_sample, inputs=list(range(4)), output_dir=str(folder), chunk_size=4, num_workers=1)
+    return folder
+
+
+def test_passing_index_json_names_the_folder_to_pass_instead(small_dataset):
+    with pytest.raises(ValueError, match="is the dataset's index file, not its folder") as caught:
+        ld.StreamingDataset(str(small_dataset / "index.json"))
+    assert f"pass the folder that holds it, {str(small_dataset)!r}" in str(caught.value)
+    assert isinstance(caught.value, FileNotFoundError)  # what this case raised before
+    assert len(ld.StreamingDataset(str(small_dataset))) == 4
+
+
+def test_passing_a_chunk_file_says_it_is_a_file_and_names_the_dataset_folder(small_dataset):
+    chunk = next(small_dataset.glob("chunk-*.bin"))
+    with pytest.raises(
+        ValueError, match=f"is a file, not a dataset folder; the dataset is its folder, '{small_dataset}'"
+    ):
+        ld.StreamingDataset(str(chunk))
+
+
+def test_passing_a_remote_index_json_names_the_remote_folder_before_any_request():
+    with pytest.raises(ValueError, match="pass the folder that holds it, 's3://no-such-bucket/data'"):
+        ld.StreamingDataset("s3://no-such-bucket/data/index.json")
