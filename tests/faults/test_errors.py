@@ -176,3 +176,44 @@ def test_passing_a_chunk_file_says_it_is_a_file_and_names_the_dataset_folder(sma
 def test_passing_a_remote_index_json_names_the_remote_folder_before_any_request():
     with pytest.raises(ValueError, match="pass the folder that holds it, 's3://no-such-bucket/data'"):
         ld.StreamingDataset("s3://no-such-bucket/data/index.json")
+
+
+# ------------------------------------------------------------------------------ 11. misspelled storage_options keys
+@pytest.mark.parametrize(
+    "url, options, wrong, right",
+    [
+        ("s3://bucket/data", {"endpoint": "http://127.0.0.1:1", "aws_access_key_id": "k"}, "endpoint", "endpoint_url"),
+        ("s3://bucket/data", {"aws_secret_key": "s"}, "aws_secret_key", "aws_secret_access_key"),
+        ("s3://bucket/data", {"region": "us-east-1"}, "region", "region_name"),
+        ("r2://bucket/data", {"acount_id": "a"}, "acount_id", "account_id"),
+        ("gs://bucket/data", {"projet": "p"}, "projet", "project"),
+        (
+            "azure://container/data",
+            {"credentials": "c", "account_url": "http://127.0.0.1:1"},
+            "credentials",
+            "credential",
+        ),
+    ],
+)
+def test_a_misspelled_storage_options_key_names_the_closest_valid_key(url, options, wrong, right):
+    with pytest.raises(TypeError, match=rf"'{wrong}' \(did you mean '{right}'\?\)") as caught:
+        ld.StreamingDataset(url, storage_options=options)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_optimize_refuses_a_misspelled_key_before_any_worker_starts(tmp_path):
+    with pytest.raises(TypeError, match="did you mean 'endpoint_url'"):
+        ld.optimize(
+            fn=_sample,
+            inputs=list(range(4)),
+            output_dir="s3://bucket/out",
+            chunk_size=2,
+            storage_options={"endpoint": "http://127.0.0.1:1"},
+        )
+
+
+def test_both_s3_spellings_and_open_ended_azure_keywords_are_accepted():
+    from litdata.storage import get_storage
+
+    get_storage("s3://b/x", {"S3_ENDPOINT_URL": "http://127.0.0.1:1", "aws_access_key_id": "k", "AWS_REGION": "r"})
+    get_storage("azure://c/x", {"account_url": "http://127.0.0.1:1", "max_single_put_size": 1, "my_policy": 1})
