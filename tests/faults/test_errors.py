@@ -9,10 +9,12 @@ import subprocess
 import sys
 import textwrap
 
+import proxy
 import pytest
 
 import litdata as ld
 
+seaweed_server = proxy.seaweed_server  # fixture: SeaweedFS checks credentials
 _SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "src")
 
 
@@ -217,3 +219,78 @@ def test_both_s3_spellings_and_open_ended_azure_keywords_are_accepted():
 
     get_storage("s3://b/x", {"S3_ENDPOINT_URL": "http://127.0.0.1:1", "aws_access_key_id": "k", "AWS_REGION": "r"})
     get_storage("azure://c/x", {"account_url": "http://127.0.0.1:1", "max_single_put_size": 1, "my_policy": 1})
+
+
+# ------------------------------------------------------------------------------------------------------- 14. CLI
+def _cli(*args: str, env: dict | None = None, stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "litdata", *args],
+        env={**os.environ, "PYTHONPATH": _SRC, **(env or {})},
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_prints_its_version():
+    result = _cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"litdata {ld.__version__}"
+
+
+def test_cache_clear_without_a_terminal_refuses_and_names_yes(tmp_path):
+    cache = tmp_path / "cache"
+    (cache / "abc").mkdir(parents=True)
+    (cache / "abc" / "chunk-0-0.bin").write_bytes(b"x" * 10)
+    result = _cli("cache", "clear", env={"LITDATA_CACHE_DIR": str(cache)})
+    assert result.returncode == 1 and "--yes" in result.stderr and "Traceback" not in result.stderr
+    assert (cache / "abc" / "chunk-0-0.bin").exists()
+    result = _cli("cache", "clear", "--yes", env={"LITDATA_CACHE_DIR": str(cache)})
+    assert result.returncode == 0 and not cache.exists()
+
+
+class _Terminal:
+    """A stdin that is a terminal on which the user types ``answer``."""
+
+    def __init__(self, answer: str) -> None:
+        self._lines = [answer + "\n"]
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self) -> str:
+        return self._lines.pop(0) if self._lines else ""
+
+
+@pytest.mark.parametrize("answer, removed", [("y", True), ("yes", True), ("n", False), ("", False)])
+def test_cache_clear_asks_before_deleting(answer, removed, tmp_path, monkeypatch, capsys):
+    from litdata.__main__ import main
+
+    cache = tmp_path / "cache"
+    (cache / "abc").mkdir(parents=True)
+    monkeypatch.setenv("LITDATA_CACHE_DIR", str(cache))
+    monkeypatch.setattr(sys, "stdin", _Terminal(answer))
+    assert main(["cache", "clear"]) == 0
+    assert cache.exists() is not removed
+    assert f"Delete the cache folder {cache}" in capsys.readouterr().out
+
+
+def test_inspect_with_refused_s3_credentials_prints_one_line_without_a_traceback(seaweed_server):
+    env = {
+        "AWS_ACCESS_KEY_ID": "wrong-key",
+        "AWS_SECRET_ACCESS_KEY": "wrong-secret",
+        "S3_ENDPOINT_URL": seaweed_server.endpoint,
+        "AWS_REGION": "us-east-1",
+    }
+    result = _cli("inspect", "s3://some-bucket/data", env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("litdata: error:") and "access denied" in result.stderr
+    assert "aws_access_key_id" in result.stderr  # the fix
+
+
+def test_inspect_of_an_unreachable_endpoint_prints_one_line_without_a_traceback():
+    env = {"S3_ENDPOINT_URL": "http://127.0.0.1:9", "LITDATA_STORAGE_MAX_ATTEMPTS": "1", "AWS_ACCESS_KEY_ID": "k"}
+    result = _cli("inspect", "s3://some-bucket/data", env={**env, "AWS_SECRET_ACCESS_KEY": "s"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "check the endpoint in storage_options" in result.stderr
