@@ -26,6 +26,7 @@ from typing import Any
 from litdata.constants import _INDEX_FILENAME
 from litdata.processing.nodes import NodeInfo
 from litdata.processing.output import LocalOutput
+from litdata.processing.spawn_guard import BOOTSTRAP_EXIT_CODE, bootstrap_error
 from litdata.processing.staging import chunk_names, remove_replaced_chunks
 from litdata.processing.workers import (
     CHECKPOINT_DIR,
@@ -330,7 +331,7 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
         progress = _Progress(plan.total, verbose, description)
         _wait_for_workers(processes, events, progress)
     finally:
-        if feeder is not None:
+        if feeder is not None and feeder.ident is not None:  # not started when a worker failed to start
             feeder.stop.set()
             feeder.join()
         _stop_processes(processes)
@@ -360,6 +361,8 @@ def _wait_for_workers(processes: list[Any], events: Any, progress: _Progress) ->
 
 def _check_alive(processes: list[Any], finished: set[int]) -> None:
     for worker_index, process in enumerate(processes):
+        if worker_index not in finished and process.exitcode == BOOTSTRAP_EXIT_CODE:
+            raise bootstrap_error()
         if worker_index not in finished and process.exitcode not in (None, 0):
             raise RuntimeError(
                 f"Worker {worker_index} exited unexpectedly with code {process.exitcode} (killed, e.g. out of "

@@ -6,8 +6,10 @@ import concurrent.futures
 import inspect
 import itertools
 import os
+import pickle
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ from litdata.processing import data_processor as engine
 from litdata.processing.nodes import NodeInfo, detect_node
 from litdata.processing.output import resolve_output
 from litdata.processing.readers import BaseReader
+from litdata.processing.spawn_guard import exit_if_spawn_bootstrap
 from litdata.processing.staging import exclusive_run
 from litdata.processing.workers import Job, is_generator_function
 from litdata.streaming.item_loader import BaseItemLoader
@@ -196,6 +199,43 @@ def _effective_num_workers(num_workers: int, collected: _Inputs, node: NodeInfo)
     return num_workers
 
 
+def _check_picklable(job: Job, start_method: str) -> None:
+    """Fail before any process starts when the job cannot be sent to spawned workers (e.g. ``fn`` is a lambda)."""
+    if start_method == "fork":
+        return
+    try:
+        pickle.dumps(job.fn)
+    except Exception as err:
+        name = getattr(job.fn, "__qualname__", None) or repr(job.fn)
+        raise pickle.PicklingError(
+            f"fn ({name}) cannot be sent to the worker processes ({type(err).__name__}: {err}). Workers started with "
+            f"the {start_method!r} method receive fn by pickling, which only works for functions defined at module "
+            "level: define fn at module level with `def` (not a lambda, not inside another function), or use a "
+            "callable class instance or functools.partial of a module-level function."
+        ) from err
+    try:
+        pickle.dumps(job)
+    except Exception as err:
+        raise pickle.PicklingError(
+            f"The {job.kind} job cannot be sent to the worker processes ({type(err).__name__}: {err}): the reader, "
+            "item_loader, encryption and storage_options must be picklable."
+        ) from err
+
+
+def _warn_if_empty(output: Any, output_dir: Any, node: NodeInfo) -> None:
+    """Warn when the finished dataset holds no sample (``fn`` returned None for every input)."""
+    if not node.is_last:
+        return
+    index = output.read_json(_INDEX_FILENAME)
+    if index is not None and not index.get("chunks"):
+        warnings.warn(
+            f"optimize wrote no sample into {output_dir}: fn returned None (or yielded nothing) for every input, so "
+            "the dataset is empty. fn must return the sample to store, e.g. `return {'index': index, ...}`.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _node_timeout() -> float | None:
     value = os.getenv(_NODE_TIMEOUT_ENV)
     return float(value) if value else None
@@ -247,6 +287,7 @@ def optimize(
     ``num_downloaders``, ``num_uploaders``, ``optimize_dns``, ``storage_options`` and ``broadcast_paths`` only
     matter for remote storage or the Lightning platform and have no effect on local folders.
     """
+    exit_if_spawn_bootstrap()
     _refuse_platform_only(num_nodes, machine)
     if mode not in _MODES:
         raise ValueError(f"The provided `mode` should be either `append` or `overwrite`. Found {mode}.")
@@ -284,12 +325,21 @@ def optimize(
         if use_checkpoint:
             engine.apply_checkpoints(plan, output, (num_workers, node, writer_options))
         job = Job(
-            "optimize", fn, output, num_workers, reader, writer_options=writer_options, use_checkpoint=use_checkpoint
+            "optimize",
+            fn,
+            output,
+            num_workers,
+            reader=reader,
+            writer_options=writer_options,
+            use_checkpoint=use_checkpoint,
         )
-        engine.run_workers(job, plan, _resolve_start_method(start_method), verbose, "Optimizing")
+        start_method = _resolve_start_method(start_method)
+        _check_picklable(job, start_method)
+        engine.run_workers(job, plan, start_method, verbose, "Optimizing")
         ranks = [share.rank for share in plan.shares]
         appended, replaced = (existing_index, None) if mode == "append" else (None, existing_index)
         engine.finish_optimize(output, node, ranks, appended, _node_timeout(), replaced_index=replaced)
+    _warn_if_empty(output, output_dir, node)
 
 
 def _fn_accepts(fn: Callable[..., Any], name: str) -> bool:
@@ -330,6 +380,7 @@ def map(
     a shared queue unless ``keep_data_ordered=True``. ``error_when_not_empty=True`` refuses a non-empty
     ``output_dir``.
     """
+    exit_if_spawn_bootstrap()
     _refuse_platform_only(num_nodes, machine)
     output = resolve_output(output_dir, storage_options)
     if error_when_not_empty and not output.is_empty():
@@ -353,7 +404,9 @@ def map(
         fn_wants_device=_fn_accepts(fn, "device"),
         fn_wants_is_last=_fn_accepts(fn, "is_last"),
     )
-    engine.run_workers(job, plan, _resolve_start_method(start_method), True, "Mapping")
+    start_method = _resolve_start_method(start_method)
+    _check_picklable(job, start_method)
+    engine.run_workers(job, plan, start_method, True, "Mapping")
 
 
 def walk(folder: str, max_workers: int | None = os.cpu_count()) -> Iterator[tuple[str, list[str], list[str]]]:

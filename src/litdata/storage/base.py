@@ -105,6 +105,9 @@ class Storage(ABC):
     retry_policy: RetryPolicy | None = None  # None: a default policy read from the environment per client
 
     def __init__(self, storage_options: dict | None = None, session_options: dict | None = None) -> None:
+        from litdata.storage.options import check_storage_options  # imports the backends, which import this module
+
+        check_storage_options(type(self), storage_options)
         self.storage_options = dict(storage_options or {})
         self.session_options = dict(session_options or {})
 

@@ -27,6 +27,8 @@ def load_index_file(path: str) -> dict[str, Any]:
         raise ValueError(
             f"The index {path!r} is not valid JSON ({err}). It may be truncated: re-run optimize (mode='overwrite')."
         ) from err
+    if isinstance(index, dict) and index.get("chunks") == [] and index.get("config") is None:
+        index = {**index, "config": {}}  # an optimize run whose fn returned no sample: an empty dataset
     if (
         not isinstance(index, dict)
         or not isinstance(index.get("chunks"), list)

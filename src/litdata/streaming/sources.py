@@ -36,7 +36,7 @@ from litdata.storage import join_url
 from litdata.storage.base import temporary_path
 from litdata.streaming.chunk_names import check_chunk_name, check_index_chunks, path_inside
 from litdata.streaming.downloader import Downloader, get_downloader
-from litdata.streaming.resolver import Dir
+from litdata.streaming.resolver import Dir, check_dataset_location
 from litdata.utilities.format import parse_size
 
 logger = logging.getLogger("litdata.streaming")
@@ -502,6 +502,7 @@ def open_source(
     ``.../*.parquet`` locations keep only the matching files; ``hf://`` datasets are indexed on first use.
     """
     location = input_dir.url or input_dir.path
+    check_dataset_location(location)
     base, pattern = split_parquet_pattern(location)
     cache_root = (cache_dir.path if isinstance(cache_dir, Dir) else cache_dir) or default_cache_root()
     remote = input_dir.url is not None
