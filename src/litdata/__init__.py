@@ -31,6 +31,8 @@ _PUBLIC = {
     "index_parquet_dataset": "litdata.utilities.parquet",
     "index_hf_dataset": "litdata.utilities.hf_dataset",
     "ChunkWaitTimeoutError": "litdata.streaming.sources",
+    "dataset_update": "litdata.streaming.dataset_update",
+    "build_keys_index": "litdata.utilities.keys_index",
 }
 
 __all__ = [
@@ -53,6 +55,8 @@ __all__ = [
     "index_parquet_dataset",
     "index_hf_dataset",
     "ChunkWaitTimeoutError",
+    "dataset_update",
+    "build_keys_index",
     "__version__",
     "__author__",
     "__license__",
@@ -73,6 +77,7 @@ if TYPE_CHECKING:
     from litdata.streaming.combined import CombinedStreamingDataset
     from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
     from litdata.streaming.dataset import StreamingDataset
+    from litdata.streaming.dataset_update import dataset_update
     from litdata.streaming.item_loader import TokensLoader
     from litdata.streaming.parallel import ParallelStreamingDataset
     from litdata.streaming.raw import StreamingRawDataset
@@ -80,5 +85,6 @@ if TYPE_CHECKING:
     from litdata.streaming.typed import File, Text
     from litdata.utilities.breakpoint import breakpoint
     from litdata.utilities.hf_dataset import index_hf_dataset
+    from litdata.utilities.keys_index import build_keys_index
     from litdata.utilities.parquet import index_parquet_dataset
     from litdata.utilities.train_test_split import train_test_split

@@ -22,6 +22,7 @@ from litdata.processing.workers import Job, is_generator_function
 from litdata.streaming.item_loader import BaseItemLoader
 from litdata.streaming.writer import BinaryWriter
 from litdata.utilities.encryption import Encryption
+from litdata.utilities.keys_index import write_keys_index
 
 if TYPE_CHECKING:
     import multiprocessing as mp
@@ -249,8 +250,8 @@ def optimize(
     _refuse_platform_only(num_nodes, machine)
     if mode not in _MODES:
         raise ValueError(f"The provided `mode` should be either `append` or `overwrite`. Found {mode}.")
-    if key_fn is not None:
-        raise ValueError("`key_fn` (a keys index for lookups by key) is not supported by this version of optimize.")
+    if key_fn is not None and not callable(key_fn):
+        raise ValueError(f"`key_fn` must be a callable returning each sample's key (str or int), got {key_fn!r}.")
     if use_checkpoint and is_generator_function(fn):
         raise ValueError("use_checkpoint=True is not supported with a generator `fn`; return one sample per input.")
     if align_chunking and chunk_size is None:
@@ -287,6 +288,8 @@ def optimize(
     engine.run_workers(job, plan, _resolve_start_method(start_method), verbose, "Optimizing")
     ranks = [share.rank for share in plan.shares]
     engine.finish_optimize(output, node, ranks, existing_index if mode == "append" else None, _node_timeout())
+    if key_fn is not None and node.is_last:
+        write_keys_index(output, key_fn, verbose, storage_options=storage_options, encryption=encryption)
 
 
 def _fn_accepts(fn: Callable[..., Any], name: str) -> bool:

@@ -457,7 +457,9 @@ class StreamingDataset(IterableDataset):
         interval = self.intervals[chunk_index]
         return ChunkedIndex(interval.roi_start_idx + i - self._roi_starts[chunk_index], chunk_index)
 
-    def __getitem__(self, index: ChunkedIndex | int | slice) -> Any:
+    def __getitem__(self, index: ChunkedIndex | int | slice | str) -> Any:
+        if isinstance(index, str):
+            return self.get_by_key(index)
         if isinstance(index, ChunkedIndex):
             return self._read(index)
         if isinstance(index, slice):
@@ -465,7 +467,32 @@ class StreamingDataset(IterableDataset):
             return [self._read(self._locate(i)) for i in range(*index.indices(total))]
         if isinstance(index, (int, np.integer)):
             return self._read(self._locate(int(index)))
-        raise TypeError(f"StreamingDataset indices must be int, slice or ChunkedIndex, not {type(index).__name__}.")
+        raise TypeError(
+            f"StreamingDataset indices must be int, slice, str (a key) or ChunkedIndex, not {type(index).__name__}."
+        )
+
+    def get_by_key(self, key: Any) -> Any:
+        """The sample stored under ``key`` (str or int) in the dataset's ``keys/`` store; ``KeyError`` if unknown.
+
+        ``dataset["key"]`` does the same for str keys; an int passed to ``dataset[i]`` stays a sample position.
+        """
+        from litdata.utilities.keys_index import KeyLookup
+
+        lookup = self.__dict__.get("_keys")
+        if lookup is None:
+            lookup = self._keys = KeyLookup(self._source, self._index.get("keys"))
+        global_index = lookup.index_of(key)
+        chunks = self._index["chunks"]
+        if self.__dict__.get("_key_chunk_starts") is None:
+            self._key_chunk_starts = running_starts(int(c["chunk_size"]) for c in chunks)
+        position = bisect.bisect_right(self._key_chunk_starts, global_index) - 1
+        local = global_index - self._key_chunk_starts[position]
+        if self.subsampled_files is not None and len(self.subsampled_files) != len(chunks):
+            try:
+                position = self.subsampled_files.index(chunks[position]["filename"])
+            except ValueError:
+                raise KeyError(f"The sample of key {key!r} is not part of this subsampled dataset.") from None
+        return self._read(ChunkedIndex(self.intervals[position].chunk_start + local, position))
 
     # ---------------------------------------------------------------- state
     def state_dict(self, num_samples_yielded: int, num_workers: int, batch_size: int) -> dict[str, Any]:
