@@ -33,6 +33,8 @@ _PUBLIC = {
     "ChunkWaitTimeoutError": "litdata.streaming.sources",
     "dataset_update": "litdata.streaming.dataset_update",
     "build_keys_index": "litdata.utilities.keys_index",
+    "complete_dataset": "litdata.processing.complete",
+    "is_complete_dataset": "litdata.processing.complete",
 }
 
 __all__ = [
@@ -57,6 +59,8 @@ __all__ = [
     "ChunkWaitTimeoutError",
     "dataset_update",
     "build_keys_index",
+    "complete_dataset",
+    "is_complete_dataset",
     "__version__",
     "__author__",
     "__license__",
@@ -72,6 +76,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from litdata.processing.complete import complete_dataset, is_complete_dataset
     from litdata.processing.functions import map, merge_datasets, optimize, walk
     from litdata.processing.nodes import Machine
     from litdata.streaming.combined import CombinedStreamingDataset

@@ -106,6 +106,11 @@ class StreamingDataset(IterableDataset):
         self._serializers = _get_serializers(serializers)
         self._index_path = index_path
 
+        if self.input_dir.url is None and index_path is None and self.input_dir.path is not None:
+            from litdata.utilities.complete import complete_dataset, index_shards, is_complete_dataset
+
+            if not is_complete_dataset(self.input_dir.path) and index_shards(self.input_dir.path):
+                complete_dataset(self.input_dir.path)  # writers' index files left without a merged index.json
         self._dataset_dir, self._source = open_source(
             self.input_dir,
             cache_dir,
