@@ -50,6 +50,7 @@ _EVENT_POLL_S = 0.2
 _NODE_INDEX_POLL_S = 0.5
 _CHUNK_FILE = re.compile(r"^chunk-(\d+)-(\d+)(?:\..+)?\.bin$")
 _WORKER_INDEX_FILE = re.compile(r"^(\d+)\.index\.json$")
+ALL_DONE = "ALL_DONE"  # put once on an optimize(queue=...) queue: no more inputs (for any number of workers)
 
 # ----------------------------------------------------------------------------------------------------------- plan
 

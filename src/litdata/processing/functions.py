@@ -115,8 +115,8 @@ class _Inputs:
 
 
 def _iter_user_queue(user_queue: Any) -> Iterator[Any]:
-    """Items from the user's queue until it yields None."""
-    while (item := user_queue.get()) is not None:
+    """Items from the user's queue until it yields `ALL_DONE` (or None)."""
+    while (item := user_queue.get()) is not None and not (isinstance(item, str) and item == engine.ALL_DONE):
         yield item
 
 
