@@ -331,10 +331,10 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
         progress = _Progress(plan.total, verbose, description)
         _wait_for_workers(processes, events, progress)
     finally:
-        if feeder is not None:
+        if feeder is not None and feeder.ident is not None:
             feeder.stop.set()
             feeder.join()
-        _stop_processes(processes)
+        _stop_processes([process for process in processes if process.ident is not None])
         if progress is not None:
             progress.close()
         for q in (events, tasks):
@@ -408,3 +408,16 @@ def finish_optimize(
             output.remove(name)
     if node.is_last:
         output.remove(CHECKPOINT_DIR)
+
+
+# ----------------------------------------------------------------------------------------------- class-based API
+_RECIPE_NAMES = ("DataProcessor", "DataRecipe", "DataChunkRecipe", "MapRecipe")
+
+
+def __getattr__(name: str) -> Any:
+    """LitData's recipe classes live in `litdata.processing.recipes` (imported on first use: no import cycle)."""
+    if name in _RECIPE_NAMES:
+        from litdata.processing import recipes
+
+        return getattr(recipes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
