@@ -31,6 +31,10 @@ _PUBLIC = {
     "index_parquet_dataset": "litdata.utilities.parquet",
     "index_hf_dataset": "litdata.utilities.hf_dataset",
     "ChunkWaitTimeoutError": "litdata.streaming.sources",
+    "dataset_update": "litdata.streaming.dataset_update",
+    "build_keys_index": "litdata.utilities.keys_index",
+    "complete_dataset": "litdata.processing.complete",
+    "is_complete_dataset": "litdata.processing.complete",
 }
 
 __all__ = [
@@ -53,6 +57,10 @@ __all__ = [
     "index_parquet_dataset",
     "index_hf_dataset",
     "ChunkWaitTimeoutError",
+    "dataset_update",
+    "build_keys_index",
+    "complete_dataset",
+    "is_complete_dataset",
     "__version__",
     "__author__",
     "__license__",
@@ -68,11 +76,13 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from litdata.processing.complete import complete_dataset, is_complete_dataset
     from litdata.processing.functions import map, merge_datasets, optimize, walk
     from litdata.processing.nodes import Machine
     from litdata.streaming.combined import CombinedStreamingDataset
     from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
     from litdata.streaming.dataset import StreamingDataset
+    from litdata.streaming.dataset_update import dataset_update
     from litdata.streaming.item_loader import TokensLoader
     from litdata.streaming.parallel import ParallelStreamingDataset
     from litdata.streaming.raw import StreamingRawDataset
@@ -80,5 +90,6 @@ if TYPE_CHECKING:
     from litdata.streaming.typed import File, Text
     from litdata.utilities.breakpoint import breakpoint
     from litdata.utilities.hf_dataset import index_hf_dataset
+    from litdata.utilities.keys_index import build_keys_index
     from litdata.utilities.parquet import index_parquet_dataset
     from litdata.utilities.train_test_split import train_test_split

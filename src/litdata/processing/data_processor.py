@@ -52,6 +52,7 @@ _EVENT_POLL_S = 0.2
 _NODE_INDEX_POLL_S = 0.5
 _CHUNK_FILE = re.compile(r"^chunk-(\d+)-(\d+)(?:\..+)?\.bin$")
 _WORKER_INDEX_FILE = re.compile(r"^(\d+)\.index\.json$")
+ALL_DONE = "ALL_DONE"  # put once on an optimize(queue=...) queue: no more inputs (for any number of workers)
 
 # ----------------------------------------------------------------------------------------------------------- plan
 
@@ -334,7 +335,7 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
         if feeder is not None and feeder.ident is not None:  # not started when a worker failed to start
             feeder.stop.set()
             feeder.join()
-        _stop_processes(processes)
+        _stop_processes([process for process in processes if process.ident is not None])
         if progress is not None:
             progress.close()
         for q in (events, tasks):
@@ -416,3 +417,16 @@ def finish_optimize(
             output.remove(name)
     if node.is_last:
         output.remove(CHECKPOINT_DIR)
+
+
+# ----------------------------------------------------------------------------------------------- class-based API
+_RECIPE_NAMES = ("DataProcessor", "DataRecipe", "DataChunkRecipe", "MapRecipe")
+
+
+def __getattr__(name: str) -> Any:
+    """LitData's recipe classes live in `litdata.processing.recipes` (imported on first use: no import cycle)."""
+    if name in _RECIPE_NAMES:
+        from litdata.processing import recipes
+
+        return getattr(recipes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

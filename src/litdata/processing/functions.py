@@ -26,6 +26,7 @@ from litdata.processing.workers import Job, is_generator_function
 from litdata.streaming.item_loader import BaseItemLoader
 from litdata.streaming.writer import BinaryWriter
 from litdata.utilities.encryption import Encryption
+from litdata.utilities.keys_index import write_keys_index
 
 if TYPE_CHECKING:
     import multiprocessing as mp
@@ -118,8 +119,8 @@ class _Inputs:
 
 
 def _iter_user_queue(user_queue: Any) -> Iterator[Any]:
-    """Items from the user's queue until it yields None."""
-    while (item := user_queue.get()) is not None:
+    """Items from the user's queue until it yields `ALL_DONE` (or None)."""
+    while (item := user_queue.get()) is not None and not (isinstance(item, str) and item == engine.ALL_DONE):
         yield item
 
 
@@ -291,8 +292,8 @@ def optimize(
     _refuse_platform_only(num_nodes, machine)
     if mode not in _MODES:
         raise ValueError(f"The provided `mode` should be either `append` or `overwrite`. Found {mode}.")
-    if key_fn is not None:
-        raise ValueError("`key_fn` (a keys index for lookups by key) is not supported by this version of optimize.")
+    if key_fn is not None and not callable(key_fn):
+        raise ValueError(f"`key_fn` must be a callable returning each sample's key (str or int), got {key_fn!r}.")
     if use_checkpoint and is_generator_function(fn):
         raise ValueError("use_checkpoint=True is not supported with a generator `fn`; return one sample per input.")
     if align_chunking and chunk_size is None:
@@ -339,6 +340,8 @@ def optimize(
         ranks = [share.rank for share in plan.shares]
         appended, replaced = (existing_index, None) if mode == "append" else (None, existing_index)
         engine.finish_optimize(output, node, ranks, appended, _node_timeout(), replaced_index=replaced)
+        if key_fn is not None and node.is_last:
+            write_keys_index(output, key_fn, verbose, storage_options=storage_options, encryption=encryption)
     _warn_if_empty(output, output_dir, node)
 
 

@@ -109,6 +109,11 @@ class StreamingDataset(IterableDataset):
         self._serializers = _get_serializers(serializers, allow_pickle)
         self._index_path = index_path
 
+        if self.input_dir.url is None and index_path is None and self.input_dir.path is not None:
+            from litdata.utilities.complete import complete_dataset, index_shards, is_complete_dataset
+
+            if not is_complete_dataset(self.input_dir.path) and index_shards(self.input_dir.path):
+                complete_dataset(self.input_dir.path)  # writers' index files left without a merged index.json
         self._dataset_dir, self._source = open_source(
             self.input_dir,
             cache_dir,
@@ -460,7 +465,9 @@ class StreamingDataset(IterableDataset):
         interval = self.intervals[chunk_index]
         return ChunkedIndex(interval.roi_start_idx + i - self._roi_starts[chunk_index], chunk_index)
 
-    def __getitem__(self, index: ChunkedIndex | int | slice) -> Any:
+    def __getitem__(self, index: ChunkedIndex | int | slice | str) -> Any:
+        if isinstance(index, str):
+            return self.get_by_key(index)
         if isinstance(index, ChunkedIndex):
             return self._read(index)
         if isinstance(index, slice):
@@ -468,7 +475,107 @@ class StreamingDataset(IterableDataset):
             return [self._read(self._locate(i)) for i in range(*index.indices(total))]
         if isinstance(index, (int, np.integer)):
             return self._read(self._locate(int(index)))
-        raise TypeError(f"StreamingDataset indices must be int, slice or ChunkedIndex, not {type(index).__name__}.")
+        raise TypeError(
+            f"StreamingDataset indices must be int, slice, str (a key) or ChunkedIndex, not {type(index).__name__}."
+        )
+
+    @property
+    def on_demand_bytes(self) -> bool:
+        """Accepted for LitData compatibility: chunks are always read through the cache here."""
+        return self.__dict__.get("_on_demand_bytes", True)
+
+    @on_demand_bytes.setter
+    def on_demand_bytes(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"on_demand_bytes should be a boolean. Found {value}")
+        self._on_demand_bytes = value
+
+    def frame_counts(self) -> list[int]:
+        """Frame counts per record of data written with LitData's ``TemporalArrayLoader`` (not written here)."""
+        if self._index["config"].get("item_loader") != "TemporalArrayLoader":
+            raise ValueError("frame_counts requires data written with TemporalArrayLoader.")
+        chunks = self._index["chunks"]
+        by_name = {c["filename"]: c for c in chunks}
+        return [
+            count
+            for name, (lo, hi) in zip(self.subsampled_files, self.region_of_interest)
+            for count in by_name[name]["temporal_frames"][lo:hi]
+        ]
+
+    def read_window(
+        self,
+        index: int,
+        start: int,
+        frames: int,
+        fields: Sequence[str] | None = None,
+        *,
+        max_concurrent_reads: int = 8,
+    ) -> dict[str, Any]:
+        """Frames ``[start, start + frames)`` (axis 0) of the array fields of record ``index`` (a flat dict).
+
+        ``fields=None`` selects every field; the returned arrays are copies. The transform is not applied, the
+        iteration position does not move. Windows never cross records: ``IndexError`` when one does not fit.
+        """
+        from litdata.streaming.window import check_window_request, cut_window
+
+        check_window_request(index, start, frames, max_concurrent_reads)
+        if fields is not None and not isinstance(fields, str) and len(fields) == 0:
+            return {}
+        try:
+            location = self._locate(index)
+        except IndexError:
+            raise IndexError("Unknown record index.") from None
+        return cut_window(self._get_reader().read(location), start, frames, fields)
+
+    async def aread_window(
+        self,
+        index: int,
+        start: int,
+        frames: int,
+        fields: Sequence[str] | None = None,
+        *,
+        max_concurrent_reads: int = 8,
+    ) -> dict[str, Any]:
+        """`read_window` for async callers (the read runs in a thread)."""
+        import asyncio
+
+        return await asyncio.to_thread(
+            self.read_window, index, start, frames, fields, max_concurrent_reads=max_concurrent_reads
+        )
+
+    def subset(self, indices: Sequence[int] | slice | range) -> StreamingDataset:
+        """A copy of this dataset holding only the items at ``indices`` (positions in its item order), in order."""
+        from litdata.utilities.subset import subset_regions
+
+        files, regions = subset_regions(self.subsampled_files, self.region_of_interest, indices)
+        subset = deepcopy(self)
+        subset.reset()
+        subset.subsampled_files, subset.region_of_interest = files, regions
+        subset._rebuild_config()
+        return subset
+
+    def get_by_key(self, key: Any) -> Any:
+        """The sample stored under ``key`` (str or int) in the dataset's ``keys/`` store; ``KeyError`` if unknown.
+
+        ``dataset["key"]`` does the same for str keys; an int passed to ``dataset[i]`` stays a sample position.
+        """
+        from litdata.utilities.keys_index import KeyLookup
+
+        lookup = self.__dict__.get("_keys")
+        if lookup is None:
+            lookup = self._keys = KeyLookup(self._source, self._index.get("keys"))
+        global_index = lookup.index_of(key)
+        chunks = self._index["chunks"]
+        if self.__dict__.get("_key_chunk_starts") is None:
+            self._key_chunk_starts = running_starts(int(c["chunk_size"]) for c in chunks)
+        position = bisect.bisect_right(self._key_chunk_starts, global_index) - 1
+        local = global_index - self._key_chunk_starts[position]
+        if self.subsampled_files is not None and len(self.subsampled_files) != len(chunks):
+            try:
+                position = self.subsampled_files.index(chunks[position]["filename"])
+            except ValueError:
+                raise KeyError(f"The sample of key {key!r} is not part of this subsampled dataset.") from None
+        return self._read(ChunkedIndex(self.intervals[position].chunk_start + local, position))
 
     # ---------------------------------------------------------------- state
     def state_dict(self, num_samples_yielded: int, num_workers: int, batch_size: int) -> dict[str, Any]:
