@@ -111,6 +111,7 @@ class _Inputs:
     weights: list[int] | None
     stream: Iterable[Any] | None = None
     stream_length: int | None = None
+    dataloader: Any = None  # a StreamingDataLoader that every worker iterates for its own part
 
 
 def _iter_user_queue(user_queue: Any) -> Iterator[Any]:
@@ -140,6 +141,8 @@ def _collect_inputs(
             )
         if user_queue is not None:
             return _Inputs(None, None, stream=itertools.islice(_iter_user_queue(user_queue), limit))
+        if node.num_nodes == 1 and limit is None:
+            return _Inputs(None, None, dataloader=inputs)
         share = engine.split_contiguously(len(inputs), node.num_nodes)[node.rank]
         stop = share.stop if limit is None else min(share.stop, share.start + limit)
         return _Inputs(None, None, stream=itertools.islice(inputs, share.start, stop), stream_length=stop - share.start)
@@ -174,6 +177,8 @@ def _plan(
     align_chunk_size: int | None,
     sizes_from: str | None,
 ) -> engine.WorkPlan:
+    if collected.dataloader is not None:
+        return engine.plan_dataloader(collected.dataloader, node, num_workers)
     if collected.items is None:
         if keep_data_ordered and num_workers > 1:
             raise ValueError(

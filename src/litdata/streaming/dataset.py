@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import IterableDataset
 
-from litdata.constants import _INDEX_FILENAME
+from litdata.constants import _INDEX_FILENAME, ENV_GLOBAL_RANK_OPTIMIZE
 from litdata.streaming.collate import PrecollatedBatch
 from litdata.streaming.config import ChunksConfig, load_index_file
 from litdata.streaming.item_loader import BaseItemLoader, Interval, running_starts
@@ -197,8 +197,8 @@ class StreamingDataset(IterableDataset):
         return cls(self.intervals, chunk_bytes, seed, drop_last, **kwargs)
 
     def _resolved_drop_last(self) -> bool:
-        if self.drop_last is None:
-            return self.distributed_env.world_size > 1
+        if self.drop_last is None:  # an optimize/map worker reads its part of everything
+            return self.distributed_env.world_size > 1 and os.getenv(ENV_GLOBAL_RANK_OPTIMIZE) is None
         if self.drop_last is False and self.distributed_env.world_size > 1:
             warnings.warn(
                 "drop_last=False in a distributed run: ranks may get different numbers of batches, which can hang "
@@ -262,6 +262,8 @@ class StreamingDataset(IterableDataset):
         self.stop_length = 0
 
     def __iter__(self) -> StreamingDataset:
+        if os.getenv(ENV_GLOBAL_RANK_OPTIMIZE) is not None:  # iterated inside an optimize/map worker: its part only
+            self.distributed_env = _DistributedEnv.detect()
         self.worker_env = _WorkerEnv.detect()
         self.shuffler = self._create_shuffler()
         num_workers = self.worker_env.world_size
