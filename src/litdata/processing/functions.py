@@ -258,6 +258,10 @@ def optimize(
         raise ValueError("`key_fn` (a keys index for lookups by key) is not supported by this version of optimize.")
     if use_checkpoint and is_generator_function(fn):
         raise ValueError("use_checkpoint=True is not supported with a generator `fn`; return one sample per input.")
+    if keep_data_ordered is False and use_checkpoint:
+        raise ValueError("Checkpoint feature is not supported for Queue based data processing, yet.")
+    if keep_data_ordered is False and align_chunking:
+        raise ValueError("align_chunking requires keep_data_ordered=True.")
     if align_chunking and chunk_size is None:
         raise ValueError("align_chunking=True aligns worker shares to whole chunks and needs `chunk_size`.")
     writer_options = {

@@ -99,7 +99,8 @@ class StreamingDataset(IterableDataset):
         self.max_pre_download = max_pre_download
         self.max_cache_size = max_cache_size
         self.force_override_state_dict = force_override_state_dict
-        self.transform = transform
+        if transform is not None or not callable(getattr(type(self), "transform", None)):
+            self.transform = transform  # otherwise a subclass's own `transform` method applies (as in LitData)
         self.num_canonical_nodes = num_canonical_nodes
         self.batch_decode = batch_decode
         self.item_shuffle_window = resolve_item_shuffle_window(item_shuffle_window)

@@ -33,6 +33,7 @@ from litdata.debugger import CAT_DELETE, CAT_DOWNLOAD, trace_span
 from litdata.storage import join_url
 from litdata.storage.base import temporary_path
 from litdata.streaming.downloader import Downloader, get_downloader
+from litdata.streaming.errors import EmptyDatasetError
 from litdata.streaming.resolver import Dir
 from litdata.utilities.format import parse_size
 
@@ -423,7 +424,7 @@ def _load_index(
         try:
             index = build_parquet_index(location, options)
         except FileNotFoundError:
-            raise FileNotFoundError(
+            raise EmptyDatasetError(
                 f"No index.json in {location}: this is not an optimized dataset. Create one with "
                 f"litdata.optimize(..., output_dir={location!r}), or point StreamingDataset at the folder that holds "
                 "index.json."

@@ -14,6 +14,7 @@ import numpy as np
 
 from litdata.constants import _DEFAULT_COMPRESSION_BATCH_SIZE, _INDEX_FILENAME, ENV_GLOBAL_RANK_OPTIMIZE
 from litdata.streaming.compression import get_compressor, pack_framed_chunk, resolve_compression
+from litdata.streaming.errors import LeafTypeChangedError
 from litdata.streaming.item_loader import BaseItemLoader, PyTreeLoader
 from litdata.streaming.sample_types import SampleShaper, fuse_types
 from litdata.streaming.serializers import Serializer, _get_serializers, select_serializer
@@ -184,13 +185,14 @@ class BinaryWriter:
         for position, (leaf, serializer) in enumerate(zip(leaves, self._leaf_serializers)):
             try:
                 payload, _ = serializer.serialize(leaf)
+                size = len(payload)
             except Exception as err:
-                raise ValueError(
+                raise LeafTypeChangedError(
                     f"Sample {index}: leaf {position} is a {type(leaf).__name__}, but the first sample fixed this "
                     f"leaf's format to {self._data_format[position]!r}. Give every sample the same leaf types."
                 ) from err
             data.append(payload)
-            sizes.append(len(payload))
+            sizes.append(size)
         blob, dim = self._item_loader.encode_data(data, sizes, leaves)
         if self._encryption is not None and self._encryption.level == "sample":
             blob = self._encryption.encrypt(bytes(blob))
