@@ -125,3 +125,24 @@ getattr(ld, params["cls"])(params["root"] + "/empty")
         assert reference.error == "ValueError"
         assert ours.raised("builtins.ValueError") and ours.raised("builtins.FileNotFoundError")
         assert "empty" in ours.message
+
+
+def test_a_max_cache_size_under_25_gb_logs_a_warning(tmp_path):
+    snippet = (
+        WRITE_PAIRS
+        + """
+import logging
+
+records = []
+handler = logging.Handler()
+handler.emit = records.append
+logging.getLogger("litdata.streaming.dataset").addHandler(handler)
+for size in ("1GB", 10**9, "30GB", 0.5, None):
+    ld.StreamingDataset(root + "/pairs", max_cache_size=size)
+    records.append(size)
+result = [r if not isinstance(r, logging.LogRecord) else ("warning", "less than 25GB" in r.getMessage()) for r in records]
+"""
+    )
+    reference, ours = run_both(snippet, tmp_path)
+    assert ours.value() == reference.value()
+    assert ours.value() == [("warning", True), "1GB", ("warning", True), 10**9, "30GB", 0.5, None]

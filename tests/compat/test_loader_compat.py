@@ -72,3 +72,36 @@ ld.ParallelStreamingDataset(
     reference, ours = run_both(snippet, tmp_path, arity=arity)
     assert (ours.error, ours.message) == (reference.error, reference.message)
     assert ours.error == "ValueError"
+
+
+def test_combined_weights_must_match_the_datasets_at_construction_not_at_the_first_sample(tmp_path):
+    """0.2.76 accepts `weights=[1]` for two datasets and fails at the first sample; we refuse it up front."""
+    snippet = (
+        WRITE_PAIRS
+        + """
+datasets = [ld.StreamingDataset(root + "/pairs"), ld.StreamingDataset(root + "/pairs")]
+try:
+    combined = ld.CombinedStreamingDataset(datasets, weights=[1], iterate_over_all=False, seed=3)
+except ValueError as error:
+    result = ("constructor", str(error))
+else:
+    next(iter(combined))
+"""
+    )
+    reference, ours = run_both(snippet, tmp_path)
+    assert reference.error == "ValueError" and "weights" in reference.message  # raised by the first next()
+    assert ours.value()[0] == "constructor" and "one weight per dataset" in ours.value()[1]
+
+
+def test_unnormalized_combined_weights_sample_as_litdata_does(tmp_path):
+    snippet = (
+        WRITE_PAIRS
+        + """
+ld.optimize(fn=pair, inputs=list(range(100, 110)), output_dir=root + "/other", chunk_size=5, num_workers=1,
+            verbose=False)
+datasets = [ld.StreamingDataset(root + "/pairs"), ld.StreamingDataset(root + "/other")]
+result = list(ld.CombinedStreamingDataset(datasets, weights=[2, 6], iterate_over_all=False, seed=3))[:12]
+"""
+    )
+    reference, ours = run_both(snippet, tmp_path)
+    assert ours.value() == reference.value()

@@ -60,3 +60,24 @@ cache.done()
     assert reference.error == "TypeError"
     assert ours.raised("builtins.TypeError") and ours.raised("builtins.ValueError")
     assert "leaf types" in ours.message
+
+
+def test_a_verbose_optimize_prints_litdata_status_lines(tmp_path):
+    snippet = """
+import litdata as ld
+from compat_fns import pair
+
+ld.optimize(fn=pair, inputs=list(range(20)), output_dir=params["root"] + "/out", chunk_size=5, num_workers=2)
+"""
+    reference, ours = run_both(snippet, tmp_path)
+    expected = [
+        f"Storing the files under {ours.root}/out",
+        "Setup started with fast_dev_run=False.",
+        "Found 20 items to process.",
+        "Starting 2 workers with 20 items.",
+        "Workers are finished.",
+        "Finished data processing!",
+    ]
+    for line in expected:
+        assert line.replace(ours.root, reference.root) in reference.stdout
+        assert line in ours.stdout

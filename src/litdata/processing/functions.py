@@ -8,6 +8,7 @@ import itertools
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -276,11 +277,14 @@ def optimize(
     with tempfile.TemporaryDirectory() as scratch:  # the writer validates its settings before any worker starts
         BinaryWriter(scratch, **writer_options)
     output = resolve_output(output_dir, storage_options)
+    status = _Status(verbose)
+    status.setup(output.path, fast_dev_run)
     sizes_from = _check_local_input_dir(input_dir) if reorder_files else None
     node = detect_node()
     num_workers = _resolve_num_workers(num_workers)
     collected = _collect_inputs(inputs, queue, reader, weights, batch_size, fast_dev_run, num_workers, node)
     num_workers = _effective_num_workers(num_workers, collected, node)
+    status.found(collected, num_workers)
     ordered = bool(keep_data_ordered) or use_checkpoint or align_chunking
     plan = _plan(collected, node, num_workers, ordered, chunk_size if align_chunking else None, sizes_from)
 
@@ -294,8 +298,39 @@ def optimize(
         "optimize", fn, output, num_workers, reader=reader, writer_options=writer_options, use_checkpoint=use_checkpoint
     )
     engine.run_workers(job, plan, _resolve_start_method(start_method), verbose, "Optimizing")
+    status.say("Workers are finished.")
     ranks = [share.rank for share in plan.shares]
     engine.finish_optimize(output, node, ranks, existing_index if mode == "append" else None, _node_timeout())
+    status.say("Finished data processing!")
+
+
+class _Status:
+    """The status lines LitData 0.2.76 prints with ``verbose=True`` (besides the progress bar)."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+        self._started = time.perf_counter()
+
+    def say(self, line: str) -> None:
+        if self.verbose:
+            print(line, flush=True)
+
+    def setup(self, output_path: str, fast_dev_run: bool | int) -> None:
+        self.say(f"Storing the files under {output_path}")
+        self.say(f"Setup started with fast_dev_run={fast_dev_run}.")
+
+    def found(self, collected: _Inputs, num_workers: int) -> None:
+        if collected.items is not None:
+            count: int | None = len(collected.items)
+        else:
+            count = len(collected.dataloader) if collected.dataloader is not None else collected.stream_length
+        elapsed = round(time.perf_counter() - self._started, 3)
+        if count is None:
+            self.say(f"Setup finished in {elapsed} seconds. Using a Queue to process items on demand.")
+            self.say(f"Starting {num_workers} workers.")
+        else:
+            self.say(f"Setup finished in {elapsed} seconds. Found {count} items to process.")
+            self.say(f"Starting {num_workers} workers with {count} items.")
 
 
 def _fn_accepts(fn: Callable[..., Any], name: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import logging
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -28,11 +29,13 @@ from litdata.streaming.shuffle import (
     detect_posix_fast_kind,
     resolve_item_shuffle_window,
 )
-from litdata.streaming.sources import open_source, resolve_max_cache_size
+from litdata.streaming.sources import open_source, resolve_max_cache_size, small_cache_size
 from litdata.utilities.encryption import Encryption
 from litdata.utilities.env import _DistributedEnv, _WorkerEnv
 from litdata.utilities.resume import elastic_drop_count, elastic_plan, skip_consumed, split_samples_across_workers
 from litdata.utilities.subsample import subsample_chunks
+
+logger = logging.getLogger(__name__)
 
 _WINDOW_KINDS = ("vast", "nfs", "lustre", "gpfs", "panfs", "beegfs", "forced")
 
@@ -98,6 +101,12 @@ class StreamingDataset(IterableDataset):
         self.session_options = session_options or {}
         self.max_pre_download = max_pre_download
         self.max_cache_size = max_cache_size
+        if small_cache_size(max_cache_size):
+            logger.warning(
+                "The provided `max_cache_size` is less than 25GB. Several DataLoader workers each keep up to "
+                "`max_pre_download` chunks on disk, so a small cache evicts chunks that are still needed; "
+                "consider at least max_cache_size='25GB'."
+            )
         self.force_override_state_dict = force_override_state_dict
         if transform is not None or not callable(getattr(type(self), "transform", None)):
             self.transform = transform  # otherwise a subclass's own `transform` method applies (as in LitData)

@@ -42,6 +42,7 @@ logger = logging.getLogger("litdata.streaming")
 _LOCKS, _PINS, _RESERVED = ".locks", ".pins", ".reserved"
 _DEFAULT_MAX_WAIT = 120.0
 _FREE_DISK_RESERVE = 50 * 1000**3
+_ADVISED_MIN_CACHE = 25 * 1000**3
 _STATE_LOCK = threading.Lock()
 
 
@@ -83,6 +84,14 @@ def resolve_max_cache_size(value: int | float | str | None, folder: str) -> int 
             return int(max(min(0.75 * free, free - _FREE_DISK_RESERVE), 0.25 * free))
         return int(value * free)
     return parse_size(value) or None
+
+
+def small_cache_size(value: int | float | str | None) -> bool:
+    """Whether ``value`` is an absolute cache size under 25 GB (LitData 0.2.76 warns about those)."""
+    if value is None or isinstance(value, (bool, float)) or (isinstance(value, str) and _is_fraction(value)):
+        return False
+    size = parse_size(value)
+    return bool(size) and size < _ADVISED_MIN_CACHE
 
 
 def _is_fraction(text: str) -> bool:
