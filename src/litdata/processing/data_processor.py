@@ -155,6 +155,14 @@ def plan_stream(stream: Iterable[Any], node: NodeInfo, num_workers: int, total: 
     return WorkPlan(shares, batches=batched(enumerate(stream), 1), total=total)
 
 
+def plan_dataloader(dataloader: Any, node: NodeInfo, num_workers: int) -> WorkPlan:
+    """Every worker iterates the StreamingDataLoader itself and gets its own contiguous part (kept in order)."""
+    shares = [
+        WorkerShare(worker, node.rank * num_workers + worker, dataloader=dataloader) for worker in range(num_workers)
+    ]
+    return WorkPlan(shares, batches=None, total=len(dataloader))
+
+
 def apply_checkpoints(plan: WorkPlan, output: LocalOutput, settings: Any) -> None:
     """Fingerprint each fixed share and skip the inputs an interrupted run with the same work already wrote."""
     for share in plan.shares:

@@ -9,6 +9,7 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -116,6 +117,7 @@ class _Inputs:
     weights: list[int] | None
     stream: Iterable[Any] | None = None
     stream_length: int | None = None
+    dataloader: Any = None  # a StreamingDataLoader that every worker iterates for its own part
 
 
 def _iter_user_queue(user_queue: Any) -> Iterator[Any]:
@@ -145,6 +147,8 @@ def _collect_inputs(
             )
         if user_queue is not None:
             return _Inputs(None, None, stream=itertools.islice(_iter_user_queue(user_queue), limit))
+        if node.num_nodes == 1 and limit is None:
+            return _Inputs(None, None, dataloader=inputs)
         share = engine.split_contiguously(len(inputs), node.num_nodes)[node.rank]
         stop = share.stop if limit is None else min(share.stop, share.start + limit)
         return _Inputs(None, None, stream=itertools.islice(inputs, share.start, stop), stream_length=stop - share.start)
@@ -179,6 +183,8 @@ def _plan(
     align_chunk_size: int | None,
     sizes_from: str | None,
 ) -> engine.WorkPlan:
+    if collected.dataloader is not None:
+        return engine.plan_dataloader(collected.dataloader, node, num_workers)
     if collected.items is None:
         if keep_data_ordered and num_workers > 1:
             raise ValueError(
@@ -296,6 +302,10 @@ def optimize(
         raise ValueError(f"`key_fn` must be a callable returning each sample's key (str or int), got {key_fn!r}.")
     if use_checkpoint and is_generator_function(fn):
         raise ValueError("use_checkpoint=True is not supported with a generator `fn`; return one sample per input.")
+    if keep_data_ordered is False and use_checkpoint:
+        raise ValueError("Checkpoint feature is not supported for Queue based data processing, yet.")
+    if keep_data_ordered is False and align_chunking:
+        raise ValueError("align_chunking requires keep_data_ordered=True.")
     if align_chunking and chunk_size is None:
         raise ValueError("align_chunking=True aligns worker shares to whole chunks and needs `chunk_size`.")
     writer_options = {
@@ -310,11 +320,14 @@ def optimize(
     with tempfile.TemporaryDirectory() as scratch:  # the writer validates its settings before any worker starts
         BinaryWriter(scratch, **writer_options)
     output = resolve_output(output_dir, storage_options)
+    status = _Status(verbose)
+    status.setup(output.path, fast_dev_run)
     sizes_from = _check_local_input_dir(input_dir) if reorder_files else None
     node = detect_node()
     num_workers = _resolve_num_workers(num_workers)
     collected = _collect_inputs(inputs, queue, reader, weights, batch_size, fast_dev_run, num_workers, node)
     num_workers = _effective_num_workers(num_workers, collected, node)
+    status.found(collected, num_workers)
     ordered = bool(keep_data_ordered) or use_checkpoint or align_chunking
     plan = _plan(collected, node, num_workers, ordered, chunk_size if align_chunking else None, sizes_from)
 
@@ -337,12 +350,43 @@ def optimize(
         start_method = _resolve_start_method(start_method)
         _check_picklable(job, start_method)
         engine.run_workers(job, plan, start_method, verbose, "Optimizing")
+        status.say("Workers are finished.")
         ranks = [share.rank for share in plan.shares]
         appended, replaced = (existing_index, None) if mode == "append" else (None, existing_index)
         engine.finish_optimize(output, node, ranks, appended, _node_timeout(), replaced_index=replaced)
+        status.say("Finished data processing!")
         if key_fn is not None and node.is_last:
             write_keys_index(output, key_fn, verbose, storage_options=storage_options, encryption=encryption)
     _warn_if_empty(output, output_dir, node)
+
+
+class _Status:
+    """The status lines LitData 0.2.76 prints with ``verbose=True`` (besides the progress bar)."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+        self._started = time.perf_counter()
+
+    def say(self, line: str) -> None:
+        if self.verbose:
+            print(line, flush=True)
+
+    def setup(self, output_path: str, fast_dev_run: bool | int) -> None:
+        self.say(f"Storing the files under {output_path}")
+        self.say(f"Setup started with fast_dev_run={fast_dev_run}.")
+
+    def found(self, collected: _Inputs, num_workers: int) -> None:
+        if collected.items is not None:
+            count: int | None = len(collected.items)
+        else:
+            count = len(collected.dataloader) if collected.dataloader is not None else collected.stream_length
+        elapsed = round(time.perf_counter() - self._started, 3)
+        if count is None:
+            self.say(f"Setup finished in {elapsed} seconds. Using a Queue to process items on demand.")
+            self.say(f"Starting {num_workers} workers.")
+        else:
+            self.say(f"Setup finished in {elapsed} seconds. Found {count} items to process.")
+            self.say(f"Starting {num_workers} workers with {count} items.")
 
 
 def _fn_accepts(fn: Callable[..., Any], name: str) -> bool:

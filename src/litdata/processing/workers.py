@@ -57,11 +57,16 @@ class Job:
 
 @dataclass
 class WorkerShare:
-    """One worker's identity and, for static assignment, its inputs (``None`` means: pull from the shared queue)."""
+    """One worker's identity and, for static assignment, its inputs (``None`` means: pull from the shared queue).
+
+    With ``dataloader`` set, the worker iterates that StreamingDataLoader itself: inside an optimize worker its
+    dataset reads only this worker's contiguous part, so the written dataset keeps the dataloader's order.
+    """
 
     worker_index: int
     rank: int
     items: list[tuple[int, Any]] | None = None
+    dataloader: Any = None
     first_chunk_index: int = 0
     inputs_done: int = 0
     resumed_chunks: list[dict[str, Any]] = field(default_factory=list)
@@ -142,7 +147,10 @@ def _iter_inputs(share: WorkerShare, tasks: Any) -> Iterator[tuple[int, Any, boo
         for position, (index, item) in enumerate(share.items):
             yield index, item, position == last
         return
-    batches = _pull_from_queue(tasks)
+    if share.dataloader is not None:
+        batches: Iterator[Any] = ([(position, batch)] for position, batch in enumerate(share.dataloader))
+    else:
+        batches = _pull_from_queue(tasks)
     current = next(batches, END_OF_INPUTS)
     while current is not END_OF_INPUTS:
         upcoming = next(batches, END_OF_INPUTS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import logging
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import IterableDataset
 
-from litdata.constants import _INDEX_FILENAME
+from litdata.constants import _INDEX_FILENAME, ENV_GLOBAL_RANK_OPTIMIZE
 from litdata.streaming.collate import PrecollatedBatch
 from litdata.streaming.config import ChunksConfig, load_index_file
 from litdata.streaming.item_loader import BaseItemLoader, Interval, running_starts
@@ -28,11 +29,13 @@ from litdata.streaming.shuffle import (
     detect_posix_fast_kind,
     resolve_item_shuffle_window,
 )
-from litdata.streaming.sources import open_source, resolve_max_cache_size
+from litdata.streaming.sources import open_source, resolve_max_cache_size, small_cache_size
 from litdata.utilities.encryption import Encryption
 from litdata.utilities.env import _DistributedEnv, _WorkerEnv
 from litdata.utilities.resume import elastic_drop_count, elastic_plan, skip_consumed, split_samples_across_workers
 from litdata.utilities.subsample import subsample_chunks
+
+logger = logging.getLogger(__name__)
 
 _WINDOW_KINDS = ("vast", "nfs", "lustre", "gpfs", "panfs", "beegfs", "forced")
 
@@ -101,8 +104,15 @@ class StreamingDataset(IterableDataset):
         self.session_options = session_options or {}
         self.max_pre_download = max_pre_download
         self.max_cache_size = max_cache_size
+        if small_cache_size(max_cache_size):
+            logger.warning(
+                "The provided `max_cache_size` is less than 25GB. Several DataLoader workers each keep up to "
+                "`max_pre_download` chunks on disk, so a small cache evicts chunks that are still needed; "
+                "consider at least max_cache_size='25GB'."
+            )
         self.force_override_state_dict = force_override_state_dict
-        self.transform = transform
+        if transform is not None or not callable(getattr(type(self), "transform", None)):
+            self.transform = transform  # otherwise a subclass's own `transform` method applies (as in LitData)
         self.num_canonical_nodes = num_canonical_nodes
         self.batch_decode = batch_decode
         self.item_shuffle_window = resolve_item_shuffle_window(item_shuffle_window)
@@ -205,8 +215,8 @@ class StreamingDataset(IterableDataset):
         return cls(self.intervals, chunk_bytes, seed, drop_last, **kwargs)
 
     def _resolved_drop_last(self) -> bool:
-        if self.drop_last is None:
-            return self.distributed_env.world_size > 1
+        if self.drop_last is None:  # an optimize/map worker reads its part of everything
+            return self.distributed_env.world_size > 1 and os.getenv(ENV_GLOBAL_RANK_OPTIMIZE) is None
         if self.drop_last is False and self.distributed_env.world_size > 1:
             warnings.warn(
                 "drop_last=False in a distributed run: ranks may get different numbers of batches, which can hang "
@@ -270,6 +280,8 @@ class StreamingDataset(IterableDataset):
         self.stop_length = 0
 
     def __iter__(self) -> StreamingDataset:
+        if os.getenv(ENV_GLOBAL_RANK_OPTIMIZE) is not None:  # iterated inside an optimize/map worker: its part only
+            self.distributed_env = _DistributedEnv.detect()
         self.worker_env = _WorkerEnv.detect()
         self.shuffler = self._create_shuffler()
         num_workers = self.worker_env.world_size

@@ -659,6 +659,35 @@ def _get_serializers(
     return registry
 
 
+def reading_bytes(registry: OrderedDict[str, Serializer]) -> OrderedDict[str, Serializer]:
+    """The registry for `Cache` reads: the user's serializers get ``bytes`` in ``deserialize`` (as with LitData's
+    ``Cache[i]``; a dataset hands them a ``memoryview`` of the chunk)."""
+    return OrderedDict(
+        (name, serializer if type(serializer).__module__ == __name__ else _BytesReading(serializer))
+        for name, serializer in registry.items()
+    )
+
+
+class _BytesReading(Serializer):
+    """A user's serializer whose ``deserialize`` gets ``bytes``, never a view of the chunk."""
+
+    def __init__(self, inner: Serializer) -> None:
+        self.inner = inner
+        self.size = inner.size
+
+    def serialize(self, item: Any) -> tuple[SerializedBytes, str | None]:
+        return self.inner.serialize(item)
+
+    def deserialize(self, data: bytes | memoryview) -> Any:
+        return self.inner.deserialize(data if type(data) is bytes else bytes(data))
+
+    def can_serialize(self, item: Any) -> bool:
+        return self.inner.can_serialize(item)
+
+    def setup(self, data_format: str) -> None:
+        self.inner.setup(data_format)
+
+
 def select_serializer(item: Any, registry: OrderedDict[str, Serializer]) -> tuple[str, Serializer]:
     """The ``(key, serializer)`` that writes ``item``: the first in registry order that accepts it."""
     for name, serializer in registry.items():

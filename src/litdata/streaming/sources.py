@@ -36,6 +36,7 @@ from litdata.storage import join_url
 from litdata.storage.base import temporary_path
 from litdata.streaming.chunk_names import check_chunk_name, check_index_chunks, path_inside
 from litdata.streaming.downloader import Downloader, get_downloader
+from litdata.streaming.errors import EmptyDatasetError
 from litdata.streaming.resolver import Dir, check_dataset_location
 from litdata.utilities.format import parse_size
 
@@ -44,6 +45,7 @@ logger = logging.getLogger("litdata.streaming")
 _LOCKS, _PINS, _RESERVED = ".locks", ".pins", ".reserved"
 _DEFAULT_MAX_WAIT = 120.0
 _FREE_DISK_RESERVE = 50 * 1000**3
+_ADVISED_MIN_CACHE = 25 * 1000**3
 _STATE_LOCK = threading.Lock()
 _TEMPORARY = re.compile(r"\.tmp-(\d+)-[0-9a-f]{8}")  # names made by litdata.storage.base.temporary_path
 
@@ -86,6 +88,14 @@ def resolve_max_cache_size(value: int | float | str | None, folder: str) -> int 
             return int(max(min(0.75 * free, free - _FREE_DISK_RESERVE), 0.25 * free))
         return int(value * free)
     return parse_size(value) or None
+
+
+def small_cache_size(value: int | float | str | None) -> bool:
+    """Whether ``value`` is an absolute cache size under 25 GB (LitData 0.2.76 warns about those)."""
+    if value is None or isinstance(value, (bool, float)) or (isinstance(value, str) and _is_fraction(value)):
+        return False
+    size = parse_size(value)
+    return bool(size) and size < _ADVISED_MIN_CACHE
 
 
 def _is_fraction(text: str) -> bool:
@@ -457,7 +467,7 @@ def _load_index(
         try:
             index = build_parquet_index(location, options)
         except FileNotFoundError:
-            raise FileNotFoundError(
+            raise EmptyDatasetError(
                 f"No index.json in {location}: this is not an optimized dataset. Create one with "
                 f"litdata.optimize(..., output_dir={location!r}), or point StreamingDataset at the folder that holds "
                 "index.json."
