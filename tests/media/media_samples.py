@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 
 import numpy as np
@@ -36,13 +35,19 @@ def frames(count: int = 4, height: int = 16, width: int = 16) -> np.ndarray:
 
 
 def pdf_bytes(pages: int = 2) -> bytes:
-    """A small PDF of ``pages`` pages (Pillow writes it)."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    first, *rest = [Image.new("RGB", (40 + page, 30), (page * 40, 0, 0)) for page in range(pages)]
-    first.save(buffer, format="PDF", save_all=True, append_images=rest)
-    return buffer.getvalue()
+    """A small, byte-for-byte deterministic PDF of ``pages`` empty pages (page ``k`` is ``40 + k`` points wide)."""
+    kids = " ".join(f"{3 + page} 0 R" for page in range(pages))
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>"]
+    objects += [f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {40 + page} 30] >>" for page in range(pages)]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
 
 
 def box_mesh():

@@ -280,7 +280,9 @@ def test_an_existing_image_path_is_embedded_and_decodes_to_rgb(tmp_path):
     assert round_trip(str(path)).shape == (3, 3, 5)
 
 
-@pytest.mark.parametrize(("data_format", "serializer_key"), [("graph:pickle", "graph"), ("file:txt", "file"), ("tiff", "tifffile")])
+@pytest.mark.parametrize(
+    ("data_format", "serializer_key"), [("graph:pickle", "pickle"), ("file:txt", "file"), ("tiff", "tifffile")]
+)
 def test_parameterised_formats_resolve_to_the_registered_key(data_format, serializer_key):
     serializer = serializer_for_format(data_format, _SERIALIZERS)
     assert type(serializer) is type(_SERIALIZERS[serializer_key])

@@ -360,18 +360,22 @@ class MediaJPEGArraySerializer(JPEGArraySerializer):
 
 
 class MediaTIFFSerializer(TIFFSerializer):
-    """:class:`~litdata.types.Tiff` leaves (format ``tiff``) and ``.tif`` paths; read back as numpy arrays."""
+    """:class:`~litdata.types.Tiff` leaves and ``.tif`` paths; read back as numpy arrays.
 
-    def serialize(self, item: Any) -> tuple[bytes, str | None]:
+    LitData 0.2.76 records ``Tiff`` leaves as ``tiff``, a name its own reader does not resolve; we read that name
+    but record ``tifffile``, which both releases read.
+    """
+
+    def serialize(self, item: Any) -> tuple[bytes, None]:
         if not isinstance(item, Tiff):
             return super().serialize(item)
         if item.array is None and item.image is None:
-            return item.require_payload("array", "image")[0], "tiff"
+            return item.require_payload("array", "image")[0], None
         tifffile = require("tifffile", "Writing TIFF leaves")
         array = np.asarray(item.array if item.array is not None else item.image)
         buffer = io.BytesIO()
         tifffile.imwrite(buffer, array)
-        return buffer.getvalue(), "tiff"
+        return buffer.getvalue(), None
 
     def can_serialize(self, item: Any) -> bool:
         return isinstance(item, Tiff) or super().can_serialize(item)

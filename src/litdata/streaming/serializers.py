@@ -646,13 +646,13 @@ def serializer_for_format(
 ) -> Serializer:
     """A fresh, set-up serializer that reads leaves recorded as ``data_format`` in ``index.json``.
 
-    ``a:b`` resolves to the key ``a`` when registered (``no_header_tensor`` for ``no_header_tensor:16``, ``graph``
-    for ``graph:pickle``), else ``b``. With ``legacy_scalars`` the default ``int``/``float`` serializers return numpy
+    ``a:b`` resolves to the key ``b`` when registered (e.g. ``graph:pickle``, read back by ``pickle`` as the object
+    itself), else ``a`` (e.g. ``no_header_tensor`` for ``no_header_tensor:16``). With ``legacy_scalars`` the default ``int``/``float`` serializers return numpy
     scalars, as LitData 0.2.45 did.
     """
     name, _, parameter = data_format.partition(":")
     name = _FORMAT_ALIASES.get(name, name)
-    key = name if name in registry or parameter not in registry else parameter
+    key = parameter if parameter in registry else name
     if key not in registry:
         raise ValueError(
             f"The dataset uses the data format {data_format!r}, which no registered serializer handles. Pass one "
