@@ -27,7 +27,7 @@ import numpy as np
 
 from litdata.constants import _TORCH_DTYPES_MAPPING_NAMES, ENV_ALLOW_PICKLE
 from litdata.streaming import json_codec
-from litdata.streaming.typed import File, Text
+from litdata.types import File, Text
 
 if TYPE_CHECKING:
     import torch
@@ -645,6 +645,9 @@ def _default_serializers() -> OrderedDict[str, Serializer]:
 
 _SERIALIZERS: OrderedDict[str, Serializer] = _default_serializers()
 
+# The typed media leaves of litdata.types: importing the module adds its serializers to _SERIALIZERS, in place.
+from litdata.streaming import media as _media  # noqa: E402, F401
+
 
 def _get_serializers(
     serializers: dict[str, Serializer] | None, allow_pickle: bool | None = None
@@ -698,16 +701,20 @@ def select_serializer(item: Any, registry: OrderedDict[str, Serializer]) -> tupl
     )
 
 
+_FORMAT_ALIASES = {"tiff": "tifffile"}  # data_format names that differ from their registry key
+
+
 def serializer_for_format(
     data_format: str, registry: OrderedDict[str, Serializer], *, legacy_scalars: bool = False
 ) -> Serializer:
     """A fresh, set-up serializer that reads leaves recorded as ``data_format`` in ``index.json``.
 
-    ``a:b`` resolves to the key ``b`` when registered (e.g. ``graph:pickle``), else ``a`` (e.g. ``no_header_tensor``
-    for ``no_header_tensor:16``). With ``legacy_scalars`` the default ``int``/``float`` serializers return numpy
+    ``a:b`` resolves to the key ``b`` when registered (e.g. ``graph:pickle``, read back by ``pickle`` as the object
+    itself), else ``a`` (e.g. ``no_header_tensor`` for ``no_header_tensor:16``). With ``legacy_scalars`` the default ``int``/``float`` serializers return numpy
     scalars, as LitData 0.2.45 did.
     """
     name, _, parameter = data_format.partition(":")
+    name = _FORMAT_ALIASES.get(name, name)
     key = parameter if parameter in registry else name
     if key not in registry:
         raise ValueError(
