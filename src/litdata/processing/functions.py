@@ -20,6 +20,7 @@ from litdata.constants import _INDEX_FILENAME
 from litdata.processing import data_processor as engine
 from litdata.processing.nodes import NodeInfo, detect_node
 from litdata.processing.output import resolve_output
+from litdata.processing.ray import RayExecutor, select_executor
 from litdata.processing.readers import BaseReader
 from litdata.processing.spawn_guard import exit_if_spawn_bootstrap
 from litdata.processing.staging import exclusive_run
@@ -281,6 +282,7 @@ def optimize(
     verbose: bool = True,
     broadcast_paths: bool = False,
     key_fn: Callable[[Any], Any] | None = None,
+    executor: str | RayExecutor | None = None,
 ) -> None:
     """Turn inputs into an optimized (chunked) dataset in ``output_dir``, using worker processes.
 
@@ -292,10 +294,13 @@ def optimize(
     ``"overwrite"``. On several machines, set ``DATA_OPTIMIZER_NUM_NODES``/``DATA_OPTIMIZER_NODE_RANK`` (or use
     SLURM / torchrun): each node processes a contiguous share and the last node writes ``index.json``.
     ``num_downloaders``, ``num_uploaders``, ``optimize_dns``, ``storage_options`` and ``broadcast_paths`` only
-    matter for remote storage or the Lightning platform and have no effect on local folders.
+    matter for remote storage or the Lightning platform and have no effect on local folders. ``executor="ray"``
+    (or a `litdata.processing.ray.RayExecutor`, or ``LITDATA_EXECUTOR=ray``) runs the job on a Ray cluster.
     """
     exit_if_spawn_bootstrap()
-    _refuse_platform_only(num_nodes, machine)
+    ray_executor = select_executor(executor, num_nodes, machine)
+    if ray_executor is None:
+        _refuse_platform_only(num_nodes, machine)
     if mode not in _MODES:
         raise ValueError(f"The provided `mode` should be either `append` or `overwrite`. Found {mode}.")
     if key_fn is not None and not callable(key_fn):
@@ -323,6 +328,12 @@ def optimize(
     status = _Status(verbose)
     status.setup(output.path, fast_dev_run)
     sizes_from = _check_local_input_dir(input_dir) if reorder_files else None
+    if ray_executor is not None:  # the same job as Ray tasks (litdata.processing.ray)
+        ray_inputs = _collect_inputs(inputs, queue, reader, weights, batch_size, fast_dev_run, 1, NodeInfo(1, 0))
+        align = chunk_size if align_chunking else None
+        with exclusive_run(output, 0):  # one run per output, as on one machine
+            ray_executor.optimize(fn, ray_inputs, output, mode, reader, writer_options, align, verbose, use_checkpoint)
+        return
     node = detect_node()
     num_workers = _resolve_num_workers(num_workers)
     collected = _collect_inputs(inputs, queue, reader, weights, batch_size, fast_dev_run, num_workers, node)
@@ -418,6 +429,7 @@ def map(
     storage_options: dict[str, Any] = {},  # noqa: B006 - LitData's default, never mutated
     keep_data_ordered: bool | None = None,
     broadcast_paths: bool = False,
+    executor: str | RayExecutor | None = None,
 ) -> None:
     """Call ``fn(input, output_dir)`` for every input in worker processes; the files it writes land in ``output_dir``.
 
@@ -425,10 +437,12 @@ def map(
     the real ``output_dir``, keeping their relative paths. If ``fn`` accepts ``device`` it gets ``"cuda:N"`` (or
     ``"cpu"``), if it accepts ``is_last`` it learns whether the input is the worker's last. Inputs are pulled from
     a shared queue unless ``keep_data_ordered=True``. ``error_when_not_empty=True`` refuses a non-empty
-    ``output_dir``.
+    ``output_dir``. ``executor`` moves the job to a Ray cluster, as with `optimize`.
     """
     exit_if_spawn_bootstrap()
-    _refuse_platform_only(num_nodes, machine)
+    ray_executor = select_executor(executor, num_nodes, machine)
+    if ray_executor is None:
+        _refuse_platform_only(num_nodes, machine)
     output = resolve_output(output_dir, storage_options)
     if error_when_not_empty and not output.is_empty():
         raise RuntimeError(
@@ -436,6 +450,11 @@ def map(
             "Use an empty or new folder."
         )
     sizes_from = _check_local_input_dir(input_dir) if reorder_files else None
+    if ray_executor is not None:  # the same job as Ray tasks (litdata.processing.ray)
+        ray_inputs = _collect_inputs(inputs, None, reader, weights, batch_size, fast_dev_run, 1, NodeInfo(1, 0))
+        wants = _fn_accepts(fn, "device"), _fn_accepts(fn, "is_last")
+        ray_executor.map(fn, ray_inputs, output, reader, *wants)
+        return
     node = detect_node()
     num_workers = _resolve_num_workers(num_workers)
     collected = _collect_inputs(inputs, None, reader, weights, batch_size, fast_dev_run, num_workers, node)
