@@ -19,7 +19,9 @@ from testpaths import TESTS_DIR
 
 REPO = Path(TESTS_DIR).parent
 PAGES = sorted([REPO / "README.md", *(REPO / "docs").rglob("*.md")])
-FENCE = re.compile(r"(?P<marker><!-- docs-test: (?P<word>\w+)(?P<reason>[^>]*)-->\s*\n)?```python\n(?P<code>.*?)```", re.S)
+FENCE = re.compile(
+    r"(?P<marker><!-- docs-test: (?P<word>\w+)(?P<reason>[^>]*)-->\s*\n)?```python\n(?P<code>.*?)```", re.S
+)
 SCRIPT_TIMEOUT = 300
 
 

@@ -74,9 +74,7 @@ def figures() -> dict[str, str]:
     no_shuffle = _sequences(NoShuffle, 1)
     epoch1, epoch2 = _sequences(FullShuffle, 1), _sequences(FullShuffle, 2)
     return {
-        "order-no-shuffle.svg": _worker_rows(
-            "shuffle=False: each worker reads whole chunks in order", *no_shuffle
-        ),
+        "order-no-shuffle.svg": _worker_rows("shuffle=False: each worker reads whole chunks in order", *no_shuffle),
         "order-shuffle-epoch1.svg": _worker_rows("shuffle=True, epoch 1: chunks and items permuted", *epoch1),
         "order-shuffle-epoch2.svg": _worker_rows("shuffle=True, epoch 2: another permutation", *epoch2),
         "order-resume.svg": _worker_rows(
