@@ -39,12 +39,12 @@ demo-s3: install
 	$(PY) examples/demo_s3.py
 
 lint: install
-	$(VENV)/bin/ruff check src tests examples benchmarks
-	$(VENV)/bin/ruff format --check src tests examples benchmarks
+	$(VENV)/bin/ruff check src tests examples benchmarks docs
+	$(VENV)/bin/ruff format --check src tests examples benchmarks docs
 
 format: install
-	$(VENV)/bin/ruff format src tests examples benchmarks
-	$(VENV)/bin/ruff check --fix src tests examples benchmarks
+	$(VENV)/bin/ruff format src tests examples benchmarks docs
+	$(VENV)/bin/ruff check --fix src tests examples benchmarks docs
 
 # Azurite (the Azure Blob emulator used by tests/cloud), installed once with npm into a git-ignored folder.
 # Pinned: later releases need node >= 21 and take minutes to exit.
