@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from litdata.__about__ import __author__, __homepage__, __license__, __version__
+from litdata.__about__ import (
+    __author__,
+    __homepage__,
+    __implementation__,
+    __implementation_version__,
+    __license__,
+    __version__,
+)
 from litdata.utilities.lazy_exports import lazy_exports
 
 _PUBLIC = {
@@ -86,6 +93,8 @@ __all__ = [
     "Nifti",
     "Graph",
     "__version__",
+    "__implementation__",
+    "__implementation_version__",
     "__author__",
     "__license__",
     "__homepage__",
