@@ -66,6 +66,10 @@ def _local_lock(folder: str, node_rank: int) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             os.close(fd)
+            if error.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                logger.warning("%s does not support file locks: concurrent optimize runs are not detected.", folder)
+                yield
+                return
             if error.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
             try:
