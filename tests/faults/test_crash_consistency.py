@@ -118,3 +118,13 @@ def test_a_killed_run_does_not_block_the_next_one(tmp_path):
     _kill_mid_run({"output": output, "ids": [0, 400], "num_workers": 1}, random.Random(12))
     optimize(slow_sample, list(range(50)), output, chunk_size=10, num_workers=1, mode="overwrite", **FORK)
     assert _ids(output) == list(range(50))
+
+
+def test_a_killed_run_resumed_with_checkpoints_writes_every_sample_once(tmp_path):
+    rng = random.Random(13)
+    for repeat in range(2):
+        output = str(tmp_path / f"out{repeat}")
+        _kill_mid_run({"output": output, "ids": [0, 300], "use_checkpoint": True}, rng)
+        optimize(slow_sample, list(range(300)), output, chunk_size=10, num_workers=2, use_checkpoint=True, **FORK)
+        assert _ids(output) == list(range(300))
+        assert not [n for n in os.listdir(output) if n.startswith(".")], "checkpoints, staging or lock left behind"

@@ -2,8 +2,9 @@
 
 - Local and shared file systems: ``{output}/.litdata-lock-node{rank}``, held with ``flock`` while the run lasts. The
   kernel releases it when the process dies, so a killed run never blocks the next one.
-- Object stores with conditional writes (S3, R2): the lock object ``{output}/.litdata-lock-node{rank}`` is created
-  with ``If-None-Match: *``, so only one run can create it. The run refreshes it every few seconds; a lock that was
+- Object stores with conditional writes (S3 and R2 with ``If-None-Match``, GCS with ``ifGenerationMatch=0``, Azure
+  with ``If-None-Match``): the lock object ``{output}/.litdata-lock-node{rank}`` is created only if absent, so only
+  one run can create it. The run refreshes it every few seconds; a lock that was
   not refreshed for ``LITDATA_OUTPUT_LOCK_TTL`` seconds (default 60) belongs to a dead run and is taken over.
 - Other object stores: no atomic create, so no lock (a warning says so).
 
@@ -66,6 +67,10 @@ def _local_lock(folder: str, node_rank: int) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             os.close(fd)
+            if error.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                logger.warning("%s does not support file locks: concurrent optimize runs are not detected.", folder)
+                yield
+                return
             if error.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
             try:

@@ -89,3 +89,53 @@ class AzureStorage(Storage):
 
     def _delete(self, url: str) -> None:
         self._blob(url).delete_blob()
+
+    # Conditional writes on the blob's ETag (If-None-Match: * to create).
+    supports_conditional_writes: ClassVar[bool] = True
+
+    def _unless_conflict(self, action: str, url: str, call: Any) -> Any:
+        """``call()``, or None when the blob exists (create) or changed (If-Match)."""
+        from azure.core import exceptions as aexc
+
+        def attempt() -> Any:
+            try:
+                return call()
+            except (aexc.ResourceExistsError, aexc.ResourceModifiedError):
+                return None
+
+        return self._call(action, url, attempt)
+
+    def create_if_absent(self, url: str, data: bytes) -> str | None:
+        blob = self._blob(url)
+        response = self._unless_conflict("create", url, lambda: blob.upload_blob(data, overwrite=False))
+        return None if response is None else response["etag"]
+
+    def read_versioned(self, url: str) -> tuple[bytes, str] | None:
+        try:
+            stream = self._call("read", url, lambda: self._blob(url).download_blob())
+            return stream.readall(), stream.properties.etag
+        except FileNotFoundError:
+            return None
+
+    def replace_if_version(self, url: str, data: bytes, version: str) -> str | None:
+        from azure.core import MatchConditions
+
+        blob = self._blob(url)
+        put = lambda: blob.upload_blob(
+            data, overwrite=True, etag=version, match_condition=MatchConditions.IfNotModified
+        )
+        try:
+            response = self._unless_conflict("update", url, put)
+        except FileNotFoundError:
+            return None
+        return None if response is None else response["etag"]
+
+    def delete_if_version(self, url: str, version: str) -> bool:
+        from azure.core import MatchConditions
+
+        blob = self._blob(url)
+        delete = lambda: blob.delete_blob(etag=version, match_condition=MatchConditions.IfNotModified) or True
+        try:
+            return self._unless_conflict("delete", url, delete) is not None
+        except FileNotFoundError:
+            return False

@@ -73,3 +73,54 @@ class GCSStorage(Storage):
 
     def _delete(self, url: str) -> None:
         self._blob(url).delete(retry=None)
+
+    # Conditional writes on the object's generation (0: "must not exist").
+    supports_conditional_writes: ClassVar[bool] = True
+
+    def _if_generation(self, action: str, url: str, call: Any) -> Any:
+        """``call()``, or None when the generation precondition failed."""
+        from google.api_core import exceptions as gexc
+
+        def attempt() -> Any:
+            try:
+                return call()
+            except gexc.PreconditionFailed:
+                return None
+
+        return self._call(action, url, attempt)
+
+    def _put(self, url: str, data: bytes, generation: int) -> str | None:
+        blob = self._blob(url)
+        put = lambda: blob.upload_from_string(data, if_generation_match=generation, retry=None) or True
+        return None if self._if_generation("write", url, put) is None else str(blob.generation)
+
+    def create_if_absent(self, url: str, data: bytes) -> str | None:
+        return self._put(url, data, 0)
+
+    def read_versioned(self, url: str) -> tuple[bytes, str] | None:
+        _, bucket, key = split_url(url)
+        blob = self._call("inspect", url, lambda: self._client().bucket(bucket).get_blob(key, retry=None))
+        if blob is None:
+            return None
+        try:
+            data = self._call("read", url, lambda: blob.download_as_bytes(raw_download=True, retry=None))
+        except FileNotFoundError:
+            return None
+        return data, str(blob.generation)
+
+    def replace_if_version(self, url: str, data: bytes, version: str) -> str | None:
+        try:
+            return self._put(url, data, int(version))
+        except FileNotFoundError:
+            return None
+
+    def delete_if_version(self, url: str, version: str) -> bool:
+        current = self.read_versioned(url)  # checked first too: fake-gcs-server ignores the precondition on delete
+        if current is None or current[1] != version:
+            return False
+        blob = self._blob(url)
+        delete = lambda: blob.delete(if_generation_match=int(version), retry=None) or True
+        try:
+            return self._if_generation("delete", url, delete) is not None
+        except FileNotFoundError:
+            return False

@@ -20,6 +20,7 @@ from litdata.storage.hf import HFStorage
 from litdata.storage.local import LocalStorage
 from litdata.storage.r2 import R2Storage
 from litdata.storage.s3 import S3Storage
+from litdata.streaming.chunk_names import check_chunk_name
 
 __all__ = [
     "AzureDownloader",
@@ -73,7 +74,7 @@ class Downloader(ABC):
 
     def download_chunk_from_index(self, chunk_index: int) -> None:
         """Download chunk ``chunk_index`` into the cache folder unless it is already there."""
-        filename = self._chunks[chunk_index]["filename"]
+        filename = check_chunk_name(self._chunks[chunk_index]["filename"], f"the index of {self._remote_dir}")
         local_filepath = os.path.join(self._cache_dir, filename)
         if not os.path.exists(local_filepath):
             self.download_file(join_url(self._remote_dir, filename), local_filepath)
