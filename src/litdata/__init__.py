@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from litdata.__about__ import __author__, __homepage__, __license__, __version__
+from litdata.__about__ import (
+    __author__,
+    __homepage__,
+    __implementation__,
+    __implementation_version__,
+    __license__,
+    __version__,
+)
 from litdata.utilities.lazy_exports import lazy_exports
 
 _PUBLIC = {
@@ -21,8 +28,20 @@ _PUBLIC = {
     "walk": "litdata.processing.functions",
     "merge_datasets": "litdata.processing.functions",
     "Machine": "litdata.processing.nodes",
-    "File": "litdata.streaming.typed",
-    "Text": "litdata.streaming.typed",
+    "File": "litdata.types",
+    "Text": "litdata.types",
+    "Image": "litdata.types",
+    "Jpeg": "litdata.types",
+    "JpegArray": "litdata.types",
+    "Pil": "litdata.types",
+    "Tiff": "litdata.types",
+    "Tensor": "litdata.types",
+    "Audio": "litdata.types",
+    "Video": "litdata.types",
+    "Pdf": "litdata.types",
+    "Mesh": "litdata.types",
+    "Nifti": "litdata.types",
+    "Graph": "litdata.types",
     "breakpoint": "litdata.utilities.breakpoint",
     "StreamingRawDataset": "litdata.streaming.raw",
     "CombinedStreamingDataset": "litdata.streaming.combined",
@@ -31,6 +50,10 @@ _PUBLIC = {
     "index_parquet_dataset": "litdata.utilities.parquet",
     "index_hf_dataset": "litdata.utilities.hf_dataset",
     "ChunkWaitTimeoutError": "litdata.streaming.sources",
+    "dataset_update": "litdata.streaming.dataset_update",
+    "build_keys_index": "litdata.utilities.keys_index",
+    "complete_dataset": "litdata.processing.complete",
+    "is_complete_dataset": "litdata.processing.complete",
 }
 
 __all__ = [
@@ -53,7 +76,25 @@ __all__ = [
     "index_parquet_dataset",
     "index_hf_dataset",
     "ChunkWaitTimeoutError",
+    "dataset_update",
+    "build_keys_index",
+    "complete_dataset",
+    "is_complete_dataset",
+    "Image",
+    "Jpeg",
+    "JpegArray",
+    "Pil",
+    "Tiff",
+    "Tensor",
+    "Audio",
+    "Video",
+    "Pdf",
+    "Mesh",
+    "Nifti",
+    "Graph",
     "__version__",
+    "__implementation__",
+    "__implementation_version__",
     "__author__",
     "__license__",
     "__homepage__",
@@ -68,17 +109,35 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from litdata.processing.complete import complete_dataset, is_complete_dataset
     from litdata.processing.functions import map, merge_datasets, optimize, walk
     from litdata.processing.nodes import Machine
     from litdata.streaming.combined import CombinedStreamingDataset
     from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
     from litdata.streaming.dataset import StreamingDataset
+    from litdata.streaming.dataset_update import dataset_update
     from litdata.streaming.item_loader import TokensLoader
     from litdata.streaming.parallel import ParallelStreamingDataset
     from litdata.streaming.raw import StreamingRawDataset
     from litdata.streaming.sources import ChunkWaitTimeoutError
-    from litdata.streaming.typed import File, Text
+    from litdata.types import (
+        Audio,
+        File,
+        Graph,
+        Image,
+        Jpeg,
+        JpegArray,
+        Mesh,
+        Nifti,
+        Pdf,
+        Pil,
+        Tensor,
+        Text,
+        Tiff,
+        Video,
+    )
     from litdata.utilities.breakpoint import breakpoint
     from litdata.utilities.hf_dataset import index_hf_dataset
+    from litdata.utilities.keys_index import build_keys_index
     from litdata.utilities.parquet import index_parquet_dataset
     from litdata.utilities.train_test_split import train_test_split

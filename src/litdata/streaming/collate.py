@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import get_worker_info
 from torch.utils.data._utils.collate import default_collate
 
+from litdata.streaming import graph as graphs
 from litdata.streaming.batch_buffers import batch_buffers
 from litdata.streaming.worker_buffers import reuse_enabled, shared_tensor, worker_pool
 
@@ -52,6 +53,8 @@ def _collate_leaves(batch: list[Any]) -> Any:
             return stacked
     if isinstance(elem, (torch.Tensor, int, float, bool, str, bytes)) or type(elem).__module__ == "numpy":
         return default_collate(batch)
+    if graphs.is_pyg_data(elem):
+        return graphs.batch_graphs(batch)  # PyG Data/HeteroData -> DataBatch/HeteroDataBatch
     try:
         return default_collate(batch)
     except TypeError:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from functools import reduce
 from typing import Any
 
+from litdata.streaming.errors import SampleStructureError
 from litdata.streaming.serializers import JsonLeaf
 
 __all__ = ["JsonLeaf", "SampleShaper", "SampleStructureError", "describe_structure", "fuse_types", "infer_types"]
@@ -257,10 +258,6 @@ _DEFAULT_FACTORIES: dict[str, Callable[[], Any]] = {
 
 _KEEP, _WRAP, _RECURSE = range(3)
 _MAX_STRUCTURE_CHARS = 400
-
-
-class SampleStructureError(ValueError, TypeError):
-    """A sample whose structure (dict keys, nesting, number or types of leaves) differs from the first sample's."""
 
 
 def describe_structure(sample: Any) -> str:

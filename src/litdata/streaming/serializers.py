@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from litdata.constants import _TORCH_DTYPES_MAPPING_NAMES
+from litdata.constants import _TORCH_DTYPES_MAPPING_NAMES, ENV_ALLOW_PICKLE
 from litdata.streaming import json_codec
-from litdata.streaming.typed import File, Text
+from litdata.types import File, Text
 
 if TYPE_CHECKING:
     import torch
@@ -47,12 +47,15 @@ __all__ = [
     "NoHeaderTensorSerializer",
     "NumpySerializer",
     "PILSerializer",
+    "PickleRefusedError",
     "PickleSerializer",
+    "RefusedPickleSerializer",
     "Serializer",
     "StringSerializer",
     "TensorSerializer",
     "TextSerializer",
     "TIFFSerializer",
+    "pickle_allowed",
     "select_serializer",
     "serializer_for_format",
 ]
@@ -388,6 +391,32 @@ class PickleSerializer(Serializer):
         return True
 
 
+class RefusedPickleSerializer(PickleSerializer):
+    """Stands for `PickleSerializer` when reading pickle is switched off (``LITDATA_ALLOW_PICKLE=0`` or
+    ``allow_pickle=False``): writing still works, reading a dataset that stores pickled leaves is refused at once."""
+
+    def setup(self, data_format: str) -> None:
+        raise PickleRefusedError(
+            f"This dataset stores leaves with the 'pickle' serializer (data format {data_format!r}), and unpickling "
+            "runs code chosen by whoever wrote the dataset. Reading pickle is switched off (LITDATA_ALLOW_PICKLE=0 or "
+            "allow_pickle=False). Only if you trust the dataset's source, pass allow_pickle=True to the dataset."
+        )
+
+    def deserialize(self, data: bytes | memoryview) -> Any:
+        self.setup("pickle")
+
+
+class PickleRefusedError(ValueError):
+    """A dataset stores pickled leaves and reading pickle is switched off."""
+
+
+def pickle_allowed(allow_pickle: bool | None = None) -> bool:
+    """``allow_pickle`` if given, else ``LITDATA_ALLOW_PICKLE`` (default: allowed, as in LitData)."""
+    if allow_pickle is not None:
+        return bool(allow_pickle)
+    return os.getenv(ENV_ALLOW_PICKLE, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 class JsonSerializer(Serializer):
     """:class:`JsonLeaf` values in the tagged binary encoding of :mod:`litdata.streaming.json_codec`."""
 
@@ -616,13 +645,50 @@ def _default_serializers() -> OrderedDict[str, Serializer]:
 
 _SERIALIZERS: OrderedDict[str, Serializer] = _default_serializers()
 
+# The typed media leaves of litdata.types: importing the module adds its serializers to _SERIALIZERS, in place.
+from litdata.streaming import media as _media  # noqa: E402, F401
 
-def _get_serializers(serializers: dict[str, Serializer] | None) -> OrderedDict[str, Serializer]:
-    """The registry to use: the user's serializers first (in their order), then the defaults they don't replace."""
+
+def _get_serializers(
+    serializers: dict[str, Serializer] | None, allow_pickle: bool | None = None
+) -> OrderedDict[str, Serializer]:
+    """The registry to use: the user's serializers first (in their order), then the defaults they don't replace.
+    Without `pickle_allowed`, the default pickle serializer refuses to read."""
     registry: OrderedDict[str, Serializer] = OrderedDict(serializers or {})
     for name, serializer in _SERIALIZERS.items():
         registry.setdefault(name, serializer)
+    if type(registry["pickle"]) is PickleSerializer and not pickle_allowed(allow_pickle):
+        registry["pickle"] = RefusedPickleSerializer()
     return registry
+
+
+def reading_bytes(registry: OrderedDict[str, Serializer]) -> OrderedDict[str, Serializer]:
+    """The registry for `Cache` reads: the user's serializers get ``bytes`` in ``deserialize`` (as with LitData's
+    ``Cache[i]``; a dataset hands them a ``memoryview`` of the chunk)."""
+    return OrderedDict(
+        (name, serializer if type(serializer).__module__ == __name__ else _BytesReading(serializer))
+        for name, serializer in registry.items()
+    )
+
+
+class _BytesReading(Serializer):
+    """A user's serializer whose ``deserialize`` gets ``bytes``, never a view of the chunk."""
+
+    def __init__(self, inner: Serializer) -> None:
+        self.inner = inner
+        self.size = inner.size
+
+    def serialize(self, item: Any) -> tuple[SerializedBytes, str | None]:
+        return self.inner.serialize(item)
+
+    def deserialize(self, data: bytes | memoryview) -> Any:
+        return self.inner.deserialize(data if type(data) is bytes else bytes(data))
+
+    def can_serialize(self, item: Any) -> bool:
+        return self.inner.can_serialize(item)
+
+    def setup(self, data_format: str) -> None:
+        self.inner.setup(data_format)
 
 
 def select_serializer(item: Any, registry: OrderedDict[str, Serializer]) -> tuple[str, Serializer]:
@@ -635,16 +701,20 @@ def select_serializer(item: Any, registry: OrderedDict[str, Serializer]) -> tupl
     )
 
 
+_FORMAT_ALIASES = {"tiff": "tifffile"}  # data_format names that differ from their registry key
+
+
 def serializer_for_format(
     data_format: str, registry: OrderedDict[str, Serializer], *, legacy_scalars: bool = False
 ) -> Serializer:
     """A fresh, set-up serializer that reads leaves recorded as ``data_format`` in ``index.json``.
 
-    ``a:b`` resolves to the key ``b`` when registered (e.g. ``graph:pickle``), else ``a`` (e.g. ``no_header_tensor``
-    for ``no_header_tensor:16``). With ``legacy_scalars`` the default ``int``/``float`` serializers return numpy
+    ``a:b`` resolves to the key ``b`` when registered (e.g. ``graph:pickle``, read back by ``pickle`` as the object
+    itself), else ``a`` (e.g. ``no_header_tensor`` for ``no_header_tensor:16``). With ``legacy_scalars`` the default ``int``/``float`` serializers return numpy
     scalars, as LitData 0.2.45 did.
     """
     name, _, parameter = data_format.partition(":")
+    name = _FORMAT_ALIASES.get(name, name)
     key = parameter if parameter in registry else name
     if key not in registry:
         raise ValueError(

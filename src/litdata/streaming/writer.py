@@ -14,8 +14,9 @@ import numpy as np
 
 from litdata.constants import _DEFAULT_COMPRESSION_BATCH_SIZE, _INDEX_FILENAME, ENV_GLOBAL_RANK_OPTIMIZE
 from litdata.streaming.compression import get_compressor, pack_framed_chunk, resolve_compression
+from litdata.streaming.errors import LeafTypeChangedError, SampleStructureError
 from litdata.streaming.item_loader import BaseItemLoader, PyTreeLoader
-from litdata.streaming.sample_types import SampleShaper, SampleStructureError, describe_structure, fuse_types
+from litdata.streaming.sample_types import SampleShaper, describe_structure, fuse_types
 from litdata.streaming.serializers import JsonLeaf, Serializer, _get_serializers, select_serializer
 from litdata.utilities._pytree import TreeSpec, tree_flatten, treespec_dumps
 from litdata.utilities.format import _convert_bytes_to_int
@@ -187,15 +188,16 @@ class BinaryWriter:
         for position, (leaf, serializer) in enumerate(zip(leaves, self._leaf_serializers)):
             try:
                 payload, _ = serializer.serialize(leaf)
+                size = len(payload)
             except Exception as err:
                 value = leaf.value if isinstance(leaf, JsonLeaf) else leaf
-                raise SampleStructureError(
+                raise LeafTypeChangedError(
                     f"Sample {index}: leaf {position} is a {type(value).__name__}, but the first sample fixed this "
                     f"leaf's format to {self._data_format[position]!r}. Give every sample the same leaf types.\n"
                     f"  first sample: {self._shaper.first_structure}\n  this sample:  {describe_structure(item)}"
                 ) from err
             data.append(payload)
-            sizes.append(len(payload))
+            sizes.append(size)
         blob, dim = self._item_loader.encode_data(data, sizes, leaves)
         if self._encryption is not None and self._encryption.level == "sample":
             blob = self._encryption.encrypt(bytes(blob))
