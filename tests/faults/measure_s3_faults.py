@@ -4,7 +4,7 @@
 
 A moto server gets a 60-sample dataset (6 chunks); each scenario puts a fresh `FaultProxy` in front of it and runs
 one reader (or one `optimize` into S3) in a subprocess with either library, with boto3 only (``DISABLE_S5CMD=1``)
-or with s5cmd, under a time limit. LitData 0.2.76 runs without its optional obstore package: obstore refuses plain-http
+or, for litdata, with s5cmd for bulk downloads, under a time limit. LitData 0.2.76 runs without its optional obstore package: obstore refuses plain-http
 endpoints ("HTTP error: builder error" on every chunk, with no fault at all), so with it no scenario gets anywhere. Printed: samples read (and whether they are exactly the inputs), faults injected,
 requests seen by the proxy, seconds, and the error shown. Not a test: it takes several minutes.
 """
@@ -147,8 +147,8 @@ def main() -> None:
     for number, (mode, name, faults, limit) in enumerate(runs):
         for library in ("litdata", "LitData 0.2.76"):
             for transport in ("boto3", "s5cmd"):
-                if mode == "write" and transport == "s5cmd":
-                    continue  # uploads always go through boto3
+                if transport == "s5cmd" and (mode == "write" or library != "litdata"):
+                    continue  # uploads always go through boto3; LitData 0.2.76 has no s5cmd transport
                 proxy = FaultProxy(moto, [Fault(**{k: v for k, v in vars(f).items() if k in _FIELDS}) for f in faults])
                 url = data_url if mode == "read" else f"s3://faults-measure/out-{number}-{library[:3]}-{transport}"
                 started = time.monotonic()
