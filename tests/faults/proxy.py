@@ -16,7 +16,6 @@ import socket
 import struct
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -222,13 +221,3 @@ def fault_proxy(moto_endpoint) -> Iterator[FaultProxy]:
     proxy = FaultProxy(moto_endpoint)
     yield proxy
     proxy.close()
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` passed; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True

@@ -137,3 +137,61 @@ def test_optimize_into_s3_retries_failed_uploads_and_writes_a_complete_dataset(
     )
     assert proxy.fired("503") == 3 and proxy.fired("reset") == 3
     _assert_complete(_read_all(url, s3_options(moto_endpoint), tmp_path / "cache"))
+
+
+# ------------------------------------------------------------------------------------------ the proxy stays bounded
+def test_the_proxy_stops_by_itself_after_its_lifetime(moto_endpoint):
+    import socket
+    import time
+
+    short_lived = FaultProxy(moto_endpoint, lifetime=0.5)
+    port = int(short_lived.endpoint.rsplit(":", 1)[1])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+        except OSError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the proxy still accepts connections 30 s after its 0.5 s lifetime")
+
+
+def test_closing_the_proxy_ends_a_stall_at_once(moto_endpoint, s3_bucket):
+    import threading
+    import time
+
+    import boto3
+
+    stalling = FaultProxy(moto_endpoint, [Fault("stall", per_object=None, seconds=120)])
+    client = boto3.client(
+        "s3", **s3_options(stalling.endpoint), config=Config(read_timeout=120, retries={"total_max_attempts": 1})
+    )
+    errors = []
+    request = threading.Thread(target=lambda: errors.append(_attempt(client.list_objects_v2, Bucket=s3_bucket)))
+    request.start()
+    assert wait_until(lambda: stalling.fired("stall") == 1)
+    started = time.monotonic()
+    stalling.close()
+    request.join(30)
+    assert not request.is_alive() and time.monotonic() - started < 30
+    assert errors and errors[0] is not None  # the stalled request failed instead of hanging
+
+
+def _attempt(call, **kwargs):
+    try:
+        call(**kwargs)
+    except Exception as error:
+        return error
+    return None
+
+
+def wait_until(predicate, timeout: float = 30.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
