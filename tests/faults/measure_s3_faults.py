@@ -1,6 +1,6 @@
 """Measure S3 fault outcomes for litdata and the real LitData 0.2.76 (the table in docs/errors.md).
 
-    PYTHONPATH=src LITDATA_REFERENCE_PATH=.cache/reference-litdata python tests/faults/measure_s3_faults.py
+    PYTHONPATH=src LITDATA_REFERENCE_PATH=.cache/reference-litdata python tests/faults/measure_s3_faults.py [NAME PART]
 
 A moto server gets a 60-sample dataset (6 chunks); each scenario puts a fresh `FaultProxy` in front of it and runs
 one reader (or one `optimize` into S3) in a subprocess with either library, with boto3 only (``DISABLE_S5CMD=1``)
@@ -65,6 +65,7 @@ READ_SCENARIOS = [
     ("2 chunk GETs stall 8 s, then reset", [Fault("stall", "GET", "chunk-", total=2, seconds=8)], 120),
     ("503 on every GET (outage)", [Fault("503", method="GET", per_object=None)], 90),
     ("every connection reset (outage)", [Fault("reset", per_object=None)], 90),
+    ("503 on every chunk GET (outage after the index was read)", [Fault("503", "GET", "chunk-", per_object=None)], 90),
 ]
 WRITE_SCENARIOS = [
     ("optimize into S3: 503 on the 1st attempt of every PUT", [Fault("503", method="PUT")], 180),
@@ -144,7 +145,10 @@ def main() -> None:
     rows = []
     runs = [("read", name, faults, limit) for name, faults, limit in READ_SCENARIOS]
     runs += [("write", name, faults, limit) for name, faults, limit in WRITE_SCENARIOS]
+    only = sys.argv[1] if len(sys.argv) > 1 else ""  # run the scenarios whose name contains this text
     for number, (mode, name, faults, limit) in enumerate(runs):
+        if only not in name:
+            continue
         for library in ("litdata", "LitData 0.2.76"):
             for transport in ("boto3", "s5cmd"):
                 if transport == "s5cmd" and (mode == "write" or library != "litdata"):
@@ -167,6 +171,36 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
                 rows.append(row)
     server.stop()
+    print(markdown_table(rows))
+
+
+COLUMNS = [("litdata", "boto3"), ("litdata", "s5cmd"), ("LitData 0.2.76", "boto3")]
+
+
+def _cell(row: dict | None) -> str:
+    if row is None:
+        return "-"
+    faults = sum(row.get("injected", {}).values())
+    requests = sum(row.get("requests", {}).values())
+    if row.get("error", "").startswith("no result"):
+        return (
+            f"**no result and no message** after {row['seconds']:g} s ({faults} faults / {requests} requests); stopped"
+        )
+    if "error" in row:
+        return f"**fails** after {row['seconds']:g} s, {faults} faults / {requests} requests: `{row['error'][:160]}`"
+    if row.get("read_back_error"):
+        return f"written, but reading it back fails: `{row['read_back_error']}`"
+    exact = "exactly the inputs" if row.get("exact") else "**not the inputs**"
+    return f"{row['samples']}/{SAMPLES} samples, {exact}; {faults} faults / {requests} requests; {row['seconds']:g} s"
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """One line per scenario, one column per library and transport."""
+    lines = ["| Fault | litdata, boto3 | litdata, s5cmd bulk downloads | LitData 0.2.76 (boto3) |", "|---|---|---|---|"]
+    for scenario in dict.fromkeys(row["scenario"] for row in rows):
+        found = {(r["library"], r["transport"]): r for r in rows if r["scenario"] == scenario}
+        lines.append(f"| {scenario} | " + " | ".join(_cell(found.get(column)) for column in COLUMNS) + " |")
+    return "\n".join(lines)
 
 
 _FIELDS = ("kind", "method", "path_contains", "per_object", "total", "seconds")
