@@ -1,6 +1,6 @@
 """A fault-injecting HTTP proxy for S3 tests, and the S3 server fixtures it sits in front of.
 
-`FaultProxy` listens on 127.0.0.1 and forwards every request to a real S3 server (moto from ``tests/cloud``), except
+`FaultProxy` listens on 127.0.0.1 and forwards every request to a real S3 server (the suite's moto), except
 the requests its `Fault` rules pick: those are delayed (latency), answered with ``503 SlowDown``, cut by a TCP reset
 before or in the middle of the response body, or stalled (no answer for a while, then the connection is closed).
 Each rule fires a bounded number of times per object (or in all), every stall ends by itself, and the proxy shuts
@@ -16,9 +16,7 @@ import socket
 import struct
 import sys
 import threading
-import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
@@ -188,7 +186,7 @@ class FaultProxy:
         return Handler
 
 
-# ---------------------------------------------------------------- the S3 server behind the proxy
+# ---------------------------------------------------------------- the servers
 def _load_cloud_fixtures():
     """``tests/cloud/conftest.py`` as a plain module (its fixtures are only visible under tests/cloud otherwise)."""
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "cloud", "conftest.py")
@@ -199,36 +197,17 @@ def _load_cloud_fixtures():
 
 
 _cloud = _load_cloud_fixtures()
-moto_endpoint = _cloud.moto_endpoint  # the session's moto server, as in tests/cloud
 seaweed_server = _cloud.seaweed_server  # SeaweedFS, which checks credentials
 s3_options = _cloud.s3_options
 
 
 @pytest.fixture
-def s3_bucket(moto_endpoint) -> str:
-    """A fresh bucket on moto; returns its name."""
+def s3_bucket(moto_url) -> str:
+    """A fresh bucket on the fault suite's moto server (``moto_url``, tests/faults/conftest.py); returns its name."""
     import uuid
 
     import boto3
 
     bucket = f"faults-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", **s3_options(moto_endpoint)).create_bucket(Bucket=bucket)
+    boto3.client("s3", **s3_options(moto_url)).create_bucket(Bucket=bucket)
     return bucket
-
-
-@pytest.fixture
-def fault_proxy(moto_endpoint) -> Iterator[FaultProxy]:
-    """A `FaultProxy` in front of moto with no faults yet (append `Fault`s to ``proxy.faults``)."""
-    proxy = FaultProxy(moto_endpoint)
-    yield proxy
-    proxy.close()
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` passed; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True

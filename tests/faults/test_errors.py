@@ -44,6 +44,15 @@ def test_a_lambda_fn_is_refused_before_any_worker_starts_with_the_fix_named(tmp_
     assert not (tmp_path / "out" / "index.json").exists()
 
 
+def test_a_lambda_fn_refused_in_overwrite_mode_leaves_the_existing_dataset_alone(tmp_path):
+    ld.optimize(fn=_sample, inputs=list(range(4)), output_dir=str(tmp_path), chunk_size=2, num_workers=1)
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(pickle.PicklingError, match="define fn at module level"):
+        ld.optimize(fn=lambda i: {"i": i}, inputs=[1], output_dir=str(tmp_path), chunk_size=2, mode="overwrite")
+    assert sorted(os.listdir(tmp_path)) == before
+    assert sorted(sample["index"] for sample in ld.StreamingDataset(str(tmp_path))) == list(range(4))
+
+
 def test_a_nested_fn_is_refused_by_map_too(tmp_path):
     def nested(index, output_dir):
         pass

@@ -16,7 +16,7 @@ from proxy import Fault, FaultProxy, s3_options
 import litdata as ld
 from litdata.storage.s3 import find_s5cmd
 
-moto_endpoint, s3_bucket = faults.moto_endpoint, faults.s3_bucket  # fixtures
+s3_bucket = faults.s3_bucket  # fixture (moto_url comes from tests/faults/conftest.py)
 _SAMPLES = 60
 _CHUNK = 10  # 6 chunks
 
@@ -32,7 +32,7 @@ def _boto3_only(endpoint: str, **config) -> dict:
 
 
 @pytest.fixture
-def dataset_url(s3_bucket, moto_endpoint, tmp_path) -> str:
+def dataset_url(s3_bucket, moto_url, tmp_path) -> str:
     """A 60-sample dataset in a fresh bucket, written straight to moto (no proxy)."""
     url = f"s3://{s3_bucket}/data"
     ld.optimize(
@@ -41,7 +41,7 @@ def dataset_url(s3_bucket, moto_endpoint, tmp_path) -> str:
         output_dir=url,
         chunk_size=_CHUNK,
         num_workers=1,
-        storage_options=s3_options(moto_endpoint),
+        storage_options=s3_options(moto_url),
     )
     return url
 
@@ -58,8 +58,8 @@ def _assert_complete(samples: list[dict]) -> None:
 
 
 @pytest.fixture
-def proxy(moto_endpoint):
-    faults_proxy = FaultProxy(moto_endpoint, lifetime=240)
+def proxy(moto_url):
+    faults_proxy = FaultProxy(moto_url, lifetime=240)
     yield faults_proxy
     faults_proxy.close()
 
@@ -122,9 +122,7 @@ def test_bulk_downloads_with_s5cmd_ride_out_transient_faults(kind, dataset_url, 
 
 
 # ---------------------------------------------------------------------------------------------------- writes
-def test_optimize_into_s3_retries_failed_uploads_and_writes_a_complete_dataset(
-    s3_bucket, moto_endpoint, proxy, tmp_path
-):
+def test_optimize_into_s3_retries_failed_uploads_and_writes_a_complete_dataset(s3_bucket, moto_url, proxy, tmp_path):
     proxy.faults += [Fault("503", method="PUT", total=3), Fault("reset", method="PUT", total=3)]
     url = f"s3://{s3_bucket}/written"
     ld.optimize(
@@ -136,4 +134,62 @@ def test_optimize_into_s3_retries_failed_uploads_and_writes_a_complete_dataset(
         storage_options=_boto3_only(proxy.endpoint),
     )
     assert proxy.fired("503") == 3 and proxy.fired("reset") == 3
-    _assert_complete(_read_all(url, s3_options(moto_endpoint), tmp_path / "cache"))
+    _assert_complete(_read_all(url, s3_options(moto_url), tmp_path / "cache"))
+
+
+# ------------------------------------------------------------------------------------------ the proxy stays bounded
+def test_the_proxy_stops_by_itself_after_its_lifetime(moto_url):
+    import socket
+    import time
+
+    short_lived = FaultProxy(moto_url, lifetime=0.5)
+    port = int(short_lived.endpoint.rsplit(":", 1)[1])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+        except OSError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the proxy still accepts connections 30 s after its 0.5 s lifetime")
+
+
+def test_closing_the_proxy_ends_a_stall_at_once(moto_url, s3_bucket):
+    import threading
+    import time
+
+    import boto3
+
+    stalling = FaultProxy(moto_url, [Fault("stall", per_object=None, seconds=120)])
+    client = boto3.client(
+        "s3", **s3_options(stalling.endpoint), config=Config(read_timeout=120, retries={"total_max_attempts": 1})
+    )
+    errors = []
+    request = threading.Thread(target=lambda: errors.append(_attempt(client.list_objects_v2, Bucket=s3_bucket)))
+    request.start()
+    assert wait_until(lambda: stalling.fired("stall") == 1)
+    started = time.monotonic()
+    stalling.close()
+    request.join(30)
+    assert not request.is_alive() and time.monotonic() - started < 30
+    assert errors and errors[0] is not None  # the stalled request failed instead of hanging
+
+
+def _attempt(call, **kwargs):
+    try:
+        call(**kwargs)
+    except Exception as error:
+        return error
+    return None
+
+
+def wait_until(predicate, timeout: float = 30.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -207,27 +207,28 @@ def _effective_num_workers(num_workers: int, collected: _Inputs, node: NodeInfo)
     return num_workers
 
 
-def _check_picklable(job: Job, start_method: str) -> None:
-    """Fail before any process starts when the job cannot be sent to spawned workers (e.g. ``fn`` is a lambda)."""
+def _check_picklable(kind: str, fn: Callable[..., Any], start_method: str, **parts: Any) -> None:
+    """Fail before the output is touched when the job cannot be sent to spawned workers (e.g. ``fn`` is a lambda)."""
     if start_method == "fork":
         return
     try:
-        pickle.dumps(job.fn)
+        pickle.dumps(fn)
     except Exception as err:
-        name = getattr(job.fn, "__qualname__", None) or repr(job.fn)
+        name = getattr(fn, "__qualname__", None) or repr(fn)
         raise pickle.PicklingError(
             f"fn ({name}) cannot be sent to the worker processes ({type(err).__name__}: {err}). Workers started with "
             f"the {start_method!r} method receive fn by pickling, which only works for functions defined at module "
             "level: define fn at module level with `def` (not a lambda, not inside another function), or use a "
             "callable class instance or functools.partial of a module-level function."
         ) from err
-    try:
-        pickle.dumps(job)
-    except Exception as err:
-        raise pickle.PicklingError(
-            f"The {job.kind} job cannot be sent to the worker processes ({type(err).__name__}: {err}): the reader, "
-            "item_loader, encryption and storage_options must be picklable."
-        ) from err
+    for name, part in parts.items():
+        try:
+            pickle.dumps(part)
+        except Exception as err:
+            raise pickle.PicklingError(
+                f"The {kind} job cannot be sent to the worker processes: its {name} cannot be pickled "
+                f"({type(err).__name__}: {err})."
+            ) from err
 
 
 def _warn_if_empty(output: Any, output_dir: Any, node: NodeInfo) -> None:
@@ -341,6 +342,8 @@ def optimize(
     status.found(collected, num_workers)
     ordered = bool(keep_data_ordered) or use_checkpoint or align_chunking
     plan = _plan(collected, node, num_workers, ordered, chunk_size if align_chunking else None, sizes_from)
+    start_method = _resolve_start_method(start_method)
+    _check_picklable("optimize", fn, start_method, reader=reader, writer_options=writer_options)
 
     with exclusive_run(output, node.rank):  # one run per output; killed runs never leak into this one
         existing_index = engine.prepare_output(output, mode, node, num_workers, use_checkpoint)
@@ -358,8 +361,6 @@ def optimize(
             writer_options=writer_options,
             use_checkpoint=use_checkpoint,
         )
-        start_method = _resolve_start_method(start_method)
-        _check_picklable(job, start_method)
         engine.run_workers(job, plan, start_method, verbose, "Optimizing")
         status.say("Workers are finished.")
         ranks = [share.rank for share in plan.shares]
@@ -460,6 +461,8 @@ def map(
     collected = _collect_inputs(inputs, None, reader, weights, batch_size, fast_dev_run, num_workers, node)
     num_workers = _effective_num_workers(num_workers, collected, node)
     plan = _plan(collected, node, num_workers, bool(keep_data_ordered), None, sizes_from)
+    start_method = _resolve_start_method(start_method)
+    _check_picklable("map", fn, start_method, reader=reader)
     output.ensure_exists()
     job = Job(
         "map",
@@ -470,8 +473,6 @@ def map(
         fn_wants_device=_fn_accepts(fn, "device"),
         fn_wants_is_last=_fn_accepts(fn, "is_last"),
     )
-    start_method = _resolve_start_method(start_method)
-    _check_picklable(job, start_method)
     engine.run_workers(job, plan, start_method, True, "Mapping")
 
 

@@ -304,4 +304,4 @@ class Storage(ABC):
 
 def _short(error: BaseException) -> str:
     text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": .")  # callers end the sentence
