@@ -35,6 +35,7 @@ _PUBLIC = {
     "Mesh": "litdata.types",
     "Nifti": "litdata.types",
     "Graph": "litdata.types",
+    "TemporalArrayLoader": "litdata.streaming.temporal",
     "breakpoint": "litdata.utilities.breakpoint",
     "StreamingRawDataset": "litdata.streaming.raw",
     "CombinedStreamingDataset": "litdata.streaming.combined",
@@ -77,6 +78,7 @@ __all__ = [
     "Mesh",
     "Nifti",
     "Graph",
+    "TemporalArrayLoader",
     "__version__",
     "__author__",
     "__license__",
@@ -101,6 +103,7 @@ if TYPE_CHECKING:
     from litdata.streaming.parallel import ParallelStreamingDataset
     from litdata.streaming.raw import StreamingRawDataset
     from litdata.streaming.sources import ChunkWaitTimeoutError
+    from litdata.streaming.temporal import TemporalArrayLoader
     from litdata.types import (
         Audio,
         File,

@@ -84,6 +84,10 @@ def _default_item_loader(config: dict) -> BaseItemLoader:
         from litdata.streaming.parquet import ParquetLoader
 
         return ParquetLoader()
+    if config.get("item_loader") == "TemporalArrayLoader":
+        from litdata.streaming.temporal import TemporalArrayLoader
+
+        return TemporalArrayLoader()
     return PyTreeLoader()
 
 

@@ -103,6 +103,7 @@ class StreamingDataset(IterableDataset):
         self.num_canonical_nodes = num_canonical_nodes
         self.batch_decode = batch_decode
         self.item_shuffle_window = resolve_item_shuffle_window(item_shuffle_window)
+        self.window_direct_io = window_direct_io
         self._serializers = _get_serializers(serializers)
         self._index_path = index_path
 
@@ -466,6 +467,25 @@ class StreamingDataset(IterableDataset):
         if isinstance(index, (int, np.integer)):
             return self._read(self._locate(int(index)))
         raise TypeError(f"StreamingDataset indices must be int, slice or ChunkedIndex, not {type(index).__name__}.")
+
+    # ---------------------------------------------------------------- temporal windows
+    def read_window(
+        self, index: int, start: int, frames: int, fields: Sequence[str] | None = None, *, max_concurrent_reads: int = 8
+    ) -> dict[str, Any]:
+        """Frames ``[start, start + frames)`` of record ``index`` of a `TemporalArrayLoader` dataset, as a dict of
+        arrays (all fields, or ``fields``). Reads only the selected byte ranges of the chunk file (with O_DIRECT
+        when the dataset was created with ``window_direct_io=True``)."""
+        from litdata.streaming import temporal
+
+        return temporal.read_window(self, index, start, frames, fields)
+
+    async def aread_window(
+        self, index: int, start: int, frames: int, fields: Sequence[str] | None = None, *, max_concurrent_reads: int = 8
+    ) -> dict[str, Any]:
+        """`read_window` for asyncio code: the field groups are read concurrently, ``max_concurrent_reads`` at most."""
+        from litdata.streaming import temporal
+
+        return await temporal.aread_window(self, index, start, frames, fields, max_concurrent_reads)
 
     # ---------------------------------------------------------------- state
     def state_dict(self, num_samples_yielded: int, num_workers: int, batch_size: int) -> dict[str, Any]:
