@@ -36,6 +36,8 @@ _PUBLIC = {
     "Nifti": "litdata.types",
     "Graph": "litdata.types",
     "TemporalArrayLoader": "litdata.streaming.temporal",
+    "iter_webdataset_tar": "litdata.processing.media_folder",
+    "list_media_folder": "litdata.processing.media_folder",
     "breakpoint": "litdata.utilities.breakpoint",
     "StreamingRawDataset": "litdata.streaming.raw",
     "CombinedStreamingDataset": "litdata.streaming.combined",
@@ -79,6 +81,8 @@ __all__ = [
     "Nifti",
     "Graph",
     "TemporalArrayLoader",
+    "iter_webdataset_tar",
+    "list_media_folder",
     "__version__",
     "__author__",
     "__license__",
@@ -95,6 +99,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from litdata.processing.functions import map, merge_datasets, optimize, walk
+    from litdata.processing.media_folder import iter_webdataset_tar, list_media_folder
     from litdata.processing.nodes import Machine
     from litdata.streaming.combined import CombinedStreamingDataset
     from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate

@@ -79,3 +79,23 @@ def make_graph(i: int):
 
 def exists(path: str) -> bool:
     return os.path.exists(path)
+
+
+def webdataset_samples(tar_path: str):
+    """optimize fn: every sample of a WebDataset shard as a typed sample (the tar recipe)."""
+    import litdata as ld
+
+    for sample in ld.iter_webdataset_tar(tar_path):
+        yield {
+            "image": ld.Image(bytes=sample["jpg"]),
+            "label": int(sample["cls"]),
+            "caption": ld.Text(bytes=sample["txt"]),
+            "key": sample["__key__"],
+        }
+
+
+def folder_sample(row: dict) -> dict:
+    """optimize fn: one row of list_media_folder as a typed sample (the class-per-folder recipe)."""
+    import litdata as ld
+
+    return {"image": ld.Image(path=row["path"]), "label": row["label"]}
