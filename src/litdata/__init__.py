@@ -38,6 +38,7 @@ _PUBLIC = {
     "TemporalArrayLoader": "litdata.streaming.temporal",
     "iter_webdataset_tar": "litdata.processing.media_folder",
     "list_media_folder": "litdata.processing.media_folder",
+    "optimize_hf": "litdata.utilities.hf_dataset",
     "breakpoint": "litdata.utilities.breakpoint",
     "StreamingRawDataset": "litdata.streaming.raw",
     "CombinedStreamingDataset": "litdata.streaming.combined",
@@ -83,6 +84,7 @@ __all__ = [
     "TemporalArrayLoader",
     "iter_webdataset_tar",
     "list_media_folder",
+    "optimize_hf",
     "__version__",
     "__author__",
     "__license__",
@@ -126,6 +128,6 @@ if TYPE_CHECKING:
         Video,
     )
     from litdata.utilities.breakpoint import breakpoint
-    from litdata.utilities.hf_dataset import index_hf_dataset
+    from litdata.utilities.hf_dataset import index_hf_dataset, optimize_hf
     from litdata.utilities.parquet import index_parquet_dataset
     from litdata.utilities.train_test_split import train_test_split

@@ -99,3 +99,8 @@ def folder_sample(row: dict) -> dict:
     import litdata as ld
 
     return {"image": ld.Image(path=row["path"]), "label": row["label"]}
+
+
+def shout(row: dict) -> dict:
+    """optimize_hf fn: a row transformed (upper-cased text)."""
+    return {"text": row["text"].upper(), "label": row["label"]}
