@@ -9,9 +9,10 @@ for _folder in (
     os.path.join(_TESTS_DIR, "fixtures"),
     os.path.join(_TESTS_DIR, "streaming"),
     os.path.join(_TESTS_DIR, "cloud"),
+    os.path.join(_TESTS_DIR, "media"),
 ):
     if _folder not in sys.path:
-        sys.path.insert(0, _folder)  # testpaths, compat_samples, normalize, helpers, seaweed
+        sys.path.insert(0, _folder)  # testpaths, compat_samples, normalize, helpers, seaweed, media_*
 
 
 @pytest.fixture(autouse=True)

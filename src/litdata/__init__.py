@@ -42,6 +42,10 @@ _PUBLIC = {
     "Mesh": "litdata.types",
     "Nifti": "litdata.types",
     "Graph": "litdata.types",
+    "TemporalArrayLoader": "litdata.streaming.temporal",
+    "iter_webdataset_tar": "litdata.processing.media_folder",
+    "list_media_folder": "litdata.processing.media_folder",
+    "optimize_hf": "litdata.utilities.hf_dataset",
     "breakpoint": "litdata.utilities.breakpoint",
     "StreamingRawDataset": "litdata.streaming.raw",
     "CombinedStreamingDataset": "litdata.streaming.combined",
@@ -92,6 +96,10 @@ __all__ = [
     "Mesh",
     "Nifti",
     "Graph",
+    "TemporalArrayLoader",
+    "iter_webdataset_tar",
+    "list_media_folder",
+    "optimize_hf",
     "__version__",
     "__implementation__",
     "__implementation_version__",
@@ -111,6 +119,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from litdata.processing.complete import complete_dataset, is_complete_dataset
     from litdata.processing.functions import map, merge_datasets, optimize, walk
+    from litdata.processing.media_folder import iter_webdataset_tar, list_media_folder
     from litdata.processing.nodes import Machine
     from litdata.streaming.combined import CombinedStreamingDataset
     from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
@@ -120,6 +129,7 @@ if TYPE_CHECKING:
     from litdata.streaming.parallel import ParallelStreamingDataset
     from litdata.streaming.raw import StreamingRawDataset
     from litdata.streaming.sources import ChunkWaitTimeoutError
+    from litdata.streaming.temporal import TemporalArrayLoader
     from litdata.types import (
         Audio,
         File,
@@ -137,7 +147,7 @@ if TYPE_CHECKING:
         Video,
     )
     from litdata.utilities.breakpoint import breakpoint
-    from litdata.utilities.hf_dataset import index_hf_dataset
+    from litdata.utilities.hf_dataset import index_hf_dataset, optimize_hf
     from litdata.utilities.keys_index import build_keys_index
     from litdata.utilities.parquet import index_parquet_dataset
     from litdata.utilities.train_test_split import train_test_split

@@ -79,3 +79,68 @@ def make_graph(i: int):
 
 def exists(path: str) -> bool:
     return os.path.exists(path)
+
+
+def webdataset_samples(tar_path: str):
+    """optimize fn: every sample of a WebDataset shard as a typed sample (the tar recipe)."""
+    import litdata as ld
+
+    for sample in ld.iter_webdataset_tar(tar_path):
+        yield {
+            "image": ld.Image(bytes=sample["jpg"]),
+            "label": int(sample["cls"]),
+            "caption": ld.Text(bytes=sample["txt"]),
+            "key": sample["__key__"],
+        }
+
+
+def folder_sample(row: dict) -> dict:
+    """optimize fn: one row of list_media_folder as a typed sample (the class-per-folder recipe)."""
+    import litdata as ld
+
+    return {"image": ld.Image(path=row["path"]), "label": row["label"]}
+
+
+def shout(row: dict) -> dict:
+    """optimize_hf fn: a row transformed (upper-cased text)."""
+    return {"text": row["text"].upper(), "label": row["label"]}
+
+
+def prepare_modality_inputs(folder: str) -> None:
+    """The files the README's modality table names (a.txt, a.jpg, a.png, a.tif, a.wav, c.mp4, doc.bin, p.pdf,
+    m.glb, v.nii.gz, a.npy), small and made here."""
+    import gzip
+
+    import av
+    import nibabel
+    import tifffile
+
+    def path(name: str) -> str:
+        return os.path.join(folder, name)
+
+    with open(path("a.txt"), "w") as file:
+        file.write("caption file")
+    save_image(path("a.jpg"), rgb(), quality=90)
+    save_image(path("a.png"), rgb())
+    tifffile.imwrite(path("a.tif"), rgb()[..., 0])
+    with open(path("a.wav"), "wb") as file:
+        from litdata.streaming.media import wav_bytes
+
+        file.write(wav_bytes(tone(rate=16000), 16000))
+    with av.open(path("c.mp4"), mode="w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 16, 16, "yuv420p"
+        for frame in frames():
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    with open(path("doc.bin"), "wb") as file:
+        file.write(b"0123")
+    with open(path("p.pdf"), "wb") as file:
+        file.write(pdf_bytes(pages=2))
+    with open(path("m.glb"), "wb") as file:
+        file.write(box_mesh().export(file_type="glb"))
+    with open(path("v.nii.gz"), "wb") as file:
+        file.write(gzip.compress(nibabel.Nifti1Image(volume(), np.eye(4)).to_bytes()))
+    np.save(path("a.npy"), np.zeros((2, 2)))

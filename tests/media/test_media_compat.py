@@ -87,10 +87,10 @@ READ_WITH_REFERENCE = textwrap.dedent(
     import media_cases
     assert litdata.__version__ == "0.2.76", litdata.__file__
     out = {}
-    for case in sys.argv[2:]:
+    for case in sys.argv[3:]:
         dataset = litdata.StreamingDataset(sys.argv[1] + "/" + case)
         out[case] = [media_cases.describe(dataset[i]) for i in range(len(dataset))]
-    sys.stdout.buffer.write(pickle.dumps(out))
+    pickle.dump(out, open(sys.argv[2], "wb"))
     """
 )
 
@@ -101,11 +101,16 @@ def read_by_reference(ours) -> dict:
         pytest.fail(f"The reference LitData 0.2.76 is not installed at {REFERENCE}: run `make reference`.")
     readable = [case for case in media_cases.CASES if case not in media_cases.REFERENCE_CANNOT_DECODE]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([REFERENCE, MEDIA_TESTS, os.path.join(TESTS_DIR, "streaming")]))
+    out_path = os.path.join(ours, "read-by-reference.pkl")
     result = subprocess.run(
-        [sys.executable, "-c", READ_WITH_REFERENCE, ours, *readable], capture_output=True, env=env, timeout=600
+        [sys.executable, "-c", READ_WITH_REFERENCE, ours, out_path, *readable],
+        capture_output=True,
+        env=env,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr.decode()[-3000:]
-    return pickle.loads(result.stdout)
+    with open(out_path, "rb") as file:
+        return pickle.load(file)
 
 
 @pytest.mark.parametrize("case", sorted(set(media_cases.CASES) - media_cases.REFERENCE_CANNOT_DECODE))

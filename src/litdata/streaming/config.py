@@ -27,6 +27,10 @@ def load_index_file(path: str) -> dict[str, Any]:
         raise ValueError(
             f"The index {path!r} is not valid JSON ({err}). It may be truncated: re-run optimize (mode='overwrite')."
         ) from err
+    if isinstance(index, dict) and "chunks" not in index and "shards" in index:  # a MosaicML Streaming (MDS) dataset
+        from litdata.streaming.mds import adapt_mds_index
+
+        index = adapt_mds_index(index)
     if isinstance(index, dict) and index.get("chunks") == [] and index.get("config") is None:
         index = {**index, "config": {}}  # an optimize run whose fn returned no sample: an empty dataset
     if (
@@ -98,6 +102,14 @@ def _default_item_loader(config: dict) -> BaseItemLoader:
         from litdata.streaming.parquet import ParquetLoader
 
         return ParquetLoader()
+    if config.get("format") == "mds":
+        from litdata.streaming.mds import MDSLoader
+
+        return MDSLoader()
+    if config.get("item_loader") == "TemporalArrayLoader":
+        from litdata.streaming.temporal import TemporalArrayLoader
+
+        return TemporalArrayLoader()
     return PyTreeLoader()
 
 

@@ -529,6 +529,11 @@ def open_source(
     downloader = get_downloader(base, root, [], options, session)
     raw, version = _load_index(base, index_path, cache_root, root, downloader, options)
     index = json.loads(raw)
+    if "chunks" not in index and "shards" in index:  # a MosaicML Streaming (MDS) dataset: its shards are chunks
+        from litdata.streaming.mds import adapt_mds_index
+
+        index = adapt_mds_index(index)
+        raw = json.dumps(index, sort_keys=True).encode()
     check_index_chunks(index.get("chunks", []), f"the index of {location}")
     if remote and input_dir.path:
         folder = input_dir.path

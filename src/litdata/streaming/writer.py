@@ -168,10 +168,16 @@ class BinaryWriter:
             "ipc_compression": None,
             "item_loader": type(self._item_loader).__name__,
             "types": self._shaper.types,
+            **(self._item_loader.index_config() if hasattr(self._item_loader, "index_config") else {}),
         }
 
     def serialize(self, index: int, item: Any) -> _Item:
         """Serialize one sample into its item blob (and token count for `TokensLoader`)."""
+        if hasattr(self._item_loader, "encode_record"):  # a loader of whole records (`TemporalArrayLoader`)
+            if self._spec is None:
+                self._spec = tree_flatten(b"")[1]
+                self._data_format, self._data_spec = ["bytes"], treespec_dumps(self._spec)
+            return _Item(self._item_loader.encode_record(item), None)
         try:
             leaves, spec = tree_flatten(self._shaper.shape(item))
         except SampleStructureError as err:
@@ -279,6 +285,7 @@ class BinaryWriter:
                 "chunk_size": len(items),
                 "dim": None if dims[0] is None else int(sum(dims)),
                 "filename": filename,
+                **(self._item_loader.chunk_entries(blobs) if hasattr(self._item_loader, "chunk_entries") else {}),
             }
         )
         self._chunk_index += 1

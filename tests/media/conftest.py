@@ -1,6 +1,0 @@
-import os
-import sys
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)  # media_samples: sample builders shared with spawned optimize workers
