@@ -24,7 +24,7 @@ _PUBLIC = {
     "File": "litdata.streaming.typed",
     "Text": "litdata.streaming.typed",
     "breakpoint": "litdata.utilities.breakpoint",
-    "StreamingRawDataset": "litdata.streaming.raw",
+    "StreamingRawDataset": "litdata.raw.dataset",
     "CombinedStreamingDataset": "litdata.streaming.combined",
     "ParallelStreamingDataset": "litdata.streaming.parallel",
     "train_test_split": "litdata.utilities.train_test_split",
@@ -79,13 +79,13 @@ if TYPE_CHECKING:
     from litdata.processing.complete import complete_dataset, is_complete_dataset
     from litdata.processing.functions import map, merge_datasets, optimize, walk
     from litdata.processing.nodes import Machine
+    from litdata.raw.dataset import StreamingRawDataset
     from litdata.streaming.combined import CombinedStreamingDataset
     from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
     from litdata.streaming.dataset import StreamingDataset
     from litdata.streaming.dataset_update import dataset_update
     from litdata.streaming.item_loader import TokensLoader
     from litdata.streaming.parallel import ParallelStreamingDataset
-    from litdata.streaming.raw import StreamingRawDataset
     from litdata.streaming.sources import ChunkWaitTimeoutError
     from litdata.streaming.typed import File, Text
     from litdata.utilities.breakpoint import breakpoint
