@@ -35,6 +35,9 @@ _PUBLIC = {
     "build_keys_index": "litdata.utilities.keys_index",
     "complete_dataset": "litdata.processing.complete",
     "is_complete_dataset": "litdata.processing.complete",
+    "NumaAffinity": "litdata.utilities.numa",
+    "get_numa_affinity": "litdata.utilities.numa",
+    "get_gpu_affinity": "litdata.utilities.numa",
 }
 
 __all__ = [
@@ -61,6 +64,9 @@ __all__ = [
     "build_keys_index",
     "complete_dataset",
     "is_complete_dataset",
+    "NumaAffinity",
+    "get_numa_affinity",
+    "get_gpu_affinity",
     "__version__",
     "__author__",
     "__license__",
@@ -91,5 +97,6 @@ if TYPE_CHECKING:
     from litdata.utilities.breakpoint import breakpoint
     from litdata.utilities.hf_dataset import index_hf_dataset
     from litdata.utilities.keys_index import build_keys_index
+    from litdata.utilities.numa import NumaAffinity, get_gpu_affinity, get_numa_affinity
     from litdata.utilities.parquet import index_parquet_dataset
     from litdata.utilities.train_test_split import train_test_split
