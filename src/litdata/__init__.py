@@ -47,7 +47,7 @@ _PUBLIC = {
     "list_media_folder": "litdata.processing.media_folder",
     "optimize_hf": "litdata.utilities.hf_dataset",
     "breakpoint": "litdata.utilities.breakpoint",
-    "StreamingRawDataset": "litdata.streaming.raw",
+    "StreamingRawDataset": "litdata.raw.dataset",
     "CombinedStreamingDataset": "litdata.streaming.combined",
     "ParallelStreamingDataset": "litdata.streaming.parallel",
     "train_test_split": "litdata.utilities.train_test_split",
@@ -58,6 +58,9 @@ _PUBLIC = {
     "build_keys_index": "litdata.utilities.keys_index",
     "complete_dataset": "litdata.processing.complete",
     "is_complete_dataset": "litdata.processing.complete",
+    "NumaAffinity": "litdata.utilities.numa",
+    "get_numa_affinity": "litdata.utilities.numa",
+    "get_gpu_affinity": "litdata.utilities.numa",
 }
 
 __all__ = [
@@ -100,6 +103,9 @@ __all__ = [
     "iter_webdataset_tar",
     "list_media_folder",
     "optimize_hf",
+    "NumaAffinity",
+    "get_numa_affinity",
+    "get_gpu_affinity",
     "__version__",
     "__implementation__",
     "__implementation_version__",
@@ -121,13 +127,13 @@ if TYPE_CHECKING:
     from litdata.processing.functions import map, merge_datasets, optimize, walk
     from litdata.processing.media_folder import iter_webdataset_tar, list_media_folder
     from litdata.processing.nodes import Machine
+    from litdata.raw.dataset import StreamingRawDataset
     from litdata.streaming.combined import CombinedStreamingDataset
     from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
     from litdata.streaming.dataset import StreamingDataset
     from litdata.streaming.dataset_update import dataset_update
     from litdata.streaming.item_loader import TokensLoader
     from litdata.streaming.parallel import ParallelStreamingDataset
-    from litdata.streaming.raw import StreamingRawDataset
     from litdata.streaming.sources import ChunkWaitTimeoutError
     from litdata.streaming.temporal import TemporalArrayLoader
     from litdata.types import (
@@ -149,5 +155,6 @@ if TYPE_CHECKING:
     from litdata.utilities.breakpoint import breakpoint
     from litdata.utilities.hf_dataset import index_hf_dataset, optimize_hf
     from litdata.utilities.keys_index import build_keys_index
+    from litdata.utilities.numa import NumaAffinity, get_gpu_affinity, get_numa_affinity
     from litdata.utilities.parquet import index_parquet_dataset
     from litdata.utilities.train_test_split import train_test_split

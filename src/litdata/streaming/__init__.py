@@ -9,12 +9,20 @@ from litdata.utilities.lazy_exports import lazy_exports
 _PUBLIC = {
     "Cache": "litdata.streaming.cache",
     "CombinedStreamingDataset": "litdata.streaming.combined",
+    "ParallelStreamingDataset": "litdata.streaming.parallel",
     "StreamingDataset": "litdata.streaming.dataset",
     "StreamingDataLoader": "litdata.streaming.dataloader",
     "TokensLoader": "litdata.streaming.item_loader",
 }
 
-__all__ = ["Cache", "CombinedStreamingDataset", "StreamingDataset", "StreamingDataLoader", "TokensLoader"]
+__all__ = [
+    "Cache",
+    "CombinedStreamingDataset",
+    "ParallelStreamingDataset",
+    "StreamingDataset",
+    "StreamingDataLoader",
+    "TokensLoader",
+]
 
 
 __getattr__ = lazy_exports("litdata.streaming", _PUBLIC, globals())
@@ -26,3 +34,4 @@ if TYPE_CHECKING:
     from litdata.streaming.dataloader import StreamingDataLoader
     from litdata.streaming.dataset import StreamingDataset
     from litdata.streaming.item_loader import TokensLoader
+    from litdata.streaming.parallel import ParallelStreamingDataset

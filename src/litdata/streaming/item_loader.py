@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import itertools
+import os
 import struct
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -42,13 +44,23 @@ class BaseItemLoader(ABC):
     """Encodes items into chunk bytes (writer side) and decodes them back (reader side)."""
 
     def setup(
-        self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None
+        self,
+        config: dict,
+        chunks: list[dict],
+        serializers: dict[str, Serializer],
+        region_of_interest=None,
+        force_download_queue: Any = None,
     ) -> None:
-        """Bind the loader to a dataset's index (called by the reader)."""
+        """Bind the loader to a dataset's index (called by the reader). ``force_download_queue`` is accepted so
+        that loaders written for LitData 0.2.76, which pass it on, keep working."""
         self._config = config
         self._chunks = chunks
         self._serializers = serializers
         self.region_of_interest = region_of_interest
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _adapt_0_2_76_item_loader(cls)
 
     def state_dict(self) -> dict:
         """The loader's settings, stored in resumable state."""
@@ -97,6 +109,25 @@ class BaseItemLoader(ABC):
         if self.region_of_interest is None:
             return default
         return tuple(self.region_of_interest[chunk_index])
+
+
+def _adapt_0_2_76_item_loader(cls: type) -> None:
+    """Item loaders written for LitData 0.2.76 define ``load_item_from_chunk(index, chunk_index, chunk_filepath,
+    begin, filesize_bytes)``, with ``begin`` the chunk's first item id and ``filesize_bytes`` its ``chunk_bytes``.
+    Such a method is kept as it is and called through this package's form (``chunk`` gives the file path)."""
+    legacy = cls.__dict__.get("load_item_from_chunk")
+    if legacy is None or "chunk_filepath" not in inspect.signature(legacy).parameters:
+        return
+
+    def load_item_from_chunk(self: BaseItemLoader, index: int, chunk_index: int, chunk: ChunkData) -> Any:
+        begins = self.__dict__.get("_legacy_begins")
+        if begins is None or len(begins) != len(self._chunks) + 1:
+            begins = self._legacy_begins = running_starts(int(c["chunk_size"]) for c in self._chunks)
+        size = self._chunks[chunk_index].get("chunk_bytes") or os.path.getsize(chunk.path)
+        return legacy(self, index, chunk_index, chunk.path, begins[chunk_index], size)
+
+    load_item_from_chunk.__doc__ = legacy.__doc__
+    cls.load_item_from_chunk = load_item_from_chunk
 
 
 def _is_legacy_config(config: dict) -> bool:

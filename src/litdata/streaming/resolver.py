@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,19 @@ def check_dataset_location(location: str) -> None:
 
 @dataclass
 class Dir:
-    """A dataset location: ``path`` is a local folder (data or cache), ``url`` the remote location, if any."""
+    """A dataset location: ``path`` is a local folder (data or cache), ``url`` the remote location, if any, and
+    ``data_connection_id`` the Lightning AI data connection it belongs to (kept for LitData compatibility)."""
 
     path: str | None = None
     url: str | None = None
+    data_connection_id: str | None = None
+
+
+class CloudProvider(str, Enum):
+    """Cloud of a Lightning AI cluster."""
+
+    AWS = "aws"
+    GCP = "gcp"
 
 
 def _is_remote(path: str) -> bool:
@@ -57,6 +67,7 @@ def _resolve_dir(dir_path: str | Path | Dir | None) -> Dir:
         return Dir(
             path=str(dir_path.path) if dir_path.path is not None else None,
             url=str(dir_path.url) if dir_path.url is not None else None,
+            data_connection_id=dir_path.data_connection_id or None,
         )
     if dir_path is None:
         return Dir()
@@ -66,7 +77,13 @@ def _resolve_dir(dir_path: str | Path | Dir | None) -> Dir:
         raise TypeError(f"Expected a path string, a pathlib.Path or a Dir; got {type(dir_path).__name__}: {dir_path!r}")
     if _is_remote(dir_path):
         return Dir(path=None, url=dir_path.rstrip("/") if not dir_path.startswith("local:") else dir_path)
-    return Dir(path=os.path.abspath(os.path.expanduser(dir_path)), url=None)
+    path = os.path.abspath(os.path.expanduser(dir_path))
+    if path.startswith("/teamspace/"):
+        from litdata.streaming.teamspace import is_platform_path, resolve_platform_path
+
+        if is_platform_path(path):
+            path = resolve_platform_path(path)
+    return Dir(path=path, url=None)
 
 
 def _as_dict(d: Dir) -> dict[str, Any]:

@@ -726,3 +726,15 @@ def serializer_for_format(
     serializer = legacy_flavour() if legacy_flavour is not None else copy.deepcopy(serializer)
     serializer.setup(data_format)
     return serializer
+
+
+# ---------------------------------------------------------------- LitData 0.2.76's names for the scalar serializers
+class NumericSerializer(ABC):  # noqa: B024 - a marker: isinstance(s, NumericSerializer) for int and float leaves
+    """What `IntegerSerializer` and `FloatSerializer` have in common (a registered virtual base, as in LitData)."""
+
+
+IntegerSerializer = IntSerializer
+BooleanSerializer = BoolSerializer
+NumericSerializer.register(IntSerializer)
+NumericSerializer.register(FloatSerializer)
+__all__ += ["BooleanSerializer", "IntegerSerializer", "NumericSerializer"]

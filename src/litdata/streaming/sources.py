@@ -53,13 +53,14 @@ _TEMPORARY = re.compile(r"\.tmp-(\d+)-[0-9a-f]{8}")  # names made by litdata.sto
 class ChunkWaitTimeoutError(FileNotFoundError):
     """A chunk did not become available in time (its download hung or is far too slow)."""
 
-    def __init__(self, filename: str, url: str, waited_s: float) -> None:
+    def __init__(self, path: str, waited_s: float, url: str | None = None) -> None:
+        where = f" of {url}" if url else ""
         super().__init__(
-            f"Timed out after {waited_s:.0f}s waiting for chunk {filename!r} of {url}: another reader is still "
+            f"Timed out after {waited_s:.0f}s waiting for chunk {path!r}{where}: another reader is still "
             f"downloading it. Check that the storage endpoint is reachable and fast enough, or wait longer with the "
             f"environment variable MAX_WAIT_TIME=<seconds>."
         )
-        self.path, self.url, self.waited_s = filename, url, waited_s
+        self.path, self.url, self.waited_s = path, url, waited_s
 
 
 def max_wait_time() -> float:
@@ -278,7 +279,7 @@ class CachedSource(ChunkSource):
                 finally:
                     self._unreserve([filename])
         except Timeout as err:
-            raise ChunkWaitTimeoutError(filename, self.url, waited) from err
+            raise ChunkWaitTimeoutError(filename, waited, self.url) from err
         return path
 
     def prefetch(self, filenames: list[str]) -> None:

@@ -393,3 +393,12 @@ def merge_index_files(index_files: list[str], existing_index: dict | None = None
             config["types"] = fuse_types(config.get("types"), other.get("types"))
         chunks.extend(idx["chunks"])
     return {"chunks": chunks, "config": config, "updated_at": str(time.time())}
+
+
+def __getattr__(name: str) -> Any:
+    """``index_parquet_dataset`` at LitData's import path (it lives in `litdata.utilities.parquet`)."""
+    if name == "index_parquet_dataset":
+        from litdata.utilities.parquet import index_parquet_dataset
+
+        return index_parquet_dataset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

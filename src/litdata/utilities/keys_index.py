@@ -188,24 +188,44 @@ def _read_index(folder: str) -> dict[str, Any]:
 
 
 def iter_keys(
-    input_dir: str, key_fn: Callable[[Any], Any], verbose: bool = False, **dataset_options: Any
+    input_dir: str,
+    key_fn: Callable[[Any], Any],
+    verbose: bool = False,
+    cache_dir: str | None = None,
+    storage_options: dict | None = None,
+    encryption: Any = None,
 ) -> Iterable[tuple[int, Any]]:
-    """``(global index, key_fn(sample))`` for every sample of an optimized dataset, in index order."""
-    from litdata.streaming.dataset import StreamingDataset
+    """``(global index, key_fn(sample))`` for every sample of an optimized dataset, in index order.
 
-    dataset = StreamingDataset(input_dir, **dataset_options)
-    total = len(dataset)
+    Reads the chunks one after the other with the dataset reader (no `StreamingDataset`, so no torch import)."""
+    from litdata.streaming.config import ChunksConfig
+    from litdata.streaming.reader import BinaryReader
+    from litdata.streaming.resolver import _resolve_dir
+    from litdata.streaming.sampler import ChunkedIndex
+    from litdata.streaming.serializers import _get_serializers
+    from litdata.streaming.sources import open_source
+
+    folder, source = open_source(_resolve_dir(input_dir), cache_dir, storage_options=storage_options)
+    config = ChunksConfig(_read_index(folder), _get_serializers(None), encryption=encryption)
+    reader = BinaryReader(folder, config, source)
+    reader.prefetch(list(range(len(config.chunks))))
     progress = None
     if verbose:
         from tqdm.auto import tqdm
 
-        progress = tqdm(total=total, desc="Indexing keys", unit="sample")
-    for i in range(total):
-        yield i, key_fn(dataset[i])
+        progress = tqdm(total=sum(int(c["chunk_size"]) for c in config.chunks), desc="Indexing keys", unit="sample")
+    position = 0
+    try:
+        for chunk_index, interval in enumerate(config.intervals):
+            for item in range(interval.chunk_start, interval.chunk_end):
+                yield position, key_fn(reader.read(ChunkedIndex(item, chunk_index)))
+                position += 1
+            if progress is not None:
+                progress.update(interval.chunk_end - interval.chunk_start)
+    finally:
+        reader.close()
         if progress is not None:
-            progress.update(1)
-    if progress is not None:
-        progress.close()
+            progress.close()
 
 
 def build_keys_index(
@@ -241,7 +261,7 @@ def write_keys_index(
 ) -> None:
     """Read back the dataset just written to ``output`` and write its keys store (``optimize(..., key_fn=)``)."""
     with tempfile.TemporaryDirectory(prefix="litdata-keys-cache-") as cache_dir:
-        pairs = list(iter_keys(output.path, key_fn, verbose=verbose, cache_dir=cache_dir, **dataset_options))
+        pairs = list(iter_keys(output.path, key_fn, verbose, cache_dir, **dataset_options))
     write_keys_for(output, [key for _, key in pairs], [i for i, _ in pairs], num_shards)
 
 
