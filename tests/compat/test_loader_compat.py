@@ -105,3 +105,23 @@ result = list(ld.CombinedStreamingDataset(datasets, weights=[2, 6], iterate_over
     )
     reference, ours = run_both(snippet, tmp_path)
     assert ours.value() == reference.value()
+
+
+def test_tracer_lines_reach_the_log_file_before_the_script_ends(tmp_path):
+    snippet = (
+        WRITE_PAIRS
+        + """
+import re
+from litdata.debugger import enable_tracer
+
+enable_tracer("batch")
+for _ in ld.StreamingDataLoader(ld.StreamingDataset(root + "/pairs"), batch_size=4):
+    pass
+with open("litdata_debug.log") as log:  # read right after the loop, while the process still runs
+    lines = log.read().splitlines()
+result = sorted({(m.group(1), m.group(2)) for m in (re.search(r"name: (\\w+);ph: (\\w);", l) for l in lines) if m})
+"""
+    )
+    reference, ours = run_both(snippet, tmp_path)
+    assert ("batch", "B") in reference.value() and ("batch", "E") in reference.value()
+    assert set(reference.value()) <= set(ours.value())
