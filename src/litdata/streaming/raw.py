@@ -21,6 +21,8 @@ from torch.utils.data import Dataset
 
 from litdata.storage import Storage, get_storage
 from litdata.storage.base import temporary_path
+from litdata.storage.fsspec import FsspecStorage
+from litdata.storage.registry import registered_prefixes, storage_class
 from litdata.streaming.errors import EmptyDatasetError
 from litdata.streaming.sources import default_cache_root
 
@@ -62,6 +64,16 @@ class BaseIndexer(ABC):
         return files
 
 
+def _check_scheme(input_dir: str) -> None:
+    """Refuse URLs no storage backend is registered for (``ftp://``, ``http://``, ...) before any network call."""
+    if "://" in input_dir and storage_class(input_dir) is FsspecStorage:
+        supported = sorted({prefix.split("://")[0] for prefix in registered_prefixes() if "://" in prefix})
+        raise ValueError(
+            f"Unsupported input directory scheme: `{input_dir.split('://')[0]}`. Supported schemes are: "
+            f"{tuple(supported)} and local folders."
+        )
+
+
 class FileIndexer(BaseIndexer):
     """All files under the input folder, at most ``max_depth`` folders deep, optionally only some extensions.
 
@@ -75,6 +87,7 @@ class FileIndexer(BaseIndexer):
         self.extensions = tuple(e.lower() if e.startswith(".") else f".{e.lower()}" for e in extensions or [])
 
     def discover_files(self, input_dir: str, storage_options: dict[str, Any] | None) -> list[FileMetadata]:
+        _check_scheme(input_dir)
         root = input_dir.rstrip("/") + "/"
         files = []
         for obj in get_storage(input_dir, storage_options).list(input_dir):
