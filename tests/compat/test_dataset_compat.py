@@ -166,3 +166,16 @@ result = errors
     reference, ours = run_both(snippet, tmp_path)
     assert ours.value() == reference.value()
     assert ours.value() == ["Unsupported input directory scheme: `ftp`", "Unsupported input directory scheme: `http`"]
+
+
+def test_a_symlinked_dataset_folder_resolves_to_its_target(tmp_path):
+    snippet = (
+        WRITE_PAIRS
+        + """
+os.symlink(root + "/pairs", root + "/link")
+dataset = ld.StreamingDataset(root + "/link")
+result = os.path.relpath(dataset.input_dir.path, root), dataset[3]
+"""
+    )
+    reference, ours = run_both(snippet.replace("import litdata as ld", "import os\nimport litdata as ld"), tmp_path)
+    assert ours.value() == reference.value() == ("pairs", (3, 9))

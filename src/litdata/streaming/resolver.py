@@ -37,7 +37,7 @@ def _resolve_dir(dir_path: str | Path | Dir | None) -> Dir:
         raise TypeError(f"Expected a path string, a pathlib.Path or a Dir; got {type(dir_path).__name__}: {dir_path!r}")
     if _is_remote(dir_path):
         return Dir(path=None, url=dir_path.rstrip("/") if not dir_path.startswith("local:") else dir_path)
-    return Dir(path=os.path.abspath(os.path.expanduser(dir_path)), url=None)
+    return Dir(path=os.path.realpath(os.path.expanduser(dir_path)), url=None)  # symlinks resolved, as in LitData
 
 
 def _as_dict(d: Dir) -> dict[str, Any]:
