@@ -25,7 +25,8 @@ def restore_tracer(monkeypatch, tmp_path):
     handlers, level = list(logger.handlers), logger.level
     yield
     for handler in logger.handlers:
-        handler.flush()
+        if handler not in handlers:
+            handler.close()
     logger.handlers, logger.level = handlers, level
     for name in [n for n in os.environ if n.startswith("LITDATA_LOG") or n.startswith("LITDATA_TRACE")]:
         monkeypatch.delenv(name)
@@ -43,18 +44,12 @@ def events(path):
     return parsed
 
 
-def flush():
-    for handler in logging.getLogger("litdata").handlers:
-        handler.flush()
-
-
 def test_epochs_and_batches_are_traced_as_begin_end_pairs(tmp_path):
     logger = enable_tracer("batch")
     assert logger.name == "litdata"
     assert os.environ["LITDATA_TRACE_CATEGORIES"] == "batch,crash,epoch"
     folder = build_dataset(tmp_path / "data", 20, chunk_size=5)
     list(StreamingDataLoader(StreamingDataset(folder), batch_size=8))
-    flush()
     traced = [fields for _, fields in events("litdata_debug.log") if "ph" in fields]
     assert [(f["name"], f["ph"]) for f in traced] == [("dataloader", "B")] + [
         ("batch", ph) for _ in range(4) for ph in "BE"
@@ -74,7 +69,6 @@ def test_categories_choose_what_is_traced(tmp_path):
     assert is_tracing(CAT_SAMPLE) and not is_tracing("batch")
     with trace_span("decode", CAT_SAMPLE, chunk=3, note="a;b"):
         emit_trace("ignored", "B", "batch")
-    flush()
     traced = [fields for _, fields in events("custom.log")]
     assert [(f["name"], f["ph"], f["chunk"], f["note"]) for f in traced] == [
         ("decode", "B", "3", "a,b"),
@@ -87,7 +81,6 @@ def test_the_off_level_records_nothing(tmp_path):
     enable_tracer("off")
     assert LEVEL_CATEGORIES["off"] == frozenset()
     emit_trace("x", "B", "batch")
-    flush()
     assert not os.path.exists("litdata_debug.log") or events("litdata_debug.log") == []
 
 
@@ -103,14 +96,13 @@ def _traced_read(sample):
     return sample
 
 
-def test_worker_processes_trace_into_the_same_file_and_flush_at_exit(tmp_path):
-    enable_tracer("chunk", flush_interval=3600)  # only the exit flush writes the workers' lines
+def test_worker_processes_trace_into_the_same_file_as_they_go(tmp_path):
+    enable_tracer("chunk", flush_interval=3600)  # the interval is accepted, lines are written at once
     folder = build_dataset(tmp_path / "data", 12, chunk_size=3)
     dataset = StreamingDataset(folder, transform=_traced_read)
     assert sorted(x for batch in StreamingDataLoader(dataset, batch_size=3, num_workers=2) for x in batch) == list(
         range(12)
     )
-    flush()
     reads = [
         (pid, fields)
         for pid, fields in events("litdata_debug.log")

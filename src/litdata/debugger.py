@@ -22,15 +22,11 @@ also echoes the lines to the console.
 
 from __future__ import annotations
 
-import atexit
 import logging
-import multiprocessing
 import os
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from multiprocessing.util import Finalize
 from typing import Any
 
 CAT_EPOCH = "epoch"
@@ -82,7 +78,6 @@ _ENV_LOG_FILE = "LITDATA_LOG_FILE"
 _ENV_LOG_LEVEL = "LITDATA_LOG_LEVEL"
 _ENV_TRACE_LEVEL = "LITDATA_TRACE_LEVEL"
 _ENV_TRACE_CATEGORIES = "LITDATA_TRACE_CATEGORIES"
-_ENV_FLUSH_INTERVAL = "LITDATA_LOG_FLUSH_INTERVAL"
 
 
 def enable_tracer(
@@ -100,7 +95,7 @@ def enable_tracer(
     Args:
         level: ``"off"``, ``"batch"``, ``"chunk"``, ``"sample"`` or ``"debug"`` (see the module docstring).
         categories: trace exactly these categories instead of the level's (names in ``ALL_CATEGORIES``).
-        flush_interval: seconds between writes of the buffered lines (they are also written at process exit).
+        flush_interval: accepted for compatibility; every line reaches ``log_file`` as it is recorded.
         log_file: the file lines are appended to.
         item_loader: the legacy item-loader debug log (``LITDATA_LOG_ITEM_LOADER``); by default on when the
             level traces samples.
@@ -120,7 +115,6 @@ def enable_tracer(
             _ENV_LOG_FILE: log_file,
             _ENV_TRACE_LEVEL: level,
             _ENV_LOG_LEVEL: os.environ.get(_ENV_LOG_LEVEL, "DEBUG"),
-            _ENV_FLUSH_INTERVAL: str(flush_interval),
             "LITDATA_LOG_ITEM_LOADER": str(_default(item_loader, CAT_SAMPLE in active)),
             "LITDATA_LOG_ITERATING_DATASET": str(_default(iterating_dataset, CAT_BATCH in active)),
             "LITDATA_LOG_GETITEM": str(_default(getitem_dataset_for_chunk_index, CAT_SAMPLE in active)),
@@ -166,40 +160,31 @@ class _TraceFormatter(logging.Formatter):
         return f"ts:{record.created * 1e6:.3f};PID:{record.process}; TID:{record.thread}; {record.getMessage()}"
 
 
-class _BufferedFileHandler(logging.Handler):
-    """Append formatted lines to a file in batches: every ``flush_interval`` seconds, and at process exit.
+class _AppendFileHandler(logging.Handler):
+    """Append each formatted line to the file as it is emitted (one ``O_APPEND`` write, so lines of several
+    processes never interleave), so a script can read the log right after its loop."""
 
-    A forked child drops the lines it inherited (its parent writes them) and flushes its own at exit.
-    """
-
-    def __init__(self, path: str, flush_interval: float) -> None:
+    def __init__(self, path: str) -> None:
         super().__init__()
         self.path = os.path.abspath(path)
-        self.flush_interval = flush_interval
-        self._lines: list[str] = []
-        self._last_flush = time.monotonic()
-        self._pid = os.getpid()
-        _flush_at_exit(self)
+        self._fd: int | None = None
+        self._pid: int | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        if os.getpid() != self._pid:
-            self._lines, self._pid = [], os.getpid()
-            _flush_at_exit(self)
         try:
-            self._lines.append(self.format(record) + "\n")
-        except Exception:  # a record that cannot be formatted must not break the data path
+            line = (self.format(record) + "\n").encode("utf-8")
+            if self._pid != os.getpid():  # first line of this process (or of a forked child): its own descriptor
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                self._pid = os.getpid()
+            os.write(self._fd, line)
+        except Exception:  # a record that cannot be written must not break the data path
             self.handleError(record)
-            return
-        if time.monotonic() - self._last_flush >= self.flush_interval or len(self._lines) >= 4096:
-            self.flush()
 
-    def flush(self) -> None:
-        with self.lock:
-            lines, self._lines = self._lines, []
-            self._last_flush = time.monotonic()
-        if lines and os.getpid() == self._pid:
-            with open(self.path, "a", encoding="utf-8") as file:
-                file.write("".join(lines))
+    def close(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = None
+        super().close()
 
 
 class _TracerState:
@@ -234,10 +219,10 @@ def _configure() -> logging.Logger:
     log_file = os.environ.get(_ENV_LOG_FILE)
     if log_file is None or _has_handler(logger, log_file):
         return logger
-    for handler in [h for h in logger.handlers if isinstance(h, _BufferedFileHandler)]:
-        handler.flush()
+    for handler in [h for h in logger.handlers if isinstance(h, _AppendFileHandler)]:
         logger.removeHandler(handler)
-    handler = _BufferedFileHandler(log_file, float(os.environ.get(_ENV_FLUSH_INTERVAL, "5")))
+        handler.close()
+    handler = _AppendFileHandler(log_file)
     handler.setFormatter(_TraceFormatter())
     logger.addHandler(handler)
     if os.environ.get("PRINT_DEBUG_LOGS", "0") == "1" and not any(
@@ -252,14 +237,7 @@ def _configure() -> logging.Logger:
 
 def _has_handler(logger: logging.Logger, log_file: str) -> bool:
     path = os.path.abspath(log_file)
-    return any(isinstance(h, _BufferedFileHandler) and h.path == path for h in logger.handlers)
-
-
-def _flush_at_exit(handler: _BufferedFileHandler) -> None:
-    if multiprocessing.parent_process() is None:
-        atexit.register(handler.flush)
-    else:  # worker processes leave through multiprocessing, which skips atexit
-        Finalize(handler, handler.flush, exitpriority=10)
+    return any(isinstance(h, _AppendFileHandler) and h.path == path for h in logger.handlers)
 
 
 def _env_info() -> dict[str, int]:

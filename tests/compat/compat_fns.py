@@ -44,3 +44,8 @@ class Note:
 
 def note(i):
     return {"note": Note(f"n{i}"), "i": i}
+
+
+def draw(samples, rngs):
+    """A ParallelStreamingDataset transform that draws from the seeded generators."""
+    return samples, round(rngs["random"].random(), 6)

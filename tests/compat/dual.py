@@ -68,16 +68,14 @@ class Outcome:
         return self.result
 
 
-def run(snippet: str, impl: str, root: str, timeout: float = 300, env: dict | None = None, **params: Any) -> Outcome:
-    """Run `snippet` under `impl` ("reference" or "ours") in a fresh process whose working directory is `root`."""
+def _start(snippet: str, impl: str, root: str, env: dict | None, params: dict) -> subprocess.Popen:
     os.makedirs(root, exist_ok=True)
     package = os.path.abspath(REFERENCE) if impl == "reference" else OURS
     if impl == "reference" and not os.path.isdir(os.path.join(package, "litdata")):
         raise AssertionError(f"The reference LitData is not installed at {package}: run `make reference`.")
-    snippet_file, params_file, out_file = (os.path.join(root, n) for n in ("snippet.py", "params.pkl", "out.pkl"))
-    with open(snippet_file, "w") as f:
+    with open(os.path.join(root, "snippet.py"), "w") as f:
         f.write(textwrap.dedent(snippet))
-    with open(params_file, "wb") as f:
+    with open(os.path.join(root, "params.pkl"), "wb") as f:
         pickle.dump({"root": root, **params}, f)
     full_env = {
         **os.environ,
@@ -86,24 +84,47 @@ def run(snippet: str, impl: str, root: str, timeout: float = 300, env: dict | No
         "LITDATA_CACHE_DIR": os.path.join(root, "litdata-cache"),
         **(env or {}),
     }
-    proc = subprocess.run(
-        [sys.executable, "-c", _RUNNER, snippet_file, params_file, out_file],
+    files = [os.path.join(root, name) for name in ("snippet.py", "params.pkl", "out.pkl")]
+    return subprocess.Popen(
+        [sys.executable, "-c", _RUNNER, *files],
         cwd=root,
         env=full_env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
     )
+
+
+def _finish(proc: subprocess.Popen, impl: str, root: str, timeout: float) -> Outcome:
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate()
+        raise AssertionError(f"{impl} snippet timed out after {timeout}s:\n{stderr[-4000:]}") from None
+    out_file = os.path.join(root, "out.pkl")
     if not os.path.exists(out_file):
-        raise AssertionError(f"{impl} snippet process died (rc={proc.returncode}):\n{proc.stderr[-4000:]}")
+        raise AssertionError(f"{impl} snippet process died (rc={proc.returncode}):\n{stderr[-4000:]}")
     with open(out_file, "rb") as f:
         outcome = pickle.load(f)
-    return Outcome(impl=impl, stdout=proc.stdout, stderr=proc.stderr, root=root, **outcome)
+    return Outcome(impl=impl, stdout=stdout, stderr=stderr, root=root, **outcome)
 
 
-def run_both(snippet: str, tmp_path, **kwargs: Any) -> tuple[Outcome, Outcome]:
-    """Run `snippet` under the real LitData 0.2.76 and under ours; returns (reference, ours)."""
-    return (
-        run(snippet, "reference", os.path.join(str(tmp_path), "reference"), **kwargs),
-        run(snippet, "ours", os.path.join(str(tmp_path), "ours"), **kwargs),
-    )
+def run(snippet: str, impl: str, root: str, timeout: float = 300, env: dict | None = None, **params: Any) -> Outcome:
+    """Run `snippet` under `impl` ("reference" or "ours") in a fresh process whose working directory is `root`."""
+    return _finish(_start(snippet, impl, root, env, params), impl, root, timeout)
+
+
+def run_both(
+    snippet: str, tmp_path, timeout: float = 400, env: dict | None = None, **params: Any
+) -> tuple[Outcome, Outcome]:
+    """Run `snippet` under the real LitData 0.2.76 and under ours, side by side; returns (reference, ours)."""
+    roots = {impl: os.path.join(str(tmp_path), impl) for impl in ("reference", "ours")}
+    procs = {impl: _start(snippet, impl, root, env, params) for impl, root in roots.items()}
+    try:
+        return tuple(_finish(procs[impl], impl, roots[impl], timeout) for impl in ("reference", "ours"))  # type: ignore[return-value]
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

@@ -146,3 +146,36 @@ result = [r if not isinstance(r, logging.LogRecord) else ("warning", "less than 
     reference, ours = run_both(snippet, tmp_path)
     assert ours.value() == reference.value()
     assert ours.value() == [("warning", True), "1GB", ("warning", True), 10**9, "30GB", 0.5, None]
+
+
+def test_file_indexer_refuses_schemes_without_a_storage_before_any_network_call(tmp_path):
+    snippet = """
+try:
+    from litdata.raw.indexer import FileIndexer
+except ImportError:  # ours before litdata.raw existed
+    from litdata.streaming.raw import FileIndexer
+
+errors = []
+for url in ("ftp://127.0.0.1:9/data", "http://127.0.0.1:9/data"):
+    try:
+        FileIndexer().discover_files(url, None)
+    except ValueError as error:
+        errors.append(str(error).split(". ")[0])
+result = errors
+"""
+    reference, ours = run_both(snippet, tmp_path)
+    assert ours.value() == reference.value()
+    assert ours.value() == ["Unsupported input directory scheme: `ftp`", "Unsupported input directory scheme: `http`"]
+
+
+def test_a_symlinked_dataset_folder_resolves_to_its_target(tmp_path):
+    snippet = (
+        WRITE_PAIRS
+        + """
+os.symlink(root + "/pairs", root + "/link")
+dataset = ld.StreamingDataset(root + "/link")
+result = os.path.relpath(dataset.input_dir.path, root), dataset[3]
+"""
+    )
+    reference, ours = run_both(snippet.replace("import litdata as ld", "import os\nimport litdata as ld"), tmp_path)
+    assert ours.value() == reference.value() == ("pairs", (3, 9))

@@ -48,9 +48,9 @@ class FileMetadata:
 
 def supported_schemes() -> tuple[str, ...]:
     """URL schemes served by a registered storage backend (``s3``, ``gs``, ``r2``, ``azure``, ``hf``, ...)."""
-    from litdata.storage.registry import _STORAGES
+    from litdata.storage.registry import registered_prefixes
 
-    return tuple(sorted({prefix.split(":")[0] for prefix in _STORAGES}))
+    return tuple(sorted({prefix.split(":")[0] for prefix in registered_prefixes()}))
 
 
 def validate_input_dir_scheme(input_dir: str) -> None:

@@ -30,6 +30,11 @@ def unregister_storage(prefix: str) -> None:
     del _STORAGES[prefix]
 
 
+def registered_prefixes() -> list[str]:
+    """The URL prefixes served by a registered storage (fsspec serves the others)."""
+    return list(_STORAGES)
+
+
 def storage_class(url: str) -> type[Storage]:
     """The class that serves ``url``."""
     for prefix, cls in _STORAGES.items():

@@ -82,8 +82,8 @@ def _resolve_dir(dir_path: str | Path | Dir | None) -> Dir:
         from litdata.streaming.teamspace import is_platform_path, resolve_platform_path
 
         if is_platform_path(path):
-            path = resolve_platform_path(path)
-    return Dir(path=path, url=None)
+            return Dir(path=resolve_platform_path(path), url=None)
+    return Dir(path=os.path.realpath(path), url=None)  # symlinks resolved, as in LitData
 
 
 def _as_dict(d: Dir) -> dict[str, Any]:
