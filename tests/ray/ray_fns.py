@@ -15,6 +15,11 @@ def make_sample(index: int) -> dict:
     return {"index": index, "values": rng.integers(0, 1000, size=int(rng.integers(1, 40))), "name": f"item-{index}"}
 
 
+def fixed_sample(index: int) -> dict:
+    """Samples of one shape, which the default collate stacks into batches."""
+    return {"index": index, "features": np.full(4, index, dtype=np.float32)}
+
+
 def two_samples(index: int):
     """A generator fn: two samples per input, none for multiples of 7."""
     if index % 7 == 0:
