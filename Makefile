@@ -7,11 +7,12 @@ REF_DIR ?= .cache/reference-litdata
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: help install demo demo-s3 test lint format reference bench clean azurite
+.PHONY: help install demo demo-s3 demo-ray test lint format reference bench clean azurite
 
 help:
 	@echo "make demo   - install, then optimize 1,000 images and stream them back"
 	@echo "make demo-s3 - the same against a local S3 server: optimize into a bucket, stream back cold and warm"
+	@echo "make demo-ray - the same on a local 2-node Ray cluster (loopback-only namespace, needs root)"
 	@echo "make test   - install, lint, and run the whole test suite"
 	@echo "make bench  - benchmarks: ours vs LitData 0.2.76, MosaicML Streaming and WebDataset (see benchmarks/README.md)"
 
@@ -36,6 +37,9 @@ demo: install
 
 demo-s3: install
 	$(PY) examples/demo_s3.py
+
+demo-ray: install
+	$(PY) examples/demo_ray.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests examples benchmarks
