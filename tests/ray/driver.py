@@ -123,15 +123,22 @@ def _node_processes(node_id: str) -> list[int]:
 def node_kill(workdir: str) -> dict:
     """Kill every process of one worker node while its tasks run; the job must still finish, exactly once."""
     import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     ray.init()
     victim = next(node["NodeID"] for node in ray.nodes() if node["Alive"] and "victim" in node["Resources"])
+    # A worker process of the victim imports litdata now, so that the victim takes tasks as early as the others.
+    on_victim = NodeAffinitySchedulingStrategy(victim, soft=False)
+    assert ray.get(ray.remote(ray_fns.warm_up).options(scheduling_strategy=on_victim).remote(), timeout=120) == victim
     markers = os.path.join(workdir, "calls")
     os.makedirs(markers)
     killed: list[int] = []
 
     def kill_when_busy() -> None:
+        deadline = time.monotonic() + 120
         while not any(_read(os.path.join(markers, name)) == victim for name in os.listdir(markers)):
+            if time.monotonic() > deadline:
+                return
             time.sleep(0.05)
         for pid in _node_processes(victim):
             try:
@@ -146,11 +153,11 @@ def node_kill(workdir: str) -> dict:
     start = time.monotonic()
     ld.optimize(
         slow,
-        list(range(120)),
+        list(range(160)),
         os.path.join(workdir, "out"),
         chunk_size=5,
         keep_data_ordered=True,
-        executor=RayExecutor(num_tasks=12),
+        executor=RayExecutor(num_tasks=16),
     )
     seconds = time.monotonic() - start
     killer.join(1)
@@ -176,7 +183,7 @@ def interrupt(workdir: str) -> dict:
         interrupted = True
     else:
         interrupted = False
-    time.sleep(1.0)  # calls already inside fn when the tasks were cancelled may still leave a marker
+    time.sleep(2.0)  # calls already inside fn when the tasks were cancelled may still leave a marker
     calls_after_cancel = len(os.listdir(markers))
     time.sleep(2.0)
     return {

@@ -52,6 +52,13 @@ def node_id() -> str:
     return ray.get_runtime_context().get_node_id()
 
 
+def warm_up() -> str:
+    """Start a worker process that has imported what a task needs; returns its node."""
+    import litdata.processing.workers  # noqa: F401
+
+    return node_id()
+
+
 def recorded_slow_sample(index: int, marker_dir: str, delay: float) -> dict:
     """Sleeps ``delay`` and leaves one marker file per call (its name: input, then a unique id; its text: the node)."""
     with open(os.path.join(marker_dir, f"{index}-{uuid.uuid4().hex}"), "w") as f:

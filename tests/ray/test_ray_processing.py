@@ -162,7 +162,7 @@ def test_a_worker_node_killed_mid_job_still_gives_every_sample_exactly_once(run_
     calls = result["calls"]
     assert result["victim"] in {node for nodes in calls.values() for node in nodes}
     assert any(len(nodes) > 1 for nodes in calls.values()), "the inputs of the killed task ran again"
-    assert sorted(calls, key=int) == [str(i) for i in range(120)]
+    assert sorted(calls, key=int) == [str(i) for i in range(160)]
     output = os.path.join(outcome.folder, "out")
-    assert _samples(output) == [{"index": i} for i in range(120)]
+    assert _samples(output) == [{"index": i} for i in range(160)]
     assert _only_indexed_files(output)
