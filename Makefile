@@ -7,7 +7,7 @@ REF_DIR ?= .cache/reference-litdata
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: help install demo demo-s3 demo-ray test lint format reference bench clean azurite
+.PHONY: help install demo demo-s3 test lint format reference bench clean azurite
 
 help:
 	@echo "make demo   - install, then optimize 1,000 images and stream them back"
@@ -38,6 +38,7 @@ demo: install
 demo-s3: install
 	$(PY) examples/demo_s3.py
 
+.PHONY: demo-ray
 demo-ray: install
 	$(PY) examples/demo_ray.py
 

@@ -122,13 +122,12 @@ def _node_processes(node_id: str) -> list[int]:
 
 def node_kill(workdir: str) -> dict:
     """Kill every process of one worker node while its tasks run; the job must still finish, exactly once."""
-    import ray
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+    import ray.util.scheduling_strategies  # binds `ray` too
 
     ray.init()
     victim = next(node["NodeID"] for node in ray.nodes() if node["Alive"] and "victim" in node["Resources"])
     # A worker process of the victim imports litdata now, so that the victim takes tasks as early as the others.
-    on_victim = NodeAffinitySchedulingStrategy(victim, soft=False)
+    on_victim = ray.util.scheduling_strategies.NodeAffinitySchedulingStrategy(victim, soft=False)
     assert ray.get(ray.remote(ray_fns.warm_up).options(scheduling_strategy=on_victim).remote(), timeout=120) == victim
     markers = os.path.join(workdir, "calls")
     os.makedirs(markers)
