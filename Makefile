@@ -12,6 +12,7 @@ PIP := $(PY) -m pip
 help:
 	@echo "make demo   - install, then optimize 1,000 images and stream them back"
 	@echo "make demo-s3 - the same against a local S3 server: optimize into a bucket, stream back cold and warm"
+	@echo "make demo-ray - the same on a local 2-node Ray cluster (loopback-only namespace, needs root)"
 	@echo "make test   - install, lint, and run the whole test suite"
 	@echo "make test-oldest-torch - the streaming tests on the oldest torch pyproject.toml allows (part of make test)"
 	@echo "make docs   - build the documentation site into site/ (warnings are errors)"
@@ -38,6 +39,10 @@ demo: install
 
 demo-s3: install
 	$(PY) examples/demo_s3.py
+
+.PHONY: demo-ray
+demo-ray: install
+	$(PY) examples/demo_ray.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests examples benchmarks docs

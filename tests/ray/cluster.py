@@ -7,6 +7,7 @@ server of a test runs in one namespace created with ``unshare -n -p -f --mount-p
 
 from __future__ import annotations
 
+import ctypes
 import glob
 import json
 import os
@@ -29,6 +30,10 @@ _NODE_ENV = {
     "RAY_health_check_failure_threshold": "5",
     "RAY_raylet_start_wait_time_s": "120",
 }
+
+
+def _die_with_parent() -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def namespaces_available() -> str | None:
@@ -67,10 +72,21 @@ class LocalRayCluster:
     def start(self, nodes: Sequence[str], timeout: float = 240.0) -> None:
         """Start a head node ``nodes[0]``, then the other nodes (each with 1 CPU and a resource of its name)."""
         self._holder = subprocess.Popen(
-            ["unshare", "-n", "-p", "-f", "--mount-proc", "sh", "-c", "ip link set lo up && exec sleep infinity"],
+            [
+                "unshare",
+                "-n",
+                "-p",
+                "-f",
+                "--kill-child",
+                "--mount-proc",
+                "sh",
+                "-c",
+                "ip link set lo up && exec sleep infinity",
+            ],
             stdin=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent,  # if the tests are killed, unshare dies and takes the namespace with it
         )
         self.init_pid = self._namespace_init(timeout=30)
         deadline = time.monotonic() + timeout

@@ -42,20 +42,36 @@ def _tail(path: str, size: int = 6000) -> str:
 
 @pytest.fixture(scope="session")
 def run_driver(ray_cluster) -> Callable[..., dict]:
-    """Run a scenario of driver.py in the cluster's namespace; returns what it wrote to result.json."""
+    """Run scenarios of driver.py in one driver process in the cluster's namespace.
 
-    def run(scenario: str, workdir: os.PathLike, timeout: float = 150.0, env: dict | None = None) -> dict:
+    Returns, per scenario, what it wrote to result.json and the folder it worked in.
+    """
+
+    def run(workdir: os.PathLike, *scenarios: str, timeout: float = 240.0, env: dict | None = None) -> dict:
         workdir = str(workdir)
         log = os.path.join(workdir, "driver.log")
-        command = [sys.executable, DRIVER, scenario, workdir]
+        command = [sys.executable, DRIVER, workdir, *scenarios]
         ray_cluster.run(command, timeout=timeout, log=log, env=cluster_env(env))
         result_path = os.path.join(workdir, "result.json")
         if not os.path.exists(result_path):
-            pytest.fail(f"the driver of {scenario!r} wrote no result; its log:\n{_tail(log)}")
+            pytest.fail(f"the driver of {scenarios} wrote no result; its log:\n{_tail(log)}")
         with open(result_path) as f:
-            result = json.load(f)
-        if "driver_error" in result:
-            pytest.fail(f"the driver of {scenario!r} failed:\n{result['driver_error']}\nlog:\n{_tail(log)}")
-        return result["result"]
+            results = json.load(f)
+        return {scenario: Outcome(os.path.join(workdir, scenario), results[scenario], log) for scenario in scenarios}
 
     return run
+
+
+class Outcome:
+    """What one driver scenario observed (``result``) and its folder; a scenario that raised fails the test."""
+
+    def __init__(self, folder: str, reported: dict, log: str) -> None:
+        self.folder = folder
+        self._reported = reported
+        self._log = log
+
+    @property
+    def result(self) -> dict:
+        if "driver_error" in self._reported:
+            pytest.fail(f"the driver scenario failed:\n{self._reported['driver_error']}\nlog:\n{_tail(self._log)}")
+        return self._reported["result"]

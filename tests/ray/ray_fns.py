@@ -15,6 +15,11 @@ def make_sample(index: int) -> dict:
     return {"index": index, "values": rng.integers(0, 1000, size=int(rng.integers(1, 40))), "name": f"item-{index}"}
 
 
+def fixed_sample(index: int) -> dict:
+    """Samples of one shape, which the default collate stacks into batches."""
+    return {"index": index, "features": np.full(4, index, dtype=np.float32)}
+
+
 def two_samples(index: int):
     """A generator fn: two samples per input, none for multiples of 7."""
     if index % 7 == 0:
@@ -45,6 +50,13 @@ def node_id() -> str:
     if ray is None or not ray.is_initialized():
         return "local"
     return ray.get_runtime_context().get_node_id()
+
+
+def warm_up() -> str:
+    """Start a worker process that has imported what a task needs; returns its node."""
+    import litdata.processing.workers  # noqa: F401
+
+    return node_id()
 
 
 def recorded_slow_sample(index: int, marker_dir: str, delay: float) -> dict:

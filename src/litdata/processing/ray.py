@@ -345,7 +345,7 @@ def _run_tasks(
             ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=_POLL_S)
             for ref in ready:
                 task = pending.pop(ref)
-                results[task] = _task_result(ray, ref, task, parts[task], items, executor.max_retries)
+                results[task] = _task_result(ray, ref, task, parts[task], executor.max_retries)
                 done_items += len(parts[task])
             bar.show(_progress_total(ray, counter, done_items) if pending else done_items)
     except BaseException:
@@ -360,9 +360,11 @@ def _run_tasks(
     return results  # type: ignore[return-value]
 
 
-def _task_result(ray: Any, ref: Any, task: int, part: list[int], items: list[Any], max_retries: int) -> _TaskResult:
+def _task_result(ray: Any, ref: Any, task: int, part: list[int], max_retries: int) -> _TaskResult:
     try:
         result: _TaskResult = ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:  # raised in the task outside fn (fn's errors are returned)
+        raise RuntimeError(f"Ray task {task} (inputs {part[0]}..{part[-1]}) failed outside of fn:\n{exc}") from exc
     except ray.exceptions.RayError as exc:
         raise RuntimeError(
             f"Ray task {task} (inputs {part[0]}..{part[-1]}) did not finish after {max_retries} retries: "
