@@ -14,7 +14,7 @@ from litdata.utilities.lazy_exports import lazy_exports
 _PUBLIC = {
     "StreamingDataset": "litdata.streaming.dataset",
     "StreamingDataLoader": "litdata.streaming.dataloader",
-    "litdata_collate": "litdata.streaming.dataloader",
+    "litdata_collate": "litdata.streaming.collate",
     "TokensLoader": "litdata.streaming.item_loader",
     "map": "litdata.processing.functions",
     "optimize": "litdata.processing.functions",
@@ -70,8 +70,9 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from litdata.processing.functions import map, merge_datasets, optimize, walk
     from litdata.processing.nodes import Machine
+    from litdata.streaming.collate import litdata_collate
     from litdata.streaming.combined import CombinedStreamingDataset
-    from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
+    from litdata.streaming.dataloader import StreamingDataLoader
     from litdata.streaming.dataset import StreamingDataset
     from litdata.streaming.item_loader import TokensLoader
     from litdata.streaming.parallel import ParallelStreamingDataset
