@@ -21,7 +21,7 @@ from litdata.utilities.lazy_exports import lazy_exports
 _PUBLIC = {
     "StreamingDataset": "litdata.streaming.dataset",
     "StreamingDataLoader": "litdata.streaming.dataloader",
-    "litdata_collate": "litdata.streaming.dataloader",
+    "litdata_collate": "litdata.streaming.collate",
     "TokensLoader": "litdata.streaming.item_loader",
     "map": "litdata.processing.functions",
     "optimize": "litdata.processing.functions",
@@ -128,8 +128,9 @@ if TYPE_CHECKING:
     from litdata.processing.media_folder import iter_webdataset_tar, list_media_folder
     from litdata.processing.nodes import Machine
     from litdata.raw.dataset import StreamingRawDataset
+    from litdata.streaming.collate import litdata_collate
     from litdata.streaming.combined import CombinedStreamingDataset
-    from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
+    from litdata.streaming.dataloader import StreamingDataLoader
     from litdata.streaming.dataset import StreamingDataset
     from litdata.streaming.dataset_update import dataset_update
     from litdata.streaming.item_loader import TokensLoader

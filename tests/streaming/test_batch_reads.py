@@ -200,11 +200,11 @@ def test_batches_from_workers_kept_by_the_training_loop_are_not_overwritten(tmp_
         assert torch.equal(batch["x"], batch["id"].float()[:, None].expand(-1, 3000))
 
 
-def test_a_worker_reuses_shared_buffers_once_the_training_process_released_them(tmp_path, monkeypatch):
+def test_with_reuse_batch_memory_a_worker_refills_shared_buffers_the_training_process_released(tmp_path):
     from litdata.streaming import worker_buffers
 
     folder = build_dataset(tmp_path / "reuse", 200, chunk_size=20, make=lambda i: np.full(100, i, dtype=np.int64))
-    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1)
+    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1, reuse_batch_memory=True)
     storages = set()
     for batch in loader:
         (slots,) = worker_buffers.received._slots.values()  # the one worker's shared buffers, mapped once
@@ -213,8 +213,9 @@ def test_a_worker_reuses_shared_buffers_once_the_training_process_released_them(
         assert batch[:, 0].tolist() == batch[:, -1].tolist()
     assert len(storages) <= worker_buffers._SLOTS_PER_SIZE  # 50 batches through a handful of buffers
     assert not worker_buffers.received._slots  # forgotten with the worker
-    monkeypatch.setenv("LITDATA_REUSE_WORKER_BUFFERS", "0")
-    assert torch.cat(list(loader))[:, 0].tolist() == list(range(200))
+    default = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1)
+    assert torch.cat(list(default))[:, 0].tolist() == list(range(200))
+    assert not worker_buffers.received._slots  # by default every batch has memory of its own
 
 
 @pytest.mark.parametrize("side", [2, 64])  # small items are copied from the mapping, large ones read from the file

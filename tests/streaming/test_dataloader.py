@@ -54,7 +54,7 @@ def test_pil_images_and_none_are_collated_as_lists(tmp_path):
 def test_collate_stacks_arrays_and_keeps_tuple_structure():
     batch = litdata_collate([(np.ones(2), 1, "a"), (np.zeros(2), 2, "b")])
     assert isinstance(batch, list) and batch[0].shape == (2, 2)
-    assert batch[1].tolist() == [1, 2] and batch[2] == ["a", "b"]
+    assert batch[1].tolist() == [1, 2] and batch[2] == ("a", "b")  # strings of tuple samples: a tuple, as in torch
 
 
 def test_a_non_streaming_dataset_is_refused():

@@ -19,7 +19,8 @@ from litdata.streaming.worker_buffers import reuse_enabled, shared_tensor, worke
 def batch_tensor(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, Any]:
     """An uninitialised batch tensor and a numpy view to fill it. In the main process, the tensor is over a reused
     buffer; inside a DataLoader worker (where the batch is about to cross processes) it is in shared memory, reused
-    too when possible (the batch then holds a `PooledTensor`, which arrives in the main process as a tensor)."""
+    too with ``reuse_batch_memory=True`` (the batch then holds a `PooledTensor`, which arrives in the main process as
+    a tensor)."""
     if get_worker_info() is None:
         out = batch_buffers.array(shape, dtype)
         if out is None:
@@ -65,33 +66,19 @@ def litdata_collate(items: list[Any]) -> Any:
     """torch's default collate, extended: leaves it cannot stack (PIL images, None, arbitrary objects) are
     returned as lists, memoryviews as lists of bytes; dicts, tuples and lists are collated field by field."""
     elem = items[0]
-    if type(elem) is PrecollatedBatch:
-        return elem.take(items)
     if isinstance(elem, Mapping):
         return {key: litdata_collate([item[key] for item in items]) for key in elem}
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
-        return type(elem)(*(litdata_collate(list(field)) for field in zip(*items)))
+        return type(elem)(*(_collate_field(field) for field in zip(*items)))
     if isinstance(elem, (list, tuple)):
         if any(len(item) != len(elem) for item in items):
             return list(items)
-        return [litdata_collate(list(field)) for field in zip(*items)]
+        return [_collate_field(field) for field in zip(*items)]
     return _collate_leaves(items)
 
 
-class PrecollatedBatch:
-    """A batch the dataset collated itself. It stands in for each of its samples, and `litdata_collate` of those
-    stand-ins returns the batch."""
-
-    __slots__ = ("batch", "size")
-
-    def __init__(self, batch: Any, size: int) -> None:
-        self.batch = batch
-        self.size = size
-
-    def take(self, items: list[Any]) -> Any:
-        if len(items) != self.size or items[-1] is not self:
-            raise RuntimeError(
-                f"A batch of {self.size} samples collated by the dataset reached the collate as {len(items)} "
-                "stand-ins: the DataLoader's batch size differs from the dataset's (set_batch_size)."
-            )
-        return self.batch
+def _collate_field(field: tuple) -> Any:
+    """One field of list/tuple samples: strings stay the tuple `zip` made of them, as in torch's collate."""
+    if isinstance(field[0], str):
+        return field
+    return litdata_collate(list(field))

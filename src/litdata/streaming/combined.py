@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 from litdata.streaming.dataset import StreamingDataset
-from litdata.utilities.base import _BaseStreamingDatasetWrapper
+from litdata.utilities.base import _BaseStreamingDatasetWrapper, _track
 from litdata.utilities.env import _WorkerEnv
 
 _BATCHING_METHODS = ("stratified", "per_stream")
@@ -138,6 +138,8 @@ class _Draws:
 class _CombinedIterator(Iterator[Any]):
     """One worker's stream of a `CombinedStreamingDataset`."""
 
+    tracked = False  # set by a loader's batch stream: yield `_Tracked` records
+
     def __init__(
         self,
         owner: CombinedStreamingDataset,
@@ -164,7 +166,7 @@ class _CombinedIterator(Iterator[Any]):
                 self._draws.drop(index)
                 continue
             self._counts[index] += 1
-            return self._owner._track(sample, self._worker, self._counts)
+            return _track(self.tracked, sample, self._worker, self._counts)
         self._done = True
         raise StopIteration
 

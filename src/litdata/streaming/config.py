@@ -42,12 +42,46 @@ def load_index_file(path: str) -> dict[str, Any]:
             f"The index {path!r} is malformed: expected an object with 'chunks' (list) and 'config' (object). "
             "Re-run optimize (mode='overwrite') to rebuild it."
         )
+    min_items = 0 if index["config"].get("item_loader") == "ParquetLoader" else 1  # a Parquet file may be empty
     for i, chunk in enumerate(index["chunks"]):
-        missing = {"chunk_size", "filename"} - set(chunk)
-        if missing:
-            raise ValueError(f"The index {path!r} is malformed: chunk entry {i} lacks {sorted(missing)}.")
+        problem = _chunk_entry_problem(chunk, min_items)
+        if problem:
+            raise ValueError(
+                f"The index {path!r} is corrupted: chunk entry {i} {problem}. Re-run optimize (mode='overwrite') "
+                "or download the dataset's index.json again."
+            )
         check_chunk_name(chunk["filename"], path)
+    data_format = index["config"].get("data_format")
+    if data_format is not None and (
+        not isinstance(data_format, list) or not all(isinstance(f, str) and f for f in data_format)
+    ):
+        raise ValueError(
+            f"The index {path!r} is corrupted: config.data_format must be a list of format names, got "
+            f"{data_format!r}. Re-run optimize (mode='overwrite')."
+        )
     return index
+
+
+def _is_count(value: Any, minimum: int) -> bool:
+    return type(value) is int and value >= minimum
+
+
+def _chunk_entry_problem(chunk: Any, min_items: int) -> str | None:
+    """What is wrong with one entry of ``chunks`` (None: nothing)."""
+    if not isinstance(chunk, dict):
+        return f"is a {type(chunk).__name__}, not an object"
+    missing = {"chunk_size", "filename"} - set(chunk)
+    if missing:
+        return f"lacks {sorted(missing)}"
+    if not isinstance(chunk["filename"], str) or not chunk["filename"]:
+        return f"has the filename {chunk['filename']!r}"
+    if not _is_count(chunk["chunk_size"], min_items):
+        return f"has chunk_size {chunk['chunk_size']!r} (expected an integer >= {min_items})"
+    if chunk.get("dim") is not None and not _is_count(chunk["dim"], 0):
+        return f"has dim {chunk['dim']!r} (expected an integer >= 0 or null)"
+    if chunk.get("chunk_bytes") is not None and not _is_count(chunk["chunk_bytes"], 0):
+        return f"has chunk_bytes {chunk['chunk_bytes']!r} (expected an integer >= 0)"
+    return None
 
 
 def _check_item_loader(config: dict, item_loader: BaseItemLoader) -> None:

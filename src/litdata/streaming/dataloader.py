@@ -12,42 +12,37 @@ from torch.utils.data import DataLoader
 from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter, _SingleProcessDataLoaderIter
 
 from litdata.debugger import CAT_BATCH, CAT_EPOCH, emit_trace, is_tracing
-from litdata.streaming.collate import litdata_collate
+from litdata.streaming.batch_stream import BatchStream, _same
 from litdata.streaming.dataset import StreamingDataset
-from litdata.streaming.worker_buffers import ReleasingIndexQueue, received, reuse_enabled
-from litdata.utilities.base import _BaseStreamingDatasetWrapper, _int_keys, _TrackedBatch, _TrackedCollate
+from litdata.streaming.worker_buffers import ReleasingIndexQueue, received, reuse_supported
+from litdata.utilities.base import _BaseStreamingDatasetWrapper, _int_keys, _TrackedBatch
 from litdata.utilities.profiler import (
     TRACE_FILENAME,
     CProfileDump,
     ProfilingCollate,
-    TimedIndices,
     WorkerProfiling,
     active_recorder,
     start_recording,
 )
 
 
-class _TimedRequests:
-    """Mixin of the loader iterators: when profiling, each batch request times its samples' fetch."""
+class _LoaderOverStream:
+    """The loader as torch's iterators see it: its settings, with its `BatchStream` as the dataset."""
 
-    def _next_index(self) -> Any:
-        index = super()._next_index()  # type: ignore[misc]
-        return TimedIndices(index) if self._profiled and isinstance(index, list) else index  # type: ignore[attr-defined]
-
-
-class _SingleProcessIter(_TimedRequests, _SingleProcessDataLoaderIter):
     def __init__(self, loader: StreamingDataLoader) -> None:
-        self._profiled = loader._trace_pending
-        super().__init__(loader)
+        self._loader = loader
+        self.dataset = loader._stream
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
 
 
-class _ResumableMultiProcessingIter(_TimedRequests, _MultiProcessingDataLoaderIter):
+class _ResumableMultiProcessingIter(_MultiProcessingDataLoaderIter):
     """torch's worker iterator whose round-robin over workers can start at a given worker (to resume an epoch)."""
 
     def __init__(self, loader: StreamingDataLoader) -> None:
-        self._profiled = loader._trace_pending
-        super().__init__(loader)
-        if reuse_enabled():  # batch requests tell each worker which of its shared buffers it may fill again
+        super().__init__(_LoaderOverStream(loader))
+        if loader.reuse_batch_memory and reuse_supported():  # requests say which shared buffers a worker may refill
             self._index_queues = [ReleasingIndexQueue(q, w) for q, w in zip(self._index_queues, self._workers)]
 
     def _shutdown_workers(self) -> None:
@@ -55,7 +50,7 @@ class _ResumableMultiProcessingIter(_TimedRequests, _MultiProcessingDataLoaderIt
         if received is not None:  # None at interpreter exit
             received.forget(w.pid for w in getattr(self, "_workers", []))
 
-    def _reset(self, loader: StreamingDataLoader, first_iter: bool = False) -> None:
+    def _reset(self, loader: Any, first_iter: bool = False) -> None:
         self._first_worker = loader._take_first_worker()
         super()._reset(loader, first_iter)
 
@@ -80,6 +75,16 @@ class StreamingDataLoader(DataLoader):
         profile_dir: where profiles are written (default: the current directory; created if missing).
         profile_cprofile: cProfile the main process and worker 0 (``cprofile_main.*``, ``cprofile_worker0.*``);
             not together with ``profile_batches``.
+        reuse_batch_memory: let each worker refill the shared memory of batches the training process no longer
+            uses, instead of allocating new memory per batch (faster for large batches). The contract: a batch's
+            memory is refilled once no tensor in the training process refers to it. Keep a batch, or part of it,
+            only through tensors (a tensor, a view or slice of it, ``.numpy()`` of it), never through a storage
+            object alone (``untyped_storage()``), and ``clone()`` what you hand to another process, including a
+            process forked from the training process after the batch arrived. Default False: every batch has
+            memory of its own, with no such rule.
+
+    Batches are built by a `BatchStream` the loader owns (torch runs with ``batch_size=None`` over it): the dataset
+    yields plain samples whether or not a loader is attached.
     """
 
     def __init__(
@@ -96,6 +101,7 @@ class StreamingDataLoader(DataLoader):
         shuffle: bool | None = None,
         drop_last: bool | None = None,
         collate_fn: Callable | None = None,
+        reuse_batch_memory: bool = False,
         **kwargs: Any,
     ) -> None:
         if not isinstance(dataset, (StreamingDataset, _BaseStreamingDatasetWrapper)):
@@ -115,8 +121,6 @@ class StreamingDataLoader(DataLoader):
             dataset.set_shuffle(shuffle)
         if drop_last is not None:
             dataset.set_drop_last(drop_last)
-        # The default collate copies numpy leaves into the batch: while it iterates, they can be views.
-        self._default_collate = collate_fn is None and isinstance(dataset, StreamingDataset)
         dataset.set_batch_size(batch_size)
         dataset.set_num_workers(num_workers)
         self.current_epoch = 0
@@ -129,19 +133,19 @@ class StreamingDataLoader(DataLoader):
         self._is_wrapper = isinstance(dataset, _BaseStreamingDatasetWrapper)
         self._num_samples_yielded_wrapper: dict[int, list[int]] = {}
         self._num_cycles: dict[int, list[int]] = {}
+        self.reuse_batch_memory = reuse_batch_memory
 
-        collate = collate_fn or litdata_collate
-        if self._is_wrapper:
-            dataset._set_use_streaming_dataloader(True)
-            collate = _TrackedCollate(collate)
+        collate = collate_fn
         self._profile_dir = os.path.abspath(profile_dir or os.getcwd())
         if profile_batches or profile_cprofile:
             os.makedirs(self._profile_dir, exist_ok=True)
         self._trace_pending = bool(profile_batches)  # the Chrome trace covers the first epoch
         self._trace_batches = None if profile_batches is True else int(profile_batches)  # None: all of them
         self._profile_skip_batches = profile_skip_batches
-        if self._trace_pending:
-            collate = ProfilingCollate(collate)
+        if self._trace_pending:  # samples one by one, so that each one's fetch is timed
+            from litdata.streaming.collate import litdata_collate
+
+            collate = ProfilingCollate(collate or litdata_collate)
         self._cprofile_main = CProfileDump(self._profile_dir, "main") if profile_cprofile else None
         self._worker_profiling: WorkerProfiling | None = None
         if num_workers > 0 and (self._trace_pending or profile_cprofile):
@@ -156,20 +160,22 @@ class StreamingDataLoader(DataLoader):
             kwargs["worker_init_fn"] = self._worker_profiling
         if num_workers > 0 and prefetch_factor is None:
             prefetch_factor = 2
+        self._stream = BatchStream(dataset, batch_size, num_workers, collate, reuse_memory=reuse_batch_memory)
         super().__init__(
             dataset,
             *args,
-            batch_size=batch_size,
+            batch_size=None,
             num_workers=num_workers,
             prefetch_factor=prefetch_factor,
-            collate_fn=collate,
+            collate_fn=_same,  # the stream yields batches
             **kwargs,
         )
+        object.__setattr__(self, "batch_size", batch_size)  # torch forbids setting it after __init__
 
     def _get_iterator(self) -> Any:
         if self.num_workers > 0:
             return _ResumableMultiProcessingIter(self)
-        return _SingleProcessIter(self)
+        return _SingleProcessDataLoaderIter(_LoaderOverStream(self))
 
     def _take_first_worker(self) -> int | None:
         first, self._first_worker = self._first_worker, None
@@ -200,8 +206,6 @@ class StreamingDataLoader(DataLoader):
         self._start_profiling()
         tracing = is_tracing(CAT_BATCH)
         emit_trace("dataloader", "B", CAT_EPOCH, epoch=self.current_epoch)
-        if self._default_collate:
-            self.dataset._use_default_collate(True, None if self._trace_pending else self.batch_size)
         try:
             iterator = super().__iter__()
             for index in itertools.count():
@@ -216,8 +220,6 @@ class StreamingDataLoader(DataLoader):
                         emit_trace("batch", "E", CAT_BATCH, batch=index, epoch=self.current_epoch)
                 yield self._record(batch)
         finally:
-            if self._default_collate:
-                self.dataset._use_default_collate(False)
             emit_trace("dataloader", "E", CAT_EPOCH, epoch=self.current_epoch)
             self._stop_profiling()
 

@@ -14,7 +14,6 @@ import numpy as np
 from torch.utils.data import IterableDataset
 
 from litdata.constants import _INDEX_FILENAME, ENV_GLOBAL_RANK_OPTIMIZE
-from litdata.streaming.collate import PrecollatedBatch
 from litdata.streaming.config import ChunksConfig, load_index_file
 from litdata.streaming.item_loader import BaseItemLoader, Interval, running_starts
 from litdata.streaming.reader import BinaryReader
@@ -37,6 +36,7 @@ from litdata.utilities.subsample import subsample_chunks
 
 logger = logging.getLogger(__name__)
 
+_SAMPLE_METHODS = ("__getitem__", "__next__", "__iter__")  # overriding one changes what a sample is
 _WINDOW_KINDS = ("vast", "nfs", "lustre", "gpfs", "panfs", "beegfs", "forced")
 
 
@@ -136,8 +136,6 @@ class StreamingDataset(IterableDataset):
         index = load_index_file(os.path.join(self._dataset_dir, _INDEX_FILENAME))
         self._index = index
         self.subsampled_files, self.region_of_interest = self._subsample(index)
-        self._array_views = False
-        self._batch_collation = 0
         self._config = self._make_config()
 
         self.distributed_env = _DistributedEnv.detect()
@@ -178,19 +176,24 @@ class StreamingDataset(IterableDataset):
     def _get_config(self) -> ChunksConfig:
         if self._config is None:  # dropped when the dataset was pickled into a worker process
             self._config = self._make_config()
-            self._config.item_loader.share_array_buffers(self._array_views)
         return self._config
 
-    def _use_default_collate(self, enabled: bool, batch_size: int | None = None) -> None:
-        """Set by `StreamingDataLoader` around an epoch whose samples go to its default collate, which copies them:
-        numpy leaves are then views over the chunk, and with a ``batch_size`` above 1 whole batches are built at a
-        time (each sample yielded stands in for its batch, which the default collate returns as it is; not with a
-        transform or a subclass that overrides __getitem__)."""
-        self._array_views = enabled
-        self._get_config().item_loader.share_array_buffers(enabled)
-        overridden = type(self).__getitem__ is not StreamingDataset.__getitem__
-        whole = enabled and self.batch_decode not in (False, 0, 1) and self.transform is None and not overridden
-        self._batch_collation = batch_size if whole and batch_size and batch_size > 1 else 0
+    def _reads_whole_batches(self) -> bool:
+        """Whether a loader with the default collate may read this dataset's batches whole (`_next_batch`) instead
+        of sample by sample: not with a transform, ``batch_decode=False`` or a subclass that changes what a sample
+        is."""
+        cls = type(self)
+        overridden = any(getattr(cls, name) is not getattr(StreamingDataset, name) for name in _SAMPLE_METHODS)
+        return self.batch_decode not in (False, 0, 1) and self.transform is None and not overridden
+
+    def _iteration_copy(self) -> StreamingDataset:
+        """A copy that iterates on its own (own position, reader and open chunks) and shares the rest: what a loader
+        iterates in the training process, so that ``iter(ds)`` and other loaders do not move its position."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._reader = None
+        copy._reset_iteration()
+        return copy
 
     @property
     def intervals(self) -> list[Interval]:
@@ -275,8 +278,6 @@ class StreamingDataset(IterableDataset):
         self._item_pos = 0
         self._chunk_index = -1
         self._explicit_items = False
-        self._batch: PrecollatedBatch | None = None
-        self._batch_left = 0
         self.global_index = 0
         self.stop_length = 0
 
@@ -415,8 +416,6 @@ class StreamingDataset(IterableDataset):
         return True
 
     def __next__(self) -> Any:
-        if self._batch_collation:
-            return self._next_batch_stand_in()
         if not self._has_items():
             self._end_epoch()
             raise StopIteration
@@ -431,18 +430,14 @@ class StreamingDataset(IterableDataset):
         self._state_dict = None
         self._reset_iteration()
 
-    def _next_batch_stand_in(self) -> PrecollatedBatch:
-        """With batches built whole: the stand-in of the current batch, building the next one when it is used up."""
-        if self._batch_left == 0:
-            parts = self._take_items(self._batch_collation)
-            if not parts:
-                self._end_epoch()
-                raise StopIteration
-            size = sum(len(items) for _, items in parts)
-            batch = self._get_reader().read_batch(parts, ends_plan=self.global_index == self.stop_length)
-            self._batch, self._batch_left = PrecollatedBatch(batch, size), size
-        self._batch_left -= 1
-        return self._batch
+    def _next_batch(self, batch_size: int) -> Any:
+        """The next ``batch_size`` items of the iteration (fewer at its end) read and collated at once, as
+        `litdata_collate` collates them; StopIteration at the end. Used by `StreamingDataLoader`'s batch stream."""
+        parts = self._take_items(batch_size)
+        if not parts:
+            self._end_epoch()
+            raise StopIteration
+        return self._get_reader().read_batch(parts, ends_plan=self.global_index == self.stop_length)
 
     def _take_items(self, count: int) -> list[tuple[int, Sequence[int]]]:
         """The next ``count`` items (fewer at the end of the iteration), as runs of items of one chunk each."""

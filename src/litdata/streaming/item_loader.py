@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import inspect
 import itertools
+import json
 import os
 import struct
 from abc import ABC, abstractmethod
@@ -14,7 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from litdata.streaming.batching import ChunkColumns, LeafColumn, assemble_collated, assembles_by_spec
-from litdata.streaming.chunk import ChunkData, ChunkLayout
+from litdata.streaming.chunk import ChunkCorruptedError, ChunkData, ChunkLayout
 from litdata.streaming.serializers import (
     _NUMPY_DTYPES,
     FloatSerializer,
@@ -77,10 +78,6 @@ class BaseItemLoader(ABC):
     @abstractmethod
     def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
         """Join serialized leaves into one item blob; returns the blob and its ``dim`` (tokens) or None."""
-
-    def share_array_buffers(self, enabled: bool) -> None:
-        """With ``enabled``, numpy leaves are read-only views over the chunk instead of copies (safe only when the
-        consumer copies them, as the default collate of `StreamingDataLoader` does)."""
 
     def open_chunk(self, path: str, layout: ChunkLayout) -> Any:
         """Open a chunk file for reading (loaders of other file formats, such as Parquet, override this)."""
@@ -181,6 +178,32 @@ def _numpy_dtype(torch_dtype: Any) -> np.dtype:
     return torch.empty(0, dtype=torch_dtype).numpy().dtype
 
 
+def _load_spec(spec: Any) -> TreeSpec | None:
+    if not spec:
+        return None
+    try:
+        return treespec_loads(spec)
+    except ValueError as err:
+        if not isinstance(err, json.JSONDecodeError):  # e.g. a namedtuple not registered in this process
+            raise ValueError(f"{err} (index.json: config.data_spec)") from err
+        raise ValueError(
+            f"The sample structure (config.data_spec) in index.json does not parse ({err}): the index is corrupted. "
+            "Re-run optimize (mode='overwrite') or download the dataset's index.json again."
+        ) from err
+    except (TypeError, KeyError, IndexError, AttributeError) as err:
+        raise ValueError(
+            f"The sample structure (config.data_spec) in index.json does not parse ({err}): the index is corrupted. "
+            "Re-run optimize (mode='overwrite') or download the dataset's index.json again."
+        ) from err
+
+
+def _corrupted(chunk: Any, local: int, error: Exception) -> ChunkCorruptedError:
+    return ChunkCorruptedError(
+        f"Item {local} of chunk {getattr(chunk, 'path', '?')!r} cannot be decoded: {error}. The chunk or index.json is "
+        "corrupted: delete the cached chunk so it is downloaded again, or re-run optimize (mode='overwrite')."
+    )
+
+
 def running_starts(sizes: Iterable[int]) -> list[int]:
     """First absolute item id of every chunk (plain ints: looked up once per item)."""
     return [0, *itertools.accumulate(sizes)]
@@ -200,17 +223,11 @@ class PyTreeLoader(BaseItemLoader):
         ]
         # for blobs read into a bytearray of their own (`ChunkData.item`): their arrays can be views of it
         self._owning_deserializers = [_without_copies(d) for d in self._deserializers]
-        spec = config.get("data_spec")
-        self._spec: TreeSpec | None = treespec_loads(spec) if spec else None
+        self._spec: TreeSpec | None = _load_spec(config.get("data_spec"))
         self._starts = running_starts(c["chunk_size"] for c in chunks)
         self._sizes = struct.Struct(f"<{len(data_format)}I")
         self._columnar = not self._legacy and assembles_by_spec(self._spec)
         self._columns: dict[int, ChunkColumns | None] = {}
-
-    def share_array_buffers(self, enabled: bool) -> None:
-        for deserializer in self._deserializers:
-            if hasattr(deserializer, "copy_arrays"):
-                deserializer.copy_arrays = not enabled
 
     def generate_intervals(self) -> list[Interval]:
         intervals, begin = [], 0
@@ -223,9 +240,14 @@ class PyTreeLoader(BaseItemLoader):
 
     def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
         local = index - self._chunk_start(chunk_index)
-        if chunk.footer is not None:
-            return chunk.footer.row(local)
-        return self.decode_item(chunk.item(local), as_views=chunk.returns_views)
+        try:
+            if chunk.footer is not None:
+                return chunk.footer.row(local)
+            return self.decode_item(chunk.item(local), as_views=chunk.returns_views)
+        except ImportError:
+            raise
+        except Exception as err:
+            raise _corrupted(chunk, local, err) from err
 
     def _chunk_start(self, chunk_index: int) -> int:
         return self._starts[chunk_index]
@@ -235,6 +257,8 @@ class PyTreeLoader(BaseItemLoader):
         ``bytearray`` blob belongs to this sample alone, so its arrays are views of it rather than copies."""
         sizes = self._sizes.unpack_from(blob, 0)
         pos = self._sizes.size
+        if pos + sum(sizes) != len(blob):
+            raise ValueError(f"its leaf sizes {list(sizes)} do not add up to its {len(blob) - pos} bytes of leaves")
         leaves = []
         view = memoryview(blob)
         as_views = as_views and not self._legacy
@@ -299,10 +323,6 @@ class TokensLoader(BaseItemLoader):
 
     def __init__(self, block_size: int | None = None) -> None:
         self._block_size = block_size
-        self._copy_arrays = True
-
-    def share_array_buffers(self, enabled: bool) -> None:
-        self._copy_arrays = not enabled
 
     @property
     def block_size(self) -> int | None:
@@ -360,11 +380,12 @@ class TokensLoader(BaseItemLoader):
         itemsize = self._np_dtype.itemsize
         start = local * self._block_size * itemsize
         raw = chunk.data_area()[start : start + self._block_size * itemsize]
+        if len(raw) != self._block_size * itemsize or local < 0:
+            raise _corrupted(chunk, local, ValueError(f"the chunk ends before token block {local}"))
         return self._output(np.frombuffer(raw, self._np_dtype))
 
     def _output(self, array: np.ndarray) -> Any:
-        if self._copy_arrays:
-            array = array.copy()
+        array = array.copy()  # a writable array of its own, never a view over the chunk
         return self._to_output(array) if self._to_output is not None else array
 
     def batch_columns(self, chunk_index: int, chunk: Any) -> ChunkColumns | None:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from litdata.streaming.dataset import StreamingDataset
-from litdata.utilities.base import _BaseStreamingDatasetWrapper, _int_keys
+from litdata.utilities.base import _BaseStreamingDatasetWrapper, _int_keys, _track
 from litdata.utilities.env import _WorkerEnv
 
 Transform = Callable[..., Any]
@@ -152,6 +152,8 @@ class ParallelStreamingDataset(_BaseStreamingDatasetWrapper):
 class _ParallelIterator(Iterator[Any]):
     """One worker's stream of a `ParallelStreamingDataset`."""
 
+    tracked = False  # set by a loader's batch stream: yield `_Tracked` records
+
     def __init__(
         self,
         owner: ParallelStreamingDataset,
@@ -190,7 +192,8 @@ class _ParallelIterator(Iterator[Any]):
                 self._done = True
                 raise
         self._served += 1
-        return self._owner._track(self._transform(tuple(samples)), self._worker, self._positions, self._cycles)
+        sample = self._transform(tuple(samples))
+        return _track(self.tracked, sample, self._worker, self._positions, self._cycles)
 
     def _next_sample(self, index: int) -> Any:
         try:

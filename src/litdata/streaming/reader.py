@@ -16,6 +16,8 @@ from typing import Any
 
 from litdata.debugger import CAT_READ, trace_span
 from litdata.streaming.batching import BatchAssembler
+from litdata.streaming.checksums import ChunkChecksumError, verify_chunk
+from litdata.streaming.chunk import ChunkCorruptedError
 from litdata.streaming.config import ChunksConfig
 from litdata.streaming.sampler import ChunkedIndex
 from litdata.streaming.sources import ChunkSource
@@ -195,9 +197,10 @@ class BinaryReader:
         filename = self._filename(chunk_index)
         self._source.acquire(filename)
         try:
-            path = self._source.ensure(filename)
+            path = self._verified_path(chunk_index)
             with trace_span("read", CAT_READ, chunk=chunk_index, filename=filename):
                 chunk = self._open_chunk(path)
+            self._check_item_count(chunk_index, chunk, path)
         except BaseException:
             self._source.release(filename)
             raise
@@ -206,6 +209,30 @@ class BinaryReader:
         if len(self._open) > self._max_open:
             self._close_chunk(next(iter(self._open)))
         return chunk
+
+    def _verified_path(self, chunk_index: int) -> str:
+        """The local path of a chunk whose bytes match its checksum. A cached copy that does not is deleted and
+        downloaded once more; then (or for a dataset read in place) the mismatch is raised."""
+        entry, config = self._config.chunks[chunk_index], self._config.config
+        path = self._source.ensure(entry["filename"])
+        try:
+            verify_chunk(path, entry, config)
+        except ChunkChecksumError:
+            if not self._source.discard(entry["filename"]):
+                raise
+            logger.warning("Chunk %s failed its checksum: downloading it again.", entry["filename"])
+            path = self._source.ensure(entry["filename"])
+            verify_chunk(path, entry, config)
+        return path
+
+    def _check_item_count(self, chunk_index: int, chunk: Any, path: str) -> None:
+        expected = self._config.chunks[chunk_index]["chunk_size"]
+        found = getattr(chunk, "num_items", expected)
+        if found != expected:
+            raise ChunkCorruptedError(
+                f"Chunk {path!r} holds {found} items but index.json says {expected}: the chunk or the index is "
+                "corrupted. Delete the cached chunk so it is downloaded again, or re-run optimize (mode='overwrite')."
+            )
 
     def _close_chunk(self, chunk_index: int) -> None:
         chunk = self._open.pop(chunk_index, None)

@@ -208,7 +208,14 @@ def _tensor_bytes(tensor: torch.Tensor) -> np.ndarray:
     import torch
 
     flat = tensor.detach().cpu().contiguous().reshape(-1)
+    if flat.numel() == 0:  # an empty tensor may have any stride, which `view` refuses
+        return np.empty(0, np.uint8)
     return flat.view(torch.uint8).numpy()
+
+
+def _check_size(data: bytes | memoryview, expected: int, what: str) -> None:
+    if len(data) != expected:
+        raise ValueError(f"A {what} leaf must be {expected} bytes, found {len(data)}: the data is corrupted.")
 
 
 def _tensor_from_bytes(data: bytes | memoryview, dtype: torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
@@ -272,6 +279,7 @@ class IntSerializer(Serializer):
         return _I64.pack(item), None
 
     def deserialize(self, data: bytes | memoryview) -> int:
+        _check_size(data, 8, "int")
         return _I64.unpack_from(data)[0]
 
     def can_serialize(self, item: Any) -> bool:
@@ -287,6 +295,7 @@ class FloatSerializer(Serializer):
         return _F64.pack(item), None
 
     def deserialize(self, data: bytes | memoryview) -> float:
+        _check_size(data, 8, "float")
         return _F64.unpack_from(data)[0]
 
     def can_serialize(self, item: Any) -> bool:
@@ -297,6 +306,7 @@ class NumpyScalarIntSerializer(IntSerializer):
     """Reads ``int`` leaves as ``np.int64`` scalars, as LitData 0.2.45 returned them."""
 
     def deserialize(self, data: bytes | memoryview) -> np.int64:
+        _check_size(data, 8, "int")
         return np.int64(_I64.unpack_from(data)[0])
 
 
@@ -331,17 +341,14 @@ class FileSerializer(Serializer):
 
 
 class BytesSerializer(Serializer):
-    """``bytes`` leaves, raw.
-
-    Reading returns the slice exactly as the reader holds it: ``bytes``, or a ``memoryview`` over the chunk when the
-    reader works zero-copy (as LitData 0.2.76 does on its mmap path). Call ``bytes(x)`` if you need a copy.
-    """
+    """``bytes`` leaves, raw, read back as ``bytes`` (LitData 0.2.76 returns a ``memoryview`` over the chunk on its
+    mmap path, which cannot be pickled to another process)."""
 
     def serialize(self, item: bytes) -> tuple[bytes, None]:
         return item, None
 
-    def deserialize(self, data: bytes | memoryview) -> bytes | memoryview:
-        return data
+    def deserialize(self, data: bytes | memoryview) -> bytes:
+        return data if type(data) is bytes else bytes(data)
 
     def can_serialize(self, item: Any) -> bool:
         return isinstance(item, bytes)
@@ -510,7 +517,7 @@ def _dtype_index_from_format(data_format: str, table_size: int) -> int:
 class NoHeaderNumpySerializer(Serializer):
     """1-D numpy arrays as raw bytes; the dtype travels in the name (``no_header_numpy:{index}``)."""
 
-    copy_arrays = True  # False: read-only views over the chunk (when a collate copies them anyway)
+    copy_arrays = True  # False: views over the given buffer (only when that buffer belongs to the sample)
 
     def __init__(self) -> None:
         self._dtype: np.dtype | None = None
@@ -524,6 +531,7 @@ class NoHeaderNumpySerializer(Serializer):
     def deserialize(self, data: bytes | memoryview) -> np.ndarray:
         if self._dtype is None:
             raise RuntimeError("Call setup('no_header_numpy:<dtype index>') before deserializing.")
+        _check_size(data, len(data) - len(data) % self._dtype.itemsize, f"{self._dtype} array")
         array = np.frombuffer(data, dtype=self._dtype)
         return array.copy() if self.copy_arrays else array
 
@@ -534,7 +542,7 @@ class NoHeaderNumpySerializer(Serializer):
 class NumpySerializer(Serializer):
     """Numpy arrays with ndim > 1: ``<I`` dtype index, ``<I`` ndim, ``<I`` dims, then the C-order data."""
 
-    copy_arrays = True  # False: read-only views over the chunk (when a collate copies them anyway)
+    copy_arrays = True  # False: views over the given buffer (only when that buffer belongs to the sample)
 
     def serialize(self, item: np.ndarray) -> tuple[bytearray, None]:
         header = struct.pack(f"<II{item.ndim}I", _NUMPY_DTYPE_INDEX[item.dtype], item.ndim, *item.shape)
@@ -542,8 +550,12 @@ class NumpySerializer(Serializer):
 
     def deserialize(self, data: bytes | memoryview) -> np.ndarray:
         dtype_index, ndim = struct.unpack_from("<II", data)
+        if dtype_index >= len(_NUMPY_DTYPES) or 8 + 4 * ndim > len(data):
+            raise ValueError(f"A {len(data)}-byte numpy leaf has a header that does not parse: the data is corrupted.")
         shape = struct.unpack_from(f"<{ndim}I", data, 8)
-        array = np.frombuffer(data, dtype=_NUMPY_DTYPES[dtype_index], count=math.prod(shape), offset=8 + 4 * ndim)
+        dtype = np.dtype(_NUMPY_DTYPES[dtype_index])
+        _check_size(data, 8 + 4 * ndim + math.prod(shape) * dtype.itemsize, f"{dtype} array of shape {shape}")
+        array = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=8 + 4 * ndim)
         array = array.reshape(shape)
         return array.copy() if self.copy_arrays else array
 
@@ -566,7 +578,9 @@ class NoHeaderTensorSerializer(Serializer):
     def deserialize(self, data: bytes | memoryview) -> torch.Tensor:
         if self._dtype is None:
             raise RuntimeError("Call setup('no_header_tensor:<dtype index>') before deserializing.")
-        return _tensor_from_bytes(data, self._dtype, (len(data) // self._dtype.itemsize,))
+        itemsize = self._dtype.itemsize
+        _check_size(data, len(data) - len(data) % itemsize, f"{self._dtype} tensor")
+        return _tensor_from_bytes(data, self._dtype, (len(data) // itemsize,))
 
     def can_serialize(self, item: Any) -> bool:
         return _is_tensor(item) and item.ndim == 1 and item.dtype in _torch_tables().index
@@ -718,8 +732,9 @@ def serializer_for_format(
     key = parameter if parameter in registry else name
     if key not in registry:
         raise ValueError(
-            f"The dataset uses the data format {data_format!r}, which no registered serializer handles. Pass one "
-            f"to the dataset, e.g. StreamingDataset(..., serializers={{{key!r}: YourSerializer()}})."
+            f"The dataset uses the data format {data_format!r} (index.json), which no registered serializer handles. "
+            "If index.json is intact, pass one to the dataset, e.g. "
+            f"StreamingDataset(..., serializers={{{key!r}: YourSerializer()}})."
         )
     serializer = registry[key]
     legacy_flavour = _LEGACY_SCALAR_FLAVOURS.get(type(serializer)) if legacy_scalars else None

@@ -188,6 +188,11 @@ class ChunkSource:
     def release(self, filename: str) -> None:
         """Undo one `acquire`."""
 
+    def discard(self, filename: str) -> bool:
+        """Delete a local copy found corrupted so that `ensure` fetches it again; False when the file is the
+        dataset's own (nothing to fetch it from)."""
+        return False
+
 
 class CachedSource(ChunkSource):
     """Chunks downloaded from ``url`` into ``folder``, shared safely by every reader of that folder.
@@ -260,6 +265,14 @@ class CachedSource(ChunkSource):
                     os.remove(self._marker(_PINS, filename))
                 except FileNotFoundError:
                     pass
+
+    def discard(self, filename: str) -> bool:
+        with self._chunk_lock(filename):
+            try:
+                os.remove(self._path(filename))
+            except FileNotFoundError:
+                pass
+        return True
 
     def _pinned(self, filename: str) -> bool:
         return bool(_live_markers(self._path(_PINS), f"{filename}@"))

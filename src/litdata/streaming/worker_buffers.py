@@ -11,8 +11,9 @@ rebuilds the tensor over the mapping it already has (`receive`). The training pr
 slots it may fill again along with the next batch requests (`BatchRequest`): a slot is free once no tensor in the
 training process uses its memory any more (the storage's use count is back to the registry's own reference).
 
-A batch tensor sent on from the training process to yet another process would share the segment with it; clone it
-first (or set ``LITDATA_REUSE_WORKER_BUFFERS=0``).
+That release rule cannot see references it does not count (a storage object the user keeps, a process forked from
+the training process that inherited the mapping), so reuse is opt-in: ``StreamingDataLoader(...,
+reuse_batch_memory=True)`` (see its docstring for the exact contract). By default every batch gets fresh memory.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -37,11 +38,22 @@ def shared_tensor(storage: Any, dtype: np.dtype | torch.dtype, shape: tuple[int,
     return torch.empty(0, dtype=dtype).set_(storage, 0, shape)
 
 
+_reuse = [False]  # set in each worker by the loader's batch stream
+
+
+def reuse_supported() -> bool:
+    """Whether this torch can tell a storage's use count (a private API probed for, not assumed)."""
+    return hasattr(torch._C, "_storage_Use_Count")
+
+
 def reuse_enabled() -> bool:
-    """On unless ``LITDATA_REUSE_WORKER_BUFFERS=0`` (or torch cannot tell a storage's use count)."""
-    if not hasattr(torch._C, "_storage_Use_Count"):
-        return False
-    return os.environ.get("LITDATA_REUSE_WORKER_BUFFERS", "1") not in ("0", "false", "False")
+    """Whether batch tensors built in this worker process come from the reused slots."""
+    return _reuse[0]
+
+
+def enable_reuse(enabled: bool) -> None:
+    """Called in a worker by the batch stream of a loader with ``reuse_batch_memory=True``."""
+    _reuse[0] = bool(enabled) and reuse_supported()
 
 
 class PooledTensor:
@@ -161,19 +173,21 @@ def receive(pid: int, slot: int, storage: Any, dtype: torch.dtype, shape: tuple[
 
 
 class BatchRequest:
-    """A batch request to a worker (the indices torch sends) that also carries the slots the worker may reuse."""
+    """A batch request to a worker (what torch sends) that also carries the slots the worker may reuse: unpickled
+    in the worker, it releases them and becomes the request itself again."""
 
     __slots__ = ("index", "released")
 
     def __init__(self, index: Any, released: list[int]) -> None:
         self.index, self.released = index, released
 
-    def __iter__(self) -> Iterator[Any]:
-        worker_pool().release(self.released)  # the worker reads the request before it builds the batch
-        return iter(self.index)
+    def __reduce__(self) -> tuple:
+        return _release_slots, (self.index, self.released)
 
-    def __len__(self) -> int:
-        return len(self.index)
+
+def _release_slots(index: Any, released: list[int]) -> Any:
+    worker_pool().release(released)  # the worker reads the request before it builds the batch
+    return index
 
 
 class ReleasingIndexQueue:
@@ -184,7 +198,7 @@ class ReleasingIndexQueue:
         self._worker = worker
 
     def put(self, obj: Any, *args: Any, **kwargs: Any) -> None:
-        if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[1], (list, BatchRequest)):
+        if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], int):
             released = received.released(self._worker.pid)
             if released:
                 obj = (obj[0], BatchRequest(obj[1], released))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from litdata.constants import _DEFAULT_COMPRESSION_BATCH_SIZE, _INDEX_FILENAME, ENV_GLOBAL_RANK_OPTIMIZE
+from litdata.streaming.checksums import CHECKSUM_KEY, chunk_checksum
 from litdata.streaming.compression import get_compressor, pack_framed_chunk, resolve_compression
 from litdata.streaming.errors import LeafTypeChangedError, SampleStructureError
 from litdata.streaming.item_loader import BaseItemLoader, PyTreeLoader
@@ -279,15 +280,16 @@ class BinaryWriter:
         path = os.path.join(self._cache_dir, filename)
         _write_bytes_atomic(path, payload)
         dims = [entry.dim for entry in items]
-        self.chunks.append(
-            {
-                "chunk_bytes": chunk_bytes,
-                "chunk_size": len(items),
-                "dim": None if dims[0] is None else int(sum(dims)),
-                "filename": filename,
-                **(self._item_loader.chunk_entries(blobs) if hasattr(self._item_loader, "chunk_entries") else {}),
-            }
-        )
+        chunk = {
+            "chunk_bytes": chunk_bytes,
+            "chunk_size": len(items),
+            "dim": None if dims[0] is None else int(sum(dims)),
+            "filename": filename,
+            **(self._item_loader.chunk_entries(blobs) if hasattr(self._item_loader, "chunk_entries") else {}),
+        }
+        parts = [payload] if isinstance(payload, (bytes, bytearray, memoryview)) else payload
+        chunk[CHECKSUM_KEY] = chunk_checksum(parts, chunk, self.get_config())
+        self.chunks.append(chunk)
         self._chunk_index += 1
         if self._msg_queue is not None:
             self._msg_queue.put(path)

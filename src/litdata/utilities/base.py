@@ -1,7 +1,7 @@
 """`_BaseStreamingDatasetWrapper`: what `CombinedStreamingDataset` and `ParallelStreamingDataset` share.
 
-A wrapper streams several `StreamingDataset` children. Inside a `StreamingDataLoader` it yields every sample as a
-`_Tracked` record carrying where its worker stands in each child; `_TrackedCollate` collates the samples and keeps
+A wrapper streams several `StreamingDataset` children. Iterated by a `StreamingDataLoader` (whose batch stream sets
+``tracked`` on the wrapper's iterator, never on the dataset), it yields every sample as a `_Tracked` record carrying where its worker stands in each child; `_TrackedCollate` collates the samples and keeps
 the last record's position, so the loader can checkpoint every worker exactly (`num_samples_yielded` per worker).
 """
 
@@ -59,7 +59,6 @@ class _BaseStreamingDatasetWrapper(IterableDataset, ABC):
         if force_override_state_dict:
             for dataset in self._datasets:
                 dataset.force_override_state_dict = True
-        self._use_streaming_dataloader = False
         self._current_epoch = 0
         self.num_workers = 1
         self.batch_size: int | Sequence[int] = 1
@@ -73,10 +72,6 @@ class _BaseStreamingDatasetWrapper(IterableDataset, ABC):
             raise ValueError("Pass at least one StreamingDataset.")
         if not all(isinstance(dataset, StreamingDataset) for dataset in datasets):
             raise RuntimeError("The provided datasets should be instances of the StreamingDataset.")
-
-    def _set_use_streaming_dataloader(self, use_streaming_dataloader: bool) -> None:
-        """Yield `_Tracked` records (a `StreamingDataLoader` unwraps them) instead of bare samples."""
-        self._use_streaming_dataloader = use_streaming_dataloader
 
     # ---------------------------------------------------------------- setters forwarded to the children
     def set_epoch(self, current_epoch: int) -> None:
@@ -191,10 +186,12 @@ class _BaseStreamingDatasetWrapper(IterableDataset, ABC):
             )
         return iterator
 
-    def _track(self, sample: Any, worker: int, counts: list[int], cycles: list[int] | None = None) -> Any:
-        if not self._use_streaming_dataloader:
-            return sample
-        return _Tracked(sample, worker, list(counts), None if cycles is None else list(cycles))
+
+def _track(tracked: bool, sample: Any, worker: int, counts: list[int], cycles: list[int] | None = None) -> Any:
+    """The sample, or with ``tracked`` (a loader's batch stream iterates) its `_Tracked` record."""
+    if not tracked:
+        return sample
+    return _Tracked(sample, worker, list(counts), None if cycles is None else list(cycles))
 
 
 def _int_keys(mapping: dict[Any, list[int]]) -> dict[int, list[int]]:

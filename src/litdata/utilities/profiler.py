@@ -20,7 +20,7 @@ import os
 import pstats
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from multiprocessing.util import Finalize
 from typing import Any
 
@@ -118,22 +118,6 @@ def start_recording(path: str, skip: int, count: int | None) -> BatchRecorder:
 
 def active_recorder() -> BatchRecorder | None:
     return _RECORDER if _RECORDER is not None and not _RECORDER.done else None
-
-
-class TimedIndices(list):
-    """The sample requests of one batch; iterating them (as the fetcher does, one request per sample) times the
-    fetch of every sample in the recording process."""
-
-    def __iter__(self) -> Iterator[Any]:
-        recorder = active_recorder()
-        if recorder is None:
-            yield from list.__iter__(self)
-            return
-        recorder.fetch_started()
-        for index in list.__iter__(self):
-            start = time.perf_counter()
-            yield index
-            recorder.sample_fetched(start, time.perf_counter())
 
 
 class ProfilingCollate:

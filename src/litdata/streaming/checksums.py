@@ -1,0 +1,79 @@
+"""Chunk checksums (beyond LitData 0.2.76, which ignores the key).
+
+`optimize` records ``"checksum": "crc32:<8 hex digits>"`` in every chunk entry of ``index.json``. The CRC covers
+the chunk file's bytes and the index fields that decide how they are decoded (the entry's ``chunk_size`` and
+``dim``, the config's formats, compression and encryption), so a corrupted chunk and most corruptions of the index
+are caught. The reader verifies a chunk the first time this process opens it (after a download, the new file is
+verified again); ``LITDATA_VERIFY_CHECKSUMS=0`` turns verification off. zlib's CRC-32 is in the standard library
+and checks ~1 GB/s per core (blake2b: ~0.3 GB/s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import zlib
+from collections.abc import Iterable
+from typing import Any
+
+from litdata.streaming.chunk import ChunkCorruptedError
+
+CHECKSUM_KEY = "checksum"
+_ALGORITHM = "crc32"
+_DECODING_KEYS = (
+    "compression",
+    "compression_batch_size",
+    "compression_level",
+    "data_format",
+    "data_spec",
+    "encryption",
+    "item_loader",
+)
+_READ_BLOCK = 4 << 20
+
+_verified: set[tuple[str, int, int, str]] = set()
+_verified_lock = threading.Lock()
+
+
+class ChunkChecksumError(ChunkCorruptedError):
+    """A chunk file's bytes (or its index entry) do not match the checksum recorded by optimize."""
+
+
+def _context(entry: dict[str, Any], config: dict[str, Any]) -> int:
+    fields = [entry.get("chunk_size"), entry.get("dim"), {key: config.get(key) for key in _DECODING_KEYS}]
+    return zlib.crc32(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode())
+
+
+def chunk_checksum(parts: Iterable[bytes | bytearray | memoryview], entry: dict[str, Any], config: dict) -> str:
+    """The checksum of a chunk written as ``parts`` (in file order) with index ``entry`` and ``config``."""
+    crc = _context(entry, config)
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+    return f"{_ALGORITHM}:{crc:08x}"
+
+
+def verification_enabled() -> bool:
+    return os.environ.get("LITDATA_VERIFY_CHECKSUMS", "1") not in ("0", "false", "False")
+
+
+def verify_chunk(path: str, entry: dict[str, Any], config: dict[str, Any]) -> None:
+    """Check the chunk file at ``path`` against its entry's checksum, once per process and file version; raises
+    `ChunkChecksumError`. Entries without a checksum (older datasets, Parquet) and unknown algorithms pass."""
+    expected = entry.get(CHECKSUM_KEY)
+    if not isinstance(expected, str) or not expected.startswith(f"{_ALGORITHM}:") or not verification_enabled():
+        return
+    stat = os.stat(path)
+    key = (path, stat.st_size, stat.st_mtime_ns, expected)
+    if key in _verified:
+        return
+    with open(path, "rb") as f:
+        actual = chunk_checksum(iter(lambda: f.read(_READ_BLOCK), b""), entry, config)
+    if actual != expected:
+        raise ChunkChecksumError(
+            f"Chunk {path!r} is corrupted: its checksum is {actual}, but index.json records {expected}. Delete the "
+            "cached chunk so it is downloaded again, or re-run optimize (mode='overwrite') if this is the dataset's "
+            "own copy. (LITDATA_VERIFY_CHECKSUMS=0 skips the check.)"
+        )
+    with _verified_lock:
+        _verified.add(key)
