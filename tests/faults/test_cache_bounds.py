@@ -83,6 +83,22 @@ def test_ten_epochs_over_s3_keep_descriptors_and_cache_bytes_bounded(large_item_
     assert leftovers == []
 
 
+def test_ten_epochs_over_s3_fit_in_a_limit_of_64_open_files(large_item_dataset, tmp_path):
+    url, options, chunk_bytes = large_item_dataset
+    cache, limit = str(tmp_path / "cache"), 4 * chunk_bytes
+    code = (
+        "import resource, litdata as ld\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))\n"
+        f"ds = ld.StreamingDataset({url!r}, cache_dir={cache!r}, storage_options={options!r}, shuffle=True, "
+        f"max_cache_size={limit})\n"
+        "loader = ld.StreamingDataLoader(ds, batch_size=4)\n"
+        "print(sum(len(batch['id']) for _ in range(10) for batch in loader))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=SRC), capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    assert int(proc.stdout.decode().split()[-1]) == 10 * CHUNK_ITEMS * NUM_CHUNKS
+
+
 def test_a_killed_reader_leaves_no_temporary_file_after_the_next_reader_starts(large_item_dataset, tmp_path):
     url, options, _ = large_item_dataset
     cache = str(tmp_path / "cache")
