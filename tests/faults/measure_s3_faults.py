@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -171,6 +172,7 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
                 rows.append(row)
     server.stop()
+    shutil.rmtree(REFERENCE_VIEW)  # symlinks only; the install they point to stays
     print(markdown_table(rows))
 
 
