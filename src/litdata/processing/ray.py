@@ -332,15 +332,15 @@ def _run_tasks(
         retry_exceptions=False,
     )
     counter = _start_progress_counter(ray)
-    job_ref = ray.put(job)  # fn is pickled once, not once per task
-    pending = {}
-    for task, part in enumerate(parts):
-        slice_ref = ray.put([(i, items[i]) for i in part])  # each task fetches only its own inputs
-        pending[remote.remote(job_ref, task, slice_ref, first_chunk.get(task, 0), counter)] = task
+    pending: dict[Any, int] = {}
     results: list[_TaskResult | None] = [None] * len(parts)
     done_items = 0
     bar = _Bar(len(items), verbose, description)
-    try:
+    try:  # from the first submission on: tasks already running are cancelled on Ctrl-C during the submissions too
+        job_ref = ray.put(job)  # fn is pickled once, not once per task
+        for task, part in enumerate(parts):
+            slice_ref = ray.put([(i, items[i]) for i in part])  # each task fetches only its own inputs
+            pending[remote.remote(job_ref, task, slice_ref, first_chunk.get(task, 0), counter)] = task
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=_POLL_S)
             for ref in ready:
