@@ -86,7 +86,7 @@ class Setting:
         return self.name in os.environ
 
     def get(self, default: Any = _MISSING) -> Any:
-        """The parsed value; ``default`` (or the declared default) when unset, or empty for non-boolean kinds."""
+        """The parsed value; ``default`` (or the declared default) when unset, or empty for a number or size."""
         value = self.raw()
         if value is None or (self.kind not in ("bool", "str") and not value.strip()):
             return self.default if default is _MISSING else default
