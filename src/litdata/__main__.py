@@ -14,15 +14,16 @@ import shutil
 import sys
 from collections.abc import Sequence
 
+from litdata import settings
 from litdata.__about__ import __version__
-from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME, ENV_CACHE_DIR
+from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
 from litdata.streaming.config import load_index_file
 from litdata.utilities.format import _human_readable_bytes
 
 
 def default_cache_dir() -> str:
     """The folder where remote datasets are cached (``LITDATA_CACHE_DIR`` or ``~/.lightning/chunks``)."""
-    return os.getenv(ENV_CACHE_DIR) or _DEFAULT_CACHE_DIR
+    return settings.CACHE_DIR.get() or _DEFAULT_CACHE_DIR
 
 
 def _cache_path(_: argparse.Namespace) -> int:

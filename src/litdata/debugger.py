@@ -29,6 +29,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from litdata import settings
+
 CAT_EPOCH = "epoch"
 CAT_BATCH = "batch"
 CAT_DOWNLOAD = "download"
@@ -74,10 +76,10 @@ _CAT_CNAME = {
 }
 
 _LOGGER_NAME = "litdata"
-_ENV_LOG_FILE = "LITDATA_LOG_FILE"
-_ENV_LOG_LEVEL = "LITDATA_LOG_LEVEL"
-_ENV_TRACE_LEVEL = "LITDATA_TRACE_LEVEL"
-_ENV_TRACE_CATEGORIES = "LITDATA_TRACE_CATEGORIES"
+_ENV_LOG_FILE = settings.LOG_FILE.name
+_ENV_LOG_LEVEL = settings.LOG_LEVEL.name
+_ENV_TRACE_LEVEL = settings.TRACE_LEVEL.name
+_ENV_TRACE_CATEGORIES = settings.TRACE_CATEGORIES.name
 
 
 def enable_tracer(
@@ -114,10 +116,10 @@ def enable_tracer(
         {
             _ENV_LOG_FILE: log_file,
             _ENV_TRACE_LEVEL: level,
-            _ENV_LOG_LEVEL: os.environ.get(_ENV_LOG_LEVEL, "DEBUG"),
-            "LITDATA_LOG_ITEM_LOADER": str(_default(item_loader, CAT_SAMPLE in active)),
-            "LITDATA_LOG_ITERATING_DATASET": str(_default(iterating_dataset, CAT_BATCH in active)),
-            "LITDATA_LOG_GETITEM": str(_default(getitem_dataset_for_chunk_index, CAT_SAMPLE in active)),
+            _ENV_LOG_LEVEL: settings.LOG_LEVEL.get(),
+            settings.LOG_ITEM_LOADER.name: str(_default(item_loader, CAT_SAMPLE in active)),
+            settings.LOG_ITERATING_DATASET.name: str(_default(iterating_dataset, CAT_BATCH in active)),
+            settings.LOG_GETITEM.name: str(_default(getitem_dataset_for_chunk_index, CAT_SAMPLE in active)),
             _ENV_TRACE_CATEGORIES: ",".join(sorted(active)),
         }
     )
@@ -210,13 +212,13 @@ def _ensure_configured() -> None:
 def _configure() -> logging.Logger:
     """Apply the ``LITDATA_*`` settings to this process: active categories and the file handler."""
     logger = logging.getLogger(_LOGGER_NAME)
-    names = os.environ.get(_ENV_TRACE_CATEGORIES)
+    names = settings.TRACE_CATEGORIES.get()
     if names is None:
-        names = ",".join(LEVEL_CATEGORIES.get(os.environ.get(_ENV_TRACE_LEVEL, "off"), ()))
+        names = ",".join(LEVEL_CATEGORIES.get(settings.TRACE_LEVEL.get(), ()))
     _STATE.categories = frozenset(name for name in names.split(",") if name)
     _STATE.env_info = None
     _STATE.pid = os.getpid()
-    log_file = os.environ.get(_ENV_LOG_FILE)
+    log_file = settings.LOG_FILE.get()
     if log_file is None or _has_handler(logger, log_file):
         return logger
     for handler in [h for h in logger.handlers if isinstance(h, _AppendFileHandler)]:
@@ -225,13 +227,11 @@ def _configure() -> logging.Logger:
     handler = _AppendFileHandler(log_file)
     handler.setFormatter(_TraceFormatter())
     logger.addHandler(handler)
-    if os.environ.get("PRINT_DEBUG_LOGS", "0") == "1" and not any(
-        type(h) is logging.StreamHandler for h in logger.handlers
-    ):
+    if settings.PRINT_DEBUG_LOGS.get() and not any(type(h) is logging.StreamHandler for h in logger.handlers):
         console = logging.StreamHandler()
         console.setFormatter(_TraceFormatter())
         logger.addHandler(console)
-    logger.setLevel(os.environ.get(_ENV_LOG_LEVEL, "DEBUG").upper())
+    logger.setLevel(settings.LOG_LEVEL.get().upper())
     return logger
 
 

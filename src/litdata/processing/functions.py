@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from litdata import settings
 from litdata.constants import _INDEX_FILENAME
 from litdata.processing import data_processor as engine
 from litdata.processing.nodes import NodeInfo, detect_node
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from litdata.streaming.dataloader import StreamingDataLoader
 
 _FAST_DEV_RUN_ITEMS = 10
-_NODE_TIMEOUT_ENV = "DATA_OPTIMIZER_TIMEOUT"
+_NODE_TIMEOUT_ENV = settings.OPTIMIZER_TIMEOUT.name
 _MODES = (None, "append", "overwrite")
 
 
@@ -246,8 +247,7 @@ def _warn_if_empty(output: Any, output_dir: Any, node: NodeInfo) -> None:
 
 
 def _node_timeout() -> float | None:
-    value = os.getenv(_NODE_TIMEOUT_ENV)
-    return float(value) if value else None
+    return settings.OPTIMIZER_TIMEOUT.get()
 
 
 def optimize(

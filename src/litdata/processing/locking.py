@@ -25,10 +25,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from litdata import settings
+
 logger = logging.getLogger("litdata.processing")
 
-ENV_LOCK_TTL = "LITDATA_OUTPUT_LOCK_TTL"
-_DEFAULT_TTL_S = 60.0
+ENV_LOCK_TTL = settings.OUTPUT_LOCK_TTL.name
 
 
 class OutputLockedError(RuntimeError):
@@ -96,7 +97,7 @@ def _local_lock(folder: str, node_rank: int) -> Iterator[None]:
 
 
 def _lock_ttl() -> float:
-    return float(os.getenv(ENV_LOCK_TTL) or _DEFAULT_TTL_S)
+    return settings.OUTPUT_LOCK_TTL.get()
 
 
 class _RemoteLock:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from litdata.constants import ENV_NODE_RANK_OPTIMIZE, ENV_NUM_NODES_OPTIMIZE
+from litdata import settings
 
 # (variable holding the node count, variables holding the node rank), first match wins.
 _LAUNCHER_VARIABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (ENV_NUM_NODES_OPTIMIZE, (ENV_NODE_RANK_OPTIMIZE,)),
-    ("SLURM_NNODES", ("SLURM_NODEID",)),
-    ("NNODES", ("GROUP_RANK", "NODE_RANK")),
+    (settings.NUM_NODES_OPTIMIZE.name, (settings.NODE_RANK_OPTIMIZE.name,)),
+    (settings.SLURM_NNODES.name, (settings.SLURM_NODEID.name,)),
+    (settings.NNODES.name, (settings.GROUP_RANK.name, settings.NODE_RANK.name)),
 )
 
 
@@ -39,7 +38,7 @@ def _read_int(env: Mapping[str, str], name: str) -> int:
 
 def detect_node(env: Mapping[str, str] | None = None) -> NodeInfo:
     """Read the node count and rank set by `DATA_OPTIMIZER_*` variables, SLURM or torchrun (default: one node)."""
-    env = os.environ if env is None else env
+    env = settings.environ() if env is None else env
     for count_name, rank_names in _LAUNCHER_VARIABLES:
         if count_name not in env:
             continue

@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from litdata import settings
 from litdata.streaming.writer import write_index_atomic
 
 _UPLOAD_THREADS = 4
@@ -153,7 +154,7 @@ class RemoteOutput:
         self._storage_options = storage_options or {}
         get_storage(self.path, self._storage_options)  # unknown schemes fail here, before any worker starts
         digest = hashlib.md5(self.path.encode()).hexdigest()
-        root = os.getenv("DATA_OPTIMIZER_CACHE_FOLDER") or os.path.join(tempfile.gettempdir(), "litdata-staging")
+        root = settings.OPTIMIZER_CACHE_FOLDER.get() or os.path.join(tempfile.gettempdir(), "litdata-staging")
         self._root = os.path.join(root, digest)
         self._staging = self._root
         self._storage_client = None

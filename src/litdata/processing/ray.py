@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from litdata import settings
 from litdata.constants import _INDEX_FILENAME
 from litdata.processing import data_processor as engine
 from litdata.processing.nodes import NodeInfo
@@ -37,7 +38,7 @@ from litdata.processing.readers import BaseReader
 from litdata.processing.workers import FAILED, PROGRESS, Job, WorkerFailure, WorkerShare, run_worker
 from litdata.streaming.writer import merge_index_files, write_index_atomic
 
-ENV_EXECUTOR = "LITDATA_EXECUTOR"
+ENV_EXECUTOR = settings.EXECUTOR.name
 _TASKS_PER_SLOT = 4
 _POLL_S = 0.2
 _ONE_NODE = NodeInfo(num_nodes=1, rank=0)  # the driver plans and finishes the whole job
@@ -146,7 +147,7 @@ def select_executor(executor: str | RayExecutor | None, num_nodes: int | None, m
     if isinstance(executor, RayExecutor):
         chosen: RayExecutor | None = executor
     else:
-        name = executor if executor is not None else (os.getenv(ENV_EXECUTOR) or None)
+        name = executor if executor is not None else (settings.EXECUTOR.get() or None)
         if name not in (None, "ray", "local"):
             source = "executor" if executor is not None else ENV_EXECUTOR
             raise ValueError(
@@ -164,7 +165,7 @@ def select_executor(executor: str | RayExecutor | None, num_nodes: int | None, m
 
 
 def _ray_cluster_reachable() -> bool:
-    if os.getenv("RAY_ADDRESS"):
+    if settings.RAY_ADDRESS.get():
         return True
     ray = sys.modules.get("ray")
     return ray is not None and ray.is_initialized()

@@ -16,11 +16,11 @@ Importable from ``litdata.processing.data_processor`` as in LitData 0.2.76::
 from __future__ import annotations
 
 import multiprocessing.queues
-import os
 from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from litdata import settings
 from litdata.processing.readers import BaseReader
 from litdata.streaming.item_loader import BaseItemLoader
 from litdata.streaming.resolver import Dir, _resolve_dir
@@ -136,7 +136,7 @@ class DataProcessor:
         self.num_uploaders = num_uploaders
         self.delete_cached_files = delete_cached_files
         if fast_dev_run is None:  # LitData's switch; unlike 0.2.76 (where it defaults to on) it defaults to off
-            fast_dev_run = bool(int(os.getenv("DATA_OPTIMIZER_FAST_DEV_RUN", "0")))
+            fast_dev_run = settings.OPTIMIZER_FAST_DEV_RUN.get()
         self.fast_dev_run = fast_dev_run
         self.random_seed = random_seed
         self.reorder_files = reorder_files

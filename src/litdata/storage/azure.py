@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from litdata import settings
 from litdata.storage.base import Failure, ObjectInfo, Storage, split_url
 
-_CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
+_CONNECTION_STRING_ENV = settings.AZURE_STORAGE_CONNECTION_STRING.name
 
 
 class AzureStorage(Storage):
@@ -33,7 +33,7 @@ class AzureStorage(Storage):
         options.setdefault("retry_total", 0)  # retried by Storage._call
         connection_string = options.pop("connection_string", None)
         if connection_string is None and "account_url" not in options:
-            connection_string = os.environ.get(_CONNECTION_STRING_ENV)
+            connection_string = settings.AZURE_STORAGE_CONNECTION_STRING.get()
         if connection_string:
             return BlobServiceClient.from_connection_string(connection_string, **options)
         if "account_url" not in options:

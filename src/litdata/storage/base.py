@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
+from litdata import settings
+
 logger = logging.getLogger("litdata.storage")
 
 T = TypeVar("T")
@@ -50,7 +52,7 @@ class ObjectInfo:
 
 
 def _default_attempts() -> int:
-    return max(1, int(os.getenv("LITDATA_STORAGE_MAX_ATTEMPTS", "6")))
+    return max(1, settings.STORAGE_MAX_ATTEMPTS.get())
 
 
 @dataclass(frozen=True)

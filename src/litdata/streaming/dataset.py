@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from torch.utils.data import IterableDataset
 
-from litdata.constants import _INDEX_FILENAME, ENV_GLOBAL_RANK_OPTIMIZE
+from litdata import settings
+from litdata.constants import _INDEX_FILENAME
 from litdata.streaming.config import ChunksConfig, load_index_file
 from litdata.streaming.item_loader import BaseItemLoader, Interval, running_starts
 from litdata.streaming.reader import BinaryReader
@@ -220,7 +221,7 @@ class StreamingDataset(IterableDataset):
 
     def _resolved_drop_last(self) -> bool:
         if self.drop_last is None:  # an optimize/map worker reads its part of everything
-            return self.distributed_env.world_size > 1 and os.getenv(ENV_GLOBAL_RANK_OPTIMIZE) is None
+            return self.distributed_env.world_size > 1 and not settings.GLOBAL_RANK_OPTIMIZE.is_set()
         if self.drop_last is False and self.distributed_env.world_size > 1:
             warnings.warn(
                 "drop_last=False in a distributed run: ranks may get different numbers of batches, which can hang "
@@ -282,7 +283,7 @@ class StreamingDataset(IterableDataset):
         self.stop_length = 0
 
     def __iter__(self) -> StreamingDataset:
-        if os.getenv(ENV_GLOBAL_RANK_OPTIMIZE) is not None:  # iterated inside an optimize/map worker: its part only
+        if settings.GLOBAL_RANK_OPTIMIZE.is_set():  # iterated inside an optimize/map worker: its part only
             self.distributed_env = _DistributedEnv.detect()
         self.worker_env = _WorkerEnv.detect()
         self.shuffler = self._create_shuffler()

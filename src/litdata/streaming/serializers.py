@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from litdata.constants import _TORCH_DTYPES_MAPPING_NAMES, ENV_ALLOW_PICKLE
+from litdata import settings
+from litdata.constants import _TORCH_DTYPES_MAPPING_NAMES
 from litdata.streaming import json_codec
 from litdata.types import File, Text
 
@@ -421,7 +422,7 @@ def pickle_allowed(allow_pickle: bool | None = None) -> bool:
     """``allow_pickle`` if given, else ``LITDATA_ALLOW_PICKLE`` (default: allowed, as in LitData)."""
     if allow_pickle is not None:
         return bool(allow_pickle)
-    return os.getenv(ENV_ALLOW_PICKLE, "1").strip().lower() not in ("0", "false", "no", "off")
+    return settings.ALLOW_PICKLE.get()
 
 
 class JsonSerializer(Serializer):

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from litdata import settings
 from litdata.utilities.shuffle import (
     Interval,
     assign_chunks_to_workers,
@@ -21,7 +22,7 @@ from litdata.utilities.shuffle import (
 )
 
 DEFAULT_ITEM_SHUFFLE_WINDOW = 256
-DEFAULT_POSIX_SHUFFLE_WINDOW = 16
+DEFAULT_POSIX_SHUFFLE_WINDOW = settings.POSIX_SHUFFLE_WINDOW.default
 WINDOW_SHUFFLE_KINDS = frozenset({"vast", "nfs", "lustre", "gpfs", "panfs", "beegfs", "forced"})
 _POSIX_FAST_OFF = {"0", "false", "False", ""}
 _FULL_WINDOW_WORDS = {"0", "off", "full", "all"}
@@ -225,10 +226,7 @@ def _trim_stripes(chunks_per_worker: list[list[int]], pieces_per_worker: list[li
 
 def posix_shuffle_window() -> int:
     """Chunk window of ``WindowShuffle`` from ``LITDATA_POSIX_SHUFFLE_WINDOW`` (default 16, at least 1)."""
-    try:
-        return max(1, int(os.environ.get("LITDATA_POSIX_SHUFFLE_WINDOW", DEFAULT_POSIX_SHUFFLE_WINDOW)))
-    except ValueError:
-        return DEFAULT_POSIX_SHUFFLE_WINDOW
+    return max(1, settings.POSIX_SHUFFLE_WINDOW.get())
 
 
 def resolve_item_shuffle_window(value: int | bool | str | None) -> int:
@@ -239,7 +237,7 @@ def resolve_item_shuffle_window(value: int | bool | str | None) -> int:
     clamped at 0; anything unparsable falls back to 256.
     """
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
-        value = os.environ.get("LITDATA_ITEM_SHUFFLE_WINDOW", "auto")
+        value = settings.ITEM_SHUFFLE_WINDOW.get()
         if value.strip().lower() in ("", "auto"):
             return DEFAULT_ITEM_SHUFFLE_WINDOW
     if isinstance(value, bool):
@@ -262,7 +260,7 @@ def detect_posix_fast_kind(path: str | None, is_remote: bool, compressed: bool) 
     ``lustre``, ``gpfs``, ``panfs``, ``beegfs``, ``forced`` (``LITDATA_POSIX_FAST`` set to a true value) and
     ``posix`` (any other local filesystem). ``LITDATA_POSIX_FAST=0`` turns the profile off.
     """
-    setting = os.environ.get("LITDATA_POSIX_FAST")
+    setting = settings.POSIX_FAST.raw()
     if setting in _POSIX_FAST_OFF or is_remote or not path or compressed:
         return None
     if setting is not None:

@@ -30,7 +30,8 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME, ENV_CACHE_DIR, ENV_MAX_CACHE_SIZE
+from litdata import settings
+from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
 from litdata.debugger import CAT_DELETE, CAT_DOWNLOAD, trace_span
 from litdata.storage import join_url
 from litdata.storage.base import temporary_path
@@ -43,7 +44,6 @@ from litdata.utilities.format import parse_size
 logger = logging.getLogger("litdata.streaming")
 
 _LOCKS, _PINS, _RESERVED = ".locks", ".pins", ".reserved"
-_DEFAULT_MAX_WAIT = 120.0
 _FREE_DISK_RESERVE = 50 * 1000**3
 _ADVISED_MIN_CACHE = 25 * 1000**3
 _STATE_LOCK = threading.Lock()
@@ -65,12 +65,12 @@ class ChunkWaitTimeoutError(FileNotFoundError):
 
 def max_wait_time() -> float:
     """Seconds a reader waits for a chunk another reader is downloading (``MAX_WAIT_TIME``, default 120)."""
-    return float(os.getenv("MAX_WAIT_TIME", _DEFAULT_MAX_WAIT))
+    return settings.MAX_WAIT_TIME.get()
 
 
 def default_cache_root() -> str:
     """``LITDATA_CACHE_DIR`` if set, else ``~/.lightning/chunks``."""
-    return os.getenv(ENV_CACHE_DIR) or _DEFAULT_CACHE_DIR
+    return settings.CACHE_DIR.get() or _DEFAULT_CACHE_DIR
 
 
 def resolve_max_cache_size(value: int | float | str | None, folder: str) -> int | None:
@@ -80,7 +80,7 @@ def resolve_max_cache_size(value: int | float | str | None, folder: str) -> int 
     None → 75% of the free disk, keeping 50 GB free (at least 25% of the free disk); a float in (0, 1] → that
     fraction of the free disk; 0 → unlimited.
     """
-    env = os.getenv(ENV_MAX_CACHE_SIZE, "").strip()
+    env = (settings.MAX_CACHE_SIZE.get() or "").strip()
     if env:
         value = float(env) if "." in env and _is_fraction(env) else env
     if value is None or (isinstance(value, float) and 0 < value <= 1):

@@ -10,7 +10,7 @@ without the Lightning platform API.
 
 from __future__ import annotations
 
-import os
+from litdata import settings
 
 _THIS_STUDIO = "/teamspace/studios/this_studio"
 _KINDS = ("studios", "s3_connections", "gcs_connections", "s3_folders", "gcs_folders", "lightning_storage", "datasets")
@@ -24,7 +24,7 @@ def is_platform_path(path: str) -> bool:
 
 def resolve_platform_path(path: str) -> str:
     """The local folder to read ``path`` from (its mount in a Studio); ``RuntimeError`` outside a Studio."""
-    if os.getenv("LIGHTNING_CLOUD_PROJECT_ID") is None:
+    if not settings.LIGHTNING_CLOUD_PROJECT_ID.is_set():
         raise RuntimeError(
             "The `LIGHTNING_CLOUD_PROJECT_ID` couldn't be found from the environment variables. "
             f"{path} is a Lightning AI Studio path; outside a Studio, pass the bucket URL (s3://..., gs://...) instead."

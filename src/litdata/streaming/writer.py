@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from litdata.constants import _DEFAULT_COMPRESSION_BATCH_SIZE, _INDEX_FILENAME, ENV_GLOBAL_RANK_OPTIMIZE
+from litdata import settings
+from litdata.constants import _DEFAULT_COMPRESSION_BATCH_SIZE, _INDEX_FILENAME
 from litdata.streaming.checksums import CHECKSUM_KEY, chunk_checksum
 from litdata.streaming.compression import get_compressor, pack_framed_chunk, resolve_compression
 from litdata.streaming.errors import LeafTypeChangedError, SampleStructureError
@@ -52,7 +53,7 @@ def _resolve_chunk_limits(chunk_size: int | None, chunk_bytes: int | str | None)
 def _writer_rank(rank: int | None) -> int:
     if rank is not None:
         return rank
-    return int(os.getenv(ENV_GLOBAL_RANK_OPTIMIZE, "0"))
+    return settings.GLOBAL_RANK_OPTIMIZE.get(0)
 
 
 def _write_bytes_atomic(path: str, payload: bytes | list[bytes]) -> None:

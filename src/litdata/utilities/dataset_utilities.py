@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME, ENV_CACHE_DIR
+from litdata import settings
+from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
 from litdata.streaming.item_loader import BaseItemLoader
 from litdata.streaming.resolver import Dir, _resolve_dir
 
@@ -35,10 +36,10 @@ def generate_md5_hash(value: str) -> str:
 
 def get_default_cache_dir() -> str:
     """``LITDATA_CACHE_DIR`` if set; in a Lightning AI Studio ``/cache/chunks``; else ``~/.lightning/chunks``."""
-    configured = os.getenv(ENV_CACHE_DIR)
+    configured = settings.CACHE_DIR.get()
     if configured:
         return configured
-    if "LIGHTNING_CLUSTER_ID" in os.environ and "LIGHTNING_CLOUD_PROJECT_ID" in os.environ:
+    if settings.LIGHTNING_CLUSTER_ID.is_set() and settings.LIGHTNING_CLOUD_PROJECT_ID.is_set():
         return _LIGHTNING_CLOUD_CACHE_DIR
     return _DEFAULT_CACHE_DIR
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-from litdata.constants import ENV_GLOBAL_RANK_OPTIMIZE, ENV_NUM_NODES_OPTIMIZE, ENV_NUM_WORKERS_OPTIMIZE
+from litdata import settings
 
 
 @dataclass
@@ -19,10 +18,10 @@ class _DistributedEnv:
     @classmethod
     def detect(cls) -> _DistributedEnv:
         """Read the topology from an optimize worker's env, torch.distributed, then env overrides."""
-        if os.getenv(ENV_GLOBAL_RANK_OPTIMIZE) is not None:
-            num_workers = int(os.getenv(ENV_NUM_WORKERS_OPTIMIZE, "1"))
-            num_nodes = int(os.getenv(ENV_NUM_NODES_OPTIMIZE, "1"))
-            return cls(num_workers * num_nodes, int(os.environ[ENV_GLOBAL_RANK_OPTIMIZE]), num_nodes)
+        if settings.GLOBAL_RANK_OPTIMIZE.is_set():
+            num_workers = settings.NUM_WORKERS_OPTIMIZE.get()
+            num_nodes = settings.NUM_NODES_OPTIMIZE.get()
+            return cls(num_workers * num_nodes, settings.GLOBAL_RANK_OPTIMIZE.get(), num_nodes)
         import torch
 
         world_size, global_rank, num_nodes = 1, 0, 1
@@ -31,9 +30,9 @@ class _DistributedEnv:
             global_rank = torch.distributed.get_rank()
             gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
             num_nodes = max(1, world_size // gpus) if gpus else 1
-        world_size = int(os.getenv("WORLD_SIZE", world_size))
-        global_rank = int(os.getenv("GLOBAL_RANK", global_rank))
-        num_nodes = int(os.getenv("NNODES", num_nodes))
+        world_size = settings.WORLD_SIZE.get(world_size)
+        global_rank = settings.GLOBAL_RANK.get(global_rank)
+        num_nodes = settings.NNODES.get(num_nodes)
         return cls(world_size, global_rank, num_nodes)
 
     def __repr__(self) -> str:
