@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
+from litdata.streaming.checksums import CHECKSUM_KEY, chunk_checksum
 from litdata.streaming.config import load_index_file
 from litdata.streaming.resolver import _resolve_dir
 from litdata.streaming.sampler import ChunkedIndex
@@ -146,7 +147,11 @@ class DatasetUpdate:
                 writer.add_item(i, sample)
             writer.done()
             (new_chunk,) = writer.chunks
-            os.replace(os.path.join(scratch, new_chunk["filename"]), os.path.join(self._dir, chunk["filename"]))
+            target = os.path.join(self._dir, chunk["filename"])
+            os.replace(os.path.join(scratch, new_chunk["filename"]), target)
             chunk["chunk_bytes"] = new_chunk["chunk_bytes"]
+            if CHECKSUM_KEY in chunk:  # the rewritten bytes, checked against this dataset's own config
+                with open(target, "rb") as f:
+                    chunk[CHECKSUM_KEY] = chunk_checksum([f.read()], chunk, config)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
