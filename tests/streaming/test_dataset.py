@@ -128,13 +128,15 @@ def test_malformed_index_is_a_clear_error(ints):
         StreamingDataset(ints)
 
 
-def test_a_truncated_chunk_is_reported_with_its_path(ints):
+@pytest.mark.parametrize("verify", ["1", "0"])
+def test_a_truncated_chunk_is_reported_with_its_path(ints, monkeypatch, verify):
+    monkeypatch.setenv("LITDATA_VERIFY_CHECKSUMS", verify)
     path = os.path.join(ints, "chunk-0-3.bin")
     with open(path, "r+b") as f:
         f.truncate(os.path.getsize(path) - 5)
     ds = StreamingDataset(ints)
     assert ds[0] == 0
-    with pytest.raises(ChunkCorruptedError, match="chunk-0-3.bin.*truncated"):
+    with pytest.raises(ChunkCorruptedError, match="chunk-0-3.bin.*(truncated|checksum)"):
         ds[35]
 
 

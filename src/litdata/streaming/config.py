@@ -88,7 +88,7 @@ def _check_item_loader(config: dict, item_loader: BaseItemLoader) -> None:
     expected = config.get("item_loader")
     if expected and expected != type(item_loader).__name__:
         raise ValueError(
-            f"This dataset was written with {expected}, but it is being read with {type(item_loader).__name__}. "
+            f"This dataset (index.json) was written with {expected}, but it is being read with {type(item_loader).__name__}. "
             f"Pass item_loader={expected}(...) to StreamingDataset."
         )
     if expected is None:

@@ -29,6 +29,7 @@ from litdata.streaming.serializers import (
     serializer_for_format,
 )
 from litdata.utilities._pytree import TreeSpec, tree_unflatten, treespec_loads
+from litdata.utilities.encryption import DecryptionError
 
 
 class Interval(NamedTuple):
@@ -244,7 +245,7 @@ class PyTreeLoader(BaseItemLoader):
             if chunk.footer is not None:
                 return chunk.footer.row(local)
             return self.decode_item(chunk.item(local), as_views=chunk.returns_views)
-        except ImportError:
+        except (ImportError, DecryptionError):
             raise
         except Exception as err:
             raise _corrupted(chunk, local, err) from err

@@ -1,0 +1,116 @@
+"""Corrupted chunks and indexes raise errors that name the file and the fix; they are never read as data."""
+
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from litdata import StreamingDataLoader, StreamingDataset
+from litdata.streaming.checksums import ChunkChecksumError
+from litdata.streaming.chunk import ChunkCorruptedError
+
+from helpers import build_dataset
+
+
+def sample(i):
+    return {"i": i, "x": np.full(3, i, dtype=np.int32), "s": "v" * (i % 4)}
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return build_dataset(tmp_path / "data", 30, chunk_size=10, make=sample)
+
+
+def flip(path, position, mask=0x01):
+    with open(path, "r+b") as f:
+        f.seek(position)
+        byte = f.read(1)[0]
+        f.seek(position)
+        f.write(bytes([byte ^ mask]))
+
+
+def read_everything(folder, **kwargs):
+    dataset = StreamingDataset(folder, **kwargs)
+    return [dataset[i] for i in range(len(dataset))]
+
+
+def test_optimize_records_a_checksum_per_chunk(folder):
+    with open(os.path.join(folder, "index.json")) as f:
+        chunks = json.load(f)["chunks"]
+    assert len(chunks) == 3
+    assert all(re.fullmatch(r"crc32:[0-9a-f]{8}", chunk["checksum"]) for chunk in chunks)
+
+
+@pytest.mark.parametrize("verify", ["1", "0"])
+def test_a_bit_flip_in_a_chunks_offset_table_raises_naming_the_chunk(folder, monkeypatch, verify):
+    monkeypatch.setenv("LITDATA_VERIFY_CHECKSUMS", verify)
+    flip(os.path.join(folder, "chunk-0-1.bin"), 4 * 5)  # an offset of chunk 1's header
+    error = ChunkChecksumError if verify == "1" else ChunkCorruptedError
+    with pytest.raises(error, match=r"chunk-0-1\.bin.*(re-run optimize|re-download|downloaded again)"):
+        read_everything(folder)
+
+
+def test_a_bit_flip_in_a_sample_fails_the_checksum_in_the_loader_too(folder):
+    flip(os.path.join(folder, "chunk-0-2.bin"), os.path.getsize(os.path.join(folder, "chunk-0-2.bin")) - 2)
+    with pytest.raises(ChunkChecksumError, match="chunk-0-2.bin"):
+        list(StreamingDataLoader(StreamingDataset(folder), batch_size=4))
+
+
+def test_item_sizes_that_do_not_add_up_raise_with_checksums_off(folder, monkeypatch):
+    monkeypatch.setenv("LITDATA_VERIFY_CHECKSUMS", "0")
+    path = os.path.join(folder, "chunk-0-0.bin")
+    header = 4 * 12  # u32 count + 11 offsets
+    flip(path, header + 4 * 2, 0x02)  # the size of item 0's third leaf
+    with pytest.raises(ChunkCorruptedError, match=r"Item 0 of chunk .*chunk-0-0\.bin"):
+        read_everything(folder)
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, "10"])
+def test_an_index_with_an_impossible_chunk_size_is_refused(folder, value):
+    path = os.path.join(folder, "index.json")
+    with open(path) as f:
+        index = json.load(f)
+    index["chunks"][1]["chunk_size"] = value
+    with open(path, "w") as f:
+        json.dump(index, f)
+    with pytest.raises(ValueError, match=r"index.json.*chunk entry 1 has chunk_size"):
+        StreamingDataset(folder)
+
+
+def test_an_index_whose_chunk_size_disagrees_with_the_chunk_is_refused(folder, monkeypatch):
+    monkeypatch.setenv("LITDATA_VERIFY_CHECKSUMS", "0")
+    path = os.path.join(folder, "index.json")
+    with open(path) as f:
+        index = json.load(f)
+    index["chunks"][0]["chunk_size"] = 9
+    with open(path, "w") as f:
+        json.dump(index, f)
+    with pytest.raises(ChunkCorruptedError, match=r"chunk-0-0\.bin' holds 10 items but index.json says 9"):
+        read_everything(folder)
+
+
+def test_a_corrupted_cached_copy_is_fetched_again_once_then_the_error_is_clear(folder, tmp_path):
+    cache = tmp_path / "cache"
+    dataset = StreamingDataset(f"local:{folder}", cache_dir=str(cache))
+    assert [s["i"] for s in (dataset[i] for i in range(30))] == list(range(30))
+    cached = [
+        os.path.join(root, name) for root, _, names in os.walk(cache) for name in names if name == "chunk-0-1.bin"
+    ]
+    assert len(cached) == 1
+    flip(cached[0], 100)
+    fresh = StreamingDataset(f"local:{folder}", cache_dir=str(cache))
+    assert [fresh[i]["i"] for i in range(30)] == list(range(30))  # downloaded again
+    flip(os.path.join(folder, "chunk-0-1.bin"), 100)  # now the source is corrupted too
+    flip(cached[0], 100)
+    again = StreamingDataset(f"local:{folder}", cache_dir=str(cache))
+    with pytest.raises(ChunkChecksumError, match="chunk-0-1.bin"):
+        [again[i] for i in range(30)]
+
+
+def test_an_empty_1d_tensor_made_from_numpy_is_written_and_read_back(tmp_path):
+    folder = build_dataset(tmp_path / "empty", 3, make=lambda i: {"t": torch.from_numpy(np.zeros(i, np.float32))})
+    dataset = StreamingDataset(folder)
+    assert [dataset[i]["t"].shape for i in range(3)] == [(0,), (1,), (2,)]
