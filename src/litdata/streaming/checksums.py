@@ -1,9 +1,11 @@
 """Chunk checksums (beyond LitData 0.2.76, which ignores the key).
 
-`optimize` records ``"checksum": "crc32:<8 hex digits>"`` in every chunk entry of ``index.json``. The CRC covers
-the chunk file's bytes and the index fields that decide how they are decoded (the entry's ``chunk_size`` and
-``dim``, the config's formats, compression and encryption), so a corrupted chunk and most corruptions of the index
-are caught. The reader verifies a chunk the first time this process opens it (after a download, the new file is
+`optimize` records ``"checksum": "crc32:<8 hex digits>:<chunk_bytes>"`` in every chunk entry of ``index.json``. The
+CRC covers the chunk file's bytes and the index fields that decide how they are decoded (the entry's ``chunk_size``
+and ``dim``, the config's formats, compression and encryption), so a corrupted chunk and most corruptions of the
+index are caught. The trailing ``chunk_bytes`` is the entry's value when the checksum was taken: a tool that
+rewrites a chunk without knowing checksums (LitData's own ``dataset_update``) updates ``chunk_bytes`` and leaves the
+checksum, which is then recognised as stale and skipped instead of failing every read. The reader verifies a chunk the first time this process opens it (after a download, the new file is
 verified again); ``LITDATA_VERIFY_CHECKSUMS=0`` turns verification off. zlib's CRC-32 is in the standard library
 and checks ~1 GB/s per core (blake2b: ~0.3 GB/s).
 """
@@ -51,7 +53,11 @@ def chunk_checksum(parts: Iterable[bytes | bytearray | memoryview], entry: dict[
     crc = _context(entry, config)
     for part in parts:
         crc = zlib.crc32(part, crc)
-    return f"{_ALGORITHM}:{crc:08x}"
+    return f"{_ALGORITHM}:{crc:08x}:{entry.get('chunk_bytes')}"
+
+
+def _whole_file_compressed(config: dict[str, Any]) -> bool:
+    return bool(config.get("compression")) and config.get("compression_level") not in ("batch", "sample")
 
 
 def verification_enabled() -> bool:
@@ -64,7 +70,17 @@ def verify_chunk(path: str, entry: dict[str, Any], config: dict[str, Any]) -> No
     expected = entry.get(CHECKSUM_KEY)
     if not isinstance(expected, str) or not expected.startswith(f"{_ALGORITHM}:") or not verification_enabled():
         return
+    recorded_bytes = expected.rsplit(":", 1)[-1]
+    if recorded_bytes != str(entry.get("chunk_bytes")):
+        return  # the chunk was rewritten by a tool that does not know checksums: the checksum is stale
     stat = os.stat(path)
+    if not _whole_file_compressed(config) and stat.st_size != entry.get("chunk_bytes"):
+        state = "truncated" if stat.st_size < entry["chunk_bytes"] else "longer than recorded"
+        raise ChunkChecksumError(
+            f"Chunk {path!r} is {state}: it has {stat.st_size} bytes, index.json records {entry['chunk_bytes']}. "
+            "Delete the cached chunk so it is downloaded again, or re-run optimize (mode='overwrite') if this is the "
+            "dataset's own copy. (LITDATA_VERIFY_CHECKSUMS=0 skips the check.)"
+        )
     key = (path, stat.st_size, stat.st_mtime_ns, expected)
     if key in _verified:
         return

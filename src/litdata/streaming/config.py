@@ -9,6 +9,7 @@ from typing import Any
 from litdata.constants import _INDEX_FILENAME
 from litdata.streaming.chunk import ChunkLayout
 from litdata.streaming.chunk_names import check_chunk_name
+from litdata.streaming.errors import not_corruption
 from litdata.streaming.item_loader import BaseItemLoader, Interval, PyTreeLoader, TokensLoader
 from litdata.streaming.serializers import Serializer
 
@@ -110,9 +111,11 @@ class _MissingEncryption:
         self.level = stored.get("level")
 
     def decrypt(self, data: bytes) -> bytes:
-        raise ValueError(
-            "Data is encrypted but no encryption object was provided. Pass "
-            "encryption=FernetEncryption.load('key.json', password) (the same key the dataset was written with)."
+        raise not_corruption(
+            ValueError(
+                "Data is encrypted but no encryption object was provided. Pass "
+                "encryption=FernetEncryption.load('key.json', password) (the same key the dataset was written with)."
+            )
         )
 
 

@@ -16,3 +16,14 @@ class LeafTypeChangedError(SampleStructureError):
 
 class EmptyDatasetError(ValueError, FileNotFoundError):
     """A dataset folder holds no dataset (0.2.76: ``ValueError``; a missing file: ``FileNotFoundError``)."""
+
+
+def not_corruption(error: BaseException) -> BaseException:
+    """Mark ``error`` as the caller's mistake (e.g. a missing key), which chunk decoding re-raises as it is instead of
+    reporting the chunk as corrupted."""
+    error.not_corruption = True  # type: ignore[attr-defined]
+    return error
+
+
+def is_not_corruption(error: BaseException) -> bool:
+    return getattr(error, "not_corruption", False) is True

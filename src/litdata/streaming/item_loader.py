@@ -16,6 +16,7 @@ import numpy as np
 
 from litdata.streaming.batching import ChunkColumns, LeafColumn, assemble_collated, assembles_by_spec
 from litdata.streaming.chunk import ChunkCorruptedError, ChunkData, ChunkLayout
+from litdata.streaming.errors import is_not_corruption
 from litdata.streaming.serializers import (
     _NUMPY_DTYPES,
     FloatSerializer,
@@ -248,6 +249,8 @@ class PyTreeLoader(BaseItemLoader):
         except (ImportError, DecryptionError):
             raise
         except Exception as err:
+            if is_not_corruption(err):
+                raise
             raise _corrupted(chunk, local, err) from err
 
     def _chunk_start(self, chunk_index: int) -> int:
