@@ -7,18 +7,20 @@ REF_DIR ?= .cache/reference-litdata
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: help install demo demo-s3 test lint format reference bench clean azurite
+.PHONY: help install demo demo-s3 test lint format reference bench clean azurite docs
 
 help:
 	@echo "make demo   - install, then optimize 1,000 images and stream them back"
 	@echo "make demo-s3 - the same against a local S3 server: optimize into a bucket, stream back cold and warm"
 	@echo "make test   - install, lint, and run the whole test suite"
+	@echo "make test-oldest-torch - the streaming tests on the oldest torch pyproject.toml allows (part of make test)"
+	@echo "make docs   - build the documentation site into site/ (warnings are errors)"
 	@echo "make bench  - benchmarks: ours vs LitData 0.2.76, MosaicML Streaming and WebDataset (see benchmarks/README.md)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "$(TORCH_PIN)" -e ".[extras,test]"
+	$(PIP) install -q "$(TORCH_PIN)" -e ".[extras,test,docs]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -38,12 +40,12 @@ demo-s3: install
 	$(PY) examples/demo_s3.py
 
 lint: install
-	$(VENV)/bin/ruff check src tests examples benchmarks
-	$(VENV)/bin/ruff format --check src tests examples benchmarks
+	$(VENV)/bin/ruff check src tests examples benchmarks docs
+	$(VENV)/bin/ruff format --check src tests examples benchmarks docs
 
 format: install
-	$(VENV)/bin/ruff format src tests examples benchmarks
-	$(VENV)/bin/ruff check --fix src tests examples benchmarks
+	$(VENV)/bin/ruff format src tests examples benchmarks docs
+	$(VENV)/bin/ruff check --fix src tests examples benchmarks docs
 
 # Azurite (the Azure Blob emulator used by tests/cloud), installed once with npm into a git-ignored folder.
 # Pinned: later releases need node >= 21 and take minutes to exit.
@@ -57,9 +59,32 @@ $(AZURITE_STAMP):
 
 azurite: $(AZURITE_STAMP)
 
-test: install reference lint azurite
+test: install reference lint azurite docs
 	AZURITE_BLOB=$(abspath $(AZURITE_DIR))/node_modules/.bin/azurite-blob \
 	LITDATA_REFERENCE_PATH=$(abspath $(REF_DIR)) $(PY) -m pytest -q -p no:cacheprovider
+	$(MAKE) test-oldest-torch
+
+# The oldest torch that pyproject.toml allows, in its own venv (git-ignored): the streaming, loader, order and
+# distributed tests run on it as well (the newest is the main venv's). PyPI's torch wheels bring CUDA libraries.
+OLDEST_TORCH ?= torch==2.4.0
+OLDEST_VENV ?= .venv-torch-oldest
+OLDEST_TESTS ?= tests/streaming tests/utilities tests/test_order_parity.py tests/test_distributed.py
+$(OLDEST_VENV)/.installed: pyproject.toml
+	rm -rf $(OLDEST_VENV)
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install -q --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install -q "$(OLDEST_TORCH)" -e ".[extras]" pytest hypothesis
+	touch $@
+
+.PHONY: test-oldest-torch
+test-oldest-torch: $(OLDEST_VENV)/.installed
+	$(OLDEST_VENV)/bin/python -c "import torch; print('torch', torch.__version__)"
+	$(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider $(OLDEST_TESTS)
+
+# The documentation site (MkDocs Material + mkdocstrings); strict: a warning fails the build.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
+	@echo "built site/index.html"
 
 # The libraries we compare with, in their own venv (never in ours; git-ignored). torch is pinned in the same pip
 # command so pip keeps the CPU build; PyPI's torchvision is CUDA-linked and cannot be imported here, so it goes
@@ -84,4 +109,4 @@ bench: install peers
 	$(PY) benchmarks/bench.py --peers-python $(PEERS_VENV)/bin/python
 
 clean:
-	rm -rf $(VENV) $(REF_DIR) build dist src/*.egg-info demo_data
+	rm -rf $(VENV) $(OLDEST_VENV) $(REF_DIR) build dist src/*.egg-info demo_data site

@@ -499,6 +499,13 @@ def report(bench: Bench) -> None:
         f.write(f"({bench.options.optimize_repeat} for optimize).\n\n")
         f.write(table(bench, markdown=True) + "\n")
     print(f"wrote benchmarks/results/{stamp}.json and benchmarks/results/latest.md")
+    try:
+        from charts import write_charts
+    except ImportError as error:  # matplotlib missing: the table is still written
+        print(f"charts skipped ({error}); install them with: pip install -e '.[bench]'")
+    else:
+        for chart in write_charts(payload):
+            print(f"wrote {os.path.relpath(chart)}")
 
 
 def main() -> None:

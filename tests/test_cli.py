@@ -20,9 +20,9 @@ def test_cache_clear_removes_the_cache_folder(capsys, monkeypatch, tmp_path):
     cache = tmp_path / "c"
     (cache / "abc").mkdir(parents=True)
     monkeypatch.setenv("LITDATA_CACHE_DIR", str(cache))
-    assert main(["cache", "clear"]) == 0
+    assert main(["cache", "clear", "--yes"]) == 0
     assert not cache.exists()
-    assert main(["cache", "clear"]) == 0
+    assert main(["cache", "clear", "--yes"]) == 0
     assert "Nothing to remove" in capsys.readouterr().out
 
 

@@ -24,7 +24,12 @@ def trace_events(path):
 
 def test_profile_batches_traces_fetch_samples_and_collate_of_the_chosen_batches(folder, tmp_path):
     loader = StreamingDataLoader(
-        StreamingDataset(folder), batch_size=4, profile_batches=2, profile_skip_batches=1, profile_dir=str(tmp_path)
+        StreamingDataset(folder),
+        batch_size=4,
+        num_workers=1,
+        profile_batches=2,
+        profile_skip_batches=1,
+        profile_dir=str(tmp_path),
     )
     assert len(list(loader)) == 10
     events = trace_events(tmp_path / "result.json")

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from litdata.__about__ import __author__, __homepage__, __license__, __version__
+from litdata.__about__ import (
+    __author__,
+    __homepage__,
+    __implementation__,
+    __implementation_version__,
+    __license__,
+    __version__,
+)
 from litdata.utilities.lazy_exports import lazy_exports
 
 _PUBLIC = {
@@ -47,6 +54,10 @@ _PUBLIC = {
     "index_parquet_dataset": "litdata.utilities.parquet",
     "index_hf_dataset": "litdata.utilities.hf_dataset",
     "ChunkWaitTimeoutError": "litdata.streaming.sources",
+    "dataset_update": "litdata.streaming.dataset_update",
+    "build_keys_index": "litdata.utilities.keys_index",
+    "complete_dataset": "litdata.processing.complete",
+    "is_complete_dataset": "litdata.processing.complete",
 }
 
 __all__ = [
@@ -69,6 +80,10 @@ __all__ = [
     "index_parquet_dataset",
     "index_hf_dataset",
     "ChunkWaitTimeoutError",
+    "dataset_update",
+    "build_keys_index",
+    "complete_dataset",
+    "is_complete_dataset",
     "Image",
     "Jpeg",
     "JpegArray",
@@ -86,6 +101,8 @@ __all__ = [
     "list_media_folder",
     "optimize_hf",
     "__version__",
+    "__implementation__",
+    "__implementation_version__",
     "__author__",
     "__license__",
     "__homepage__",
@@ -100,12 +117,14 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from litdata.processing.complete import complete_dataset, is_complete_dataset
     from litdata.processing.functions import map, merge_datasets, optimize, walk
     from litdata.processing.media_folder import iter_webdataset_tar, list_media_folder
     from litdata.processing.nodes import Machine
     from litdata.streaming.combined import CombinedStreamingDataset
     from litdata.streaming.dataloader import StreamingDataLoader, litdata_collate
     from litdata.streaming.dataset import StreamingDataset
+    from litdata.streaming.dataset_update import dataset_update
     from litdata.streaming.item_loader import TokensLoader
     from litdata.streaming.parallel import ParallelStreamingDataset
     from litdata.streaming.raw import StreamingRawDataset
@@ -129,5 +148,6 @@ if TYPE_CHECKING:
     )
     from litdata.utilities.breakpoint import breakpoint
     from litdata.utilities.hf_dataset import index_hf_dataset, optimize_hf
+    from litdata.utilities.keys_index import build_keys_index
     from litdata.utilities.parquet import index_parquet_dataset
     from litdata.utilities.train_test_split import train_test_split

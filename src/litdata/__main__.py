@@ -1,14 +1,20 @@
-"""The `litdata` command line: ``litdata cache path``, ``litdata cache clear``, ``litdata inspect DIR``."""
+"""The `litdata` command line: ``litdata cache path``, ``litdata cache clear``, ``litdata inspect DIR``, ``--version``.
+
+Errors a user can fix (a missing dataset, refused credentials, an unreachable endpoint, a bad option) are printed as
+one line without a traceback, and the command exits with status 1.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import sys
 from collections.abc import Sequence
 
+from litdata.__about__ import __version__
 from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME, ENV_CACHE_DIR
 from litdata.streaming.config import load_index_file
 from litdata.utilities.format import _human_readable_bytes
@@ -24,13 +30,45 @@ def _cache_path(_: argparse.Namespace) -> int:
     return 0
 
 
-def _cache_clear(_: argparse.Namespace) -> int:
+def _folder_bytes(path: str) -> int:
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+def _confirmed(question: str) -> bool | None:
+    """The user's answer to a yes/no ``question`` (default no); None when stdin is not a terminal."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        return None
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _cache_clear(args: argparse.Namespace) -> int:
     path = default_cache_dir()
-    if os.path.isdir(path):
-        shutil.rmtree(path)
-        print(f"Removed {path}")
-    else:
+    if not os.path.isdir(path):
         print(f"Nothing to remove: {path} does not exist")
+        return 0
+    if not args.yes:
+        answer = _confirmed(f"Delete the cache folder {path} ({_human_readable_bytes(_folder_bytes(path))})?")
+        if answer is None:
+            print(
+                f"litdata: error: not deleting {path}: there is no terminal to confirm on. "
+                "Run `litdata cache clear --yes` to delete it without asking.",
+                file=sys.stderr,
+            )
+            return 1
+        if not answer:
+            print("Nothing removed.")
+            return 0
+    shutil.rmtree(path)
+    print(f"Removed {path}")
     return 0
 
 
@@ -89,11 +127,14 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="litdata", description="litdata command line tools")
+    parser.add_argument("--version", action="version", version=f"litdata {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     cache = sub.add_parser("cache", help="manage the local cache of streamed datasets")
     cache_sub = cache.add_subparsers(dest="cache_command", required=True)
     cache_sub.add_parser("path", help="print the cache folder").set_defaults(func=_cache_path)
-    cache_sub.add_parser("clear", help="delete the cache folder").set_defaults(func=_cache_clear)
+    clear = cache_sub.add_parser("clear", help="delete the cache folder (asks first)")
+    clear.add_argument("-y", "--yes", action="store_true", help="delete without asking")
+    clear.set_defaults(func=_cache_clear)
     inspect = sub.add_parser("inspect", help="summarise an optimized dataset (a folder or its index.json)")
     inspect.add_argument("path")
     inspect.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -106,9 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError) as err:
+    except (OSError, ValueError, ImportError) as err:  # refused credentials are a PermissionError
         print(f"litdata: error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("litdata: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

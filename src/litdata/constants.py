@@ -14,6 +14,8 @@ ENV_GLOBAL_RANK_OPTIMIZE = "DATA_OPTIMIZER_GLOBAL_RANK"
 ENV_NUM_WORKERS_OPTIMIZE = "DATA_OPTIMIZER_NUM_WORKERS"
 ENV_NUM_NODES_OPTIMIZE = "DATA_OPTIMIZER_NUM_NODES"
 ENV_NODE_RANK_OPTIMIZE = "DATA_OPTIMIZER_NODE_RANK"
+# litdata only: "0" refuses to read datasets whose leaves are pickled (unpickling runs the writer's code).
+ENV_ALLOW_PICKLE = "LITDATA_ALLOW_PICKLE"
 
 # Torch dtype index table of the on-disk format (index 20 was added after 0.2.45). Do not reorder.
 _TORCH_DTYPES_MAPPING_NAMES = (

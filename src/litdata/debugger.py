@@ -102,9 +102,12 @@ def enable_tracer(
         categories: trace exactly these categories instead of the level's (names in ``ALL_CATEGORIES``).
         flush_interval: seconds between writes of the buffered lines (they are also written at process exit).
         log_file: the file lines are appended to.
-        item_loader, iterating_dataset, getitem_dataset_for_chunk_index: switches of the legacy per-component
-            debug logs (``LITDATA_LOG_ITEM_LOADER``, ...); by default on when the level traces samples (item
-            loader, ``__getitem__``) or batches (dataset iteration).
+        item_loader: the legacy item-loader debug log (``LITDATA_LOG_ITEM_LOADER``); by default on when the
+            level traces samples.
+        iterating_dataset: the legacy dataset-iteration debug log (``LITDATA_LOG_ITERATING_DATASET``); by default
+            on when the level traces batches.
+        getitem_dataset_for_chunk_index: the legacy ``__getitem__`` debug log (``LITDATA_LOG_GETITEM``); by
+            default on when the level traces samples.
     """
     if level not in LEVEL_CATEGORIES:
         raise ValueError(f"Unknown tracer level {level!r}. Expected one of: {', '.join(LEVEL_CATEGORIES)}")

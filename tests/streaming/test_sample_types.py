@@ -7,7 +7,14 @@ import pytest
 import torch
 from PIL import Image
 
-from litdata.streaming.sample_types import JsonLeaf, SampleShaper, fuse_types, infer_types
+from litdata.streaming.sample_types import (
+    JsonLeaf,
+    SampleShaper,
+    SampleStructureError,
+    describe_structure,
+    fuse_types,
+    infer_types,
+)
 from litdata.streaming.serializers import _SERIALIZERS, select_serializer
 from litdata.utilities._pytree import tree_flatten, treespec_dumps
 
@@ -80,23 +87,49 @@ def test_lists_of_tensors_tuples_arrays_and_bytes_stay_pytree_nodes():
     assert len(tree_flatten(shaped)[0]) == 5
 
 
-def test_missing_and_none_fields_are_filled_with_defaults_for_their_type():
+def test_none_fields_are_filled_with_defaults_for_their_type():
     shaper = SampleShaper()
     first = {"l": [1], "i": 2, "s": "x", "d": {"f": 1.5, "l": [1]}, "b": b"x", "flag": True, "t": torch.ones(1)}
     shaper.shape(first)
-    shaped = shaper.shape({"i": None, "t": torch.ones(1)})
+    shaped = shaper.shape({key: torch.ones(1) if key == "t" else None for key in first})
     assert shaped["l"] == JsonLeaf([])
     assert (shaped["i"], shaped["s"], shaped["b"], shaped["flag"]) == (0, "", b"", False)
     assert shaped["d"] == {"f": 0.0, "l": JsonLeaf([])}
     assert list(shaped) == list(first)
 
 
-def test_key_order_comes_from_the_first_sample_and_extra_keys_are_dropped_but_typed():
+def test_key_order_comes_from_the_first_sample():
     shaper = SampleShaper()
     shaper.shape({"b": 1, "a": 2})
-    shaped = shaper.shape({"a": 3, "extra": "x", "b": 4})
+    shaped = shaper.shape({"a": 3, "b": 4})
     assert list(shaped.items()) == [("b", 4), ("a", 3)]
-    assert shaper.types == {"a": "int", "b": "int", "extra": {"type": "str", "optional": True}}
+    assert shaper.types == {"a": "int", "b": "int"}
+
+
+@pytest.mark.parametrize(
+    "later, problem",
+    [
+        ({"b": 1}, "key ['a'] is missing"),
+        ({"b": 1, "a": 2, "extra": "x"}, "key ['extra'] is not in the first sample"),
+        ({"b": 1, "A": 2}, "key ['a'] is missing; key ['A'] is not in the first sample"),
+        ({"b": 1, "a": 2, "d": {"y": 1}}, "key ['d']['x'] is missing"),
+    ],
+)
+def test_a_sample_whose_keys_change_raises_naming_the_key_and_both_structures(later, problem):
+    shaper = SampleShaper()
+    shaper.shape({"b": 1, "a": 2, "d": {"x": 1}} if "d" in later else {"b": 1, "a": 2})
+    with pytest.raises(SampleStructureError) as caught:
+        shaper.shape(later)
+    message = str(caught.value)
+    assert problem in message
+    assert "first sample: {'b': int, 'a': int" in message and f"this sample:  {describe_structure(later)}" in message
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, TypeError)
+
+
+def test_a_none_nested_dict_is_filled_without_a_key_error():
+    shaper = SampleShaper()
+    shaper.shape({"d": {"x": 1, "l": [1]}})
+    assert shaper.shape({"d": None}) == {"d": {"x": 0, "l": JsonLeaf([])}}
 
 
 def test_dict_subclasses_are_rebuilt_as_plain_dicts():

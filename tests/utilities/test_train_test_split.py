@@ -65,9 +65,8 @@ def test_a_subsampled_dataset_keeps_every_region_with_its_chunk(folder):
     ("splits", "match"),
     [
         ([0.7, 0.4], "sum"),
-        ([0], r"\(0, 1\]"),
-        ([-0.1, 0.5], r"\(0, 1\]"),
-        ([1.5], r"\(0, 1\]"),
+        ([-0.1, 0.5], r"\[0, 1\]"),
+        ([1.5], r"\[0, 1\]"),
         (["a"], "fraction"),
         ([], "at least"),
     ],

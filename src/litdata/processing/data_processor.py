@@ -26,6 +26,8 @@ from typing import Any
 from litdata.constants import _INDEX_FILENAME
 from litdata.processing.nodes import NodeInfo
 from litdata.processing.output import LocalOutput
+from litdata.processing.spawn_guard import BOOTSTRAP_EXIT_CODE, bootstrap_error
+from litdata.processing.staging import chunk_names, remove_replaced_chunks
 from litdata.processing.workers import (
     CHECKPOINT_DIR,
     DONE,
@@ -50,6 +52,7 @@ _EVENT_POLL_S = 0.2
 _NODE_INDEX_POLL_S = 0.5
 _CHUNK_FILE = re.compile(r"^chunk-(\d+)-(\d+)(?:\..+)?\.bin$")
 _WORKER_INDEX_FILE = re.compile(r"^(\d+)\.index\.json$")
+ALL_DONE = "ALL_DONE"  # put once on an optimize(queue=...) queue: no more inputs (for any number of workers)
 
 # ----------------------------------------------------------------------------------------------------------- plan
 
@@ -152,6 +155,14 @@ def plan_stream(stream: Iterable[Any], node: NodeInfo, num_workers: int, total: 
     return WorkPlan(shares, batches=batched(enumerate(stream), 1), total=total)
 
 
+def plan_dataloader(dataloader: Any, node: NodeInfo, num_workers: int) -> WorkPlan:
+    """Every worker iterates the StreamingDataLoader itself and gets its own contiguous part (kept in order)."""
+    shares = [
+        WorkerShare(worker, node.rank * num_workers + worker, dataloader=dataloader) for worker in range(num_workers)
+    ]
+    return WorkPlan(shares, batches=None, total=len(dataloader))
+
+
 def apply_checkpoints(plan: WorkPlan, output: LocalOutput, settings: Any) -> None:
     """Fingerprint each fixed share and skip the inputs an interrupted run with the same work already wrote."""
     for share in plan.shares:
@@ -178,12 +189,12 @@ def _owned_by(rank: int, node: NodeInfo, num_workers: int) -> bool:
     return first <= rank < first + num_workers or (node.is_last and rank >= node.num_nodes * num_workers)
 
 
-def _stale_names(output: LocalOutput, node: NodeInfo, num_workers: int) -> list[str]:
-    """Chunk and writer-index files of this node's ranks, left by an earlier run."""
+def _stale_names(output: LocalOutput, node: NodeInfo, num_workers: int, keep: set[str]) -> list[str]:
+    """Chunk and writer-index files of this node's ranks that no dataset uses (left by a killed run)."""
     stale = []
     for name in output.list_names():
         match = _CHUNK_FILE.match(name) or _WORKER_INDEX_FILE.match(name)
-        if match and _owned_by(int(match.group(1)), node, num_workers):
+        if match and name not in keep and _owned_by(int(match.group(1)), node, num_workers):
             stale.append(name)
     return stale
 
@@ -191,34 +202,33 @@ def _stale_names(output: LocalOutput, node: NodeInfo, num_workers: int) -> list[
 def prepare_output(
     output: LocalOutput, mode: str | None, node: NodeInfo, num_workers: int, use_checkpoint: bool
 ) -> dict[str, Any] | None:
-    """Apply ``mode`` to the output folder; returns the existing index to extend in append mode.
+    """Check ``mode`` against the output and clear what killed runs left; returns the existing index (extended in
+    append mode, replaced at the end in overwrite mode: its chunks stay readable until then).
 
-    Each node only deletes files of its own writer ranks, so that nodes never delete each other's new chunks.
+    Each node only deletes files of its own writer ranks, so that nodes never delete each other's new chunks. With
+    ``use_checkpoint``, the chunks of an interrupted run are kept for it to resume from.
     """
     output.ensure_exists()
     existing = output.read_json(_INDEX_FILENAME)
-    if mode == "append":
-        return existing
     if mode is None and existing is not None:
         raise RuntimeError(
             f"The provided output_dir `{output.path}` already contains an optimized dataset (index.json).\n"
             " HINT: Did you consider changing the `output_dir` with your own versioning as a suffix?\n"
             " HINT: If you want to append/overwrite to the existing dataset, use `mode='append | overwrite'`."
         )
-    if mode == "overwrite":
-        output.remove(_INDEX_FILENAME)
     output.remove(f"{node.rank}-index.json")
-    if use_checkpoint and mode is None:
-        return None
-    for name in _stale_names(output, node, num_workers):
+    if use_checkpoint:
+        return existing
+    for name in _stale_names(output, node, num_workers, chunk_names(existing)):
         output.remove(name)
     for rank in range(node.rank * num_workers, (node.rank + 1) * num_workers):
         output.remove(checkpoint_name(rank))
-    return None
+    return existing
 
 
 def next_chunk_indexes(existing: dict[str, Any] | None) -> dict[int, int]:
-    """Append mode: per writer rank, the number its next chunk file gets (one more than its highest)."""
+    """Append and overwrite modes: per writer rank, the number its next chunk file gets (one more than its highest),
+    so that new chunks never replace a chunk of the existing dataset."""
     next_index: dict[int, int] = {}
     for chunk in (existing or {}).get("chunks", []):
         match = _CHUNK_FILE.match(chunk["filename"])
@@ -330,10 +340,10 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
         progress = _Progress(plan.total, verbose, description)
         _wait_for_workers(processes, events, progress)
     finally:
-        if feeder is not None:
+        if feeder is not None and feeder.ident is not None:  # not started when a worker failed to start
             feeder.stop.set()
             feeder.join()
-        _stop_processes(processes)
+        _stop_processes([process for process in processes if process.ident is not None])
         if progress is not None:
             progress.close()
         for q in (events, tasks):
@@ -360,6 +370,8 @@ def _wait_for_workers(processes: list[Any], events: Any, progress: _Progress) ->
 
 def _check_alive(processes: list[Any], finished: set[int]) -> None:
     for worker_index, process in enumerate(processes):
+        if worker_index not in finished and process.exitcode == BOOTSTRAP_EXIT_CODE:
+            raise bootstrap_error()
         if worker_index not in finished and process.exitcode not in (None, 0):
             raise RuntimeError(
                 f"Worker {worker_index} exited unexpectedly with code {process.exitcode} (killed, e.g. out of "
@@ -387,12 +399,17 @@ def finish_optimize(
     ranks: Iterable[int],
     existing_index: dict[str, Any] | None,
     node_timeout: float | None = None,
+    replaced_index: dict[str, Any] | None = None,
 ) -> None:
-    """Merge this node's writer indexes; write ``index.json`` (one node) or ``{node}-index.json`` + final merge."""
+    """Merge this node's writer indexes; write ``index.json`` (one node) or ``{node}-index.json`` + final merge.
+    ``existing_index`` is extended (append); the chunks only ``replaced_index`` names are deleted once the new
+    ``index.json`` is in place (overwrite)."""
     worker_files = [os.path.join(output.staging_dir, f"{rank}.index.json") for rank in ranks]
     worker_files = [path for path in worker_files if os.path.exists(path)]
     if node.num_nodes == 1:
-        output.write_json(_INDEX_FILENAME, merge_index_files(worker_files, existing_index))
+        merged = merge_index_files(worker_files, existing_index)
+        output.write_json(_INDEX_FILENAME, merged)
+        remove_replaced_chunks(output, replaced_index, merged)
     else:
         node_index = merge_index_files(worker_files)
         node_index.pop("updated_at", None)
@@ -403,7 +420,21 @@ def finish_optimize(
         names = _wait_for_node_indexes(output, node.num_nodes, node_timeout)
         merged = merge_index_files([output.local_path(name) for name in names], existing_index)
         output.write_json(_INDEX_FILENAME, merged)
+        remove_replaced_chunks(output, replaced_index, merged)
         for name in names:
             output.remove(name)
     if node.is_last:
         output.remove(CHECKPOINT_DIR)
+
+
+# ----------------------------------------------------------------------------------------------- class-based API
+_RECIPE_NAMES = ("DataProcessor", "DataRecipe", "DataChunkRecipe", "MapRecipe")
+
+
+def __getattr__(name: str) -> Any:
+    """LitData's recipe classes live in `litdata.processing.recipes` (imported on first use: no import cycle)."""
+    if name in _RECIPE_NAMES:
+        from litdata.processing import recipes
+
+        return getattr(recipes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

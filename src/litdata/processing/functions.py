@@ -6,8 +6,11 @@ import concurrent.futures
 import inspect
 import itertools
 import os
+import pickle
 import sys
 import tempfile
+import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +20,15 @@ from litdata.constants import _INDEX_FILENAME
 from litdata.processing import data_processor as engine
 from litdata.processing.nodes import NodeInfo, detect_node
 from litdata.processing.output import resolve_output
+from litdata.processing.ray import RayExecutor, select_executor
 from litdata.processing.readers import BaseReader
+from litdata.processing.spawn_guard import exit_if_spawn_bootstrap
+from litdata.processing.staging import exclusive_run
 from litdata.processing.workers import Job, is_generator_function
 from litdata.streaming.item_loader import BaseItemLoader
 from litdata.streaming.writer import BinaryWriter
 from litdata.utilities.encryption import Encryption
+from litdata.utilities.keys_index import write_keys_index
 
 if TYPE_CHECKING:
     import multiprocessing as mp
@@ -111,11 +118,12 @@ class _Inputs:
     weights: list[int] | None
     stream: Iterable[Any] | None = None
     stream_length: int | None = None
+    dataloader: Any = None  # a StreamingDataLoader that every worker iterates for its own part
 
 
 def _iter_user_queue(user_queue: Any) -> Iterator[Any]:
-    """Items from the user's queue until it yields None."""
-    while (item := user_queue.get()) is not None:
+    """Items from the user's queue until it yields `ALL_DONE` (or None)."""
+    while (item := user_queue.get()) is not None and not (isinstance(item, str) and item == engine.ALL_DONE):
         yield item
 
 
@@ -140,6 +148,8 @@ def _collect_inputs(
             )
         if user_queue is not None:
             return _Inputs(None, None, stream=itertools.islice(_iter_user_queue(user_queue), limit))
+        if node.num_nodes == 1 and limit is None:
+            return _Inputs(None, None, dataloader=inputs)
         share = engine.split_contiguously(len(inputs), node.num_nodes)[node.rank]
         stop = share.stop if limit is None else min(share.stop, share.start + limit)
         return _Inputs(None, None, stream=itertools.islice(inputs, share.start, stop), stream_length=stop - share.start)
@@ -174,6 +184,8 @@ def _plan(
     align_chunk_size: int | None,
     sizes_from: str | None,
 ) -> engine.WorkPlan:
+    if collected.dataloader is not None:
+        return engine.plan_dataloader(collected.dataloader, node, num_workers)
     if collected.items is None:
         if keep_data_ordered and num_workers > 1:
             raise ValueError(
@@ -193,6 +205,43 @@ def _effective_num_workers(num_workers: int, collected: _Inputs, node: NodeInfo)
     if node.num_nodes == 1 and collected.items is not None:
         return min(num_workers, len(collected.items))
     return num_workers
+
+
+def _check_picklable(job: Job, start_method: str) -> None:
+    """Fail before any process starts when the job cannot be sent to spawned workers (e.g. ``fn`` is a lambda)."""
+    if start_method == "fork":
+        return
+    try:
+        pickle.dumps(job.fn)
+    except Exception as err:
+        name = getattr(job.fn, "__qualname__", None) or repr(job.fn)
+        raise pickle.PicklingError(
+            f"fn ({name}) cannot be sent to the worker processes ({type(err).__name__}: {err}). Workers started with "
+            f"the {start_method!r} method receive fn by pickling, which only works for functions defined at module "
+            "level: define fn at module level with `def` (not a lambda, not inside another function), or use a "
+            "callable class instance or functools.partial of a module-level function."
+        ) from err
+    try:
+        pickle.dumps(job)
+    except Exception as err:
+        raise pickle.PicklingError(
+            f"The {job.kind} job cannot be sent to the worker processes ({type(err).__name__}: {err}): the reader, "
+            "item_loader, encryption and storage_options must be picklable."
+        ) from err
+
+
+def _warn_if_empty(output: Any, output_dir: Any, node: NodeInfo) -> None:
+    """Warn when the finished dataset holds no sample (``fn`` returned None for every input)."""
+    if not node.is_last:
+        return
+    index = output.read_json(_INDEX_FILENAME)
+    if index is not None and not index.get("chunks"):
+        warnings.warn(
+            f"optimize wrote no sample into {output_dir}: fn returned None (or yielded nothing) for every input, so "
+            "the dataset is empty. fn must return the sample to store, e.g. `return {'index': index, ...}`.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _node_timeout() -> float | None:
@@ -233,6 +282,7 @@ def optimize(
     verbose: bool = True,
     broadcast_paths: bool = False,
     key_fn: Callable[[Any], Any] | None = None,
+    executor: str | RayExecutor | None = None,
 ) -> None:
     """Turn inputs into an optimized (chunked) dataset in ``output_dir``, using worker processes.
 
@@ -244,15 +294,23 @@ def optimize(
     ``"overwrite"``. On several machines, set ``DATA_OPTIMIZER_NUM_NODES``/``DATA_OPTIMIZER_NODE_RANK`` (or use
     SLURM / torchrun): each node processes a contiguous share and the last node writes ``index.json``.
     ``num_downloaders``, ``num_uploaders``, ``optimize_dns``, ``storage_options`` and ``broadcast_paths`` only
-    matter for remote storage or the Lightning platform and have no effect on local folders.
+    matter for remote storage or the Lightning platform and have no effect on local folders. ``executor="ray"``
+    (or a `litdata.processing.ray.RayExecutor`, or ``LITDATA_EXECUTOR=ray``) runs the job on a Ray cluster.
     """
-    _refuse_platform_only(num_nodes, machine)
+    exit_if_spawn_bootstrap()
+    ray_executor = select_executor(executor, num_nodes, machine)
+    if ray_executor is None:
+        _refuse_platform_only(num_nodes, machine)
     if mode not in _MODES:
         raise ValueError(f"The provided `mode` should be either `append` or `overwrite`. Found {mode}.")
-    if key_fn is not None:
-        raise ValueError("`key_fn` (a keys index for lookups by key) is not supported by this version of optimize.")
+    if key_fn is not None and not callable(key_fn):
+        raise ValueError(f"`key_fn` must be a callable returning each sample's key (str or int), got {key_fn!r}.")
     if use_checkpoint and is_generator_function(fn):
         raise ValueError("use_checkpoint=True is not supported with a generator `fn`; return one sample per input.")
+    if keep_data_ordered is False and use_checkpoint:
+        raise ValueError("Checkpoint feature is not supported for Queue based data processing, yet.")
+    if keep_data_ordered is False and align_chunking:
+        raise ValueError("align_chunking requires keep_data_ordered=True.")
     if align_chunking and chunk_size is None:
         raise ValueError("align_chunking=True aligns worker shares to whole chunks and needs `chunk_size`.")
     writer_options = {
@@ -267,26 +325,79 @@ def optimize(
     with tempfile.TemporaryDirectory() as scratch:  # the writer validates its settings before any worker starts
         BinaryWriter(scratch, **writer_options)
     output = resolve_output(output_dir, storage_options)
+    status = _Status(verbose)
+    status.setup(output.path, fast_dev_run)
     sizes_from = _check_local_input_dir(input_dir) if reorder_files else None
+    if ray_executor is not None:  # the same job as Ray tasks (litdata.processing.ray)
+        ray_inputs = _collect_inputs(inputs, queue, reader, weights, batch_size, fast_dev_run, 1, NodeInfo(1, 0))
+        align = chunk_size if align_chunking else None
+        with exclusive_run(output, 0):  # one run per output, as on one machine
+            ray_executor.optimize(fn, ray_inputs, output, mode, reader, writer_options, align, verbose, use_checkpoint)
+        return
     node = detect_node()
     num_workers = _resolve_num_workers(num_workers)
     collected = _collect_inputs(inputs, queue, reader, weights, batch_size, fast_dev_run, num_workers, node)
     num_workers = _effective_num_workers(num_workers, collected, node)
+    status.found(collected, num_workers)
     ordered = bool(keep_data_ordered) or use_checkpoint or align_chunking
     plan = _plan(collected, node, num_workers, ordered, chunk_size if align_chunking else None, sizes_from)
 
-    existing_index = engine.prepare_output(output, mode, node, num_workers, use_checkpoint)
-    first_chunk = engine.next_chunk_indexes(existing_index) if mode == "append" else {}
-    for share in plan.shares:
-        share.first_chunk_index = first_chunk.get(share.rank, 0)
-    if use_checkpoint:
-        engine.apply_checkpoints(plan, output, (num_workers, node, writer_options))
-    job = Job(
-        "optimize", fn, output, num_workers, reader=reader, writer_options=writer_options, use_checkpoint=use_checkpoint
-    )
-    engine.run_workers(job, plan, _resolve_start_method(start_method), verbose, "Optimizing")
-    ranks = [share.rank for share in plan.shares]
-    engine.finish_optimize(output, node, ranks, existing_index if mode == "append" else None, _node_timeout())
+    with exclusive_run(output, node.rank):  # one run per output; killed runs never leak into this one
+        existing_index = engine.prepare_output(output, mode, node, num_workers, use_checkpoint)
+        first_chunk = engine.next_chunk_indexes(existing_index)
+        for share in plan.shares:
+            share.first_chunk_index = first_chunk.get(share.rank, 0)
+        if use_checkpoint:
+            engine.apply_checkpoints(plan, output, (num_workers, node, writer_options))
+        job = Job(
+            "optimize",
+            fn,
+            output,
+            num_workers,
+            reader=reader,
+            writer_options=writer_options,
+            use_checkpoint=use_checkpoint,
+        )
+        start_method = _resolve_start_method(start_method)
+        _check_picklable(job, start_method)
+        engine.run_workers(job, plan, start_method, verbose, "Optimizing")
+        status.say("Workers are finished.")
+        ranks = [share.rank for share in plan.shares]
+        appended, replaced = (existing_index, None) if mode == "append" else (None, existing_index)
+        engine.finish_optimize(output, node, ranks, appended, _node_timeout(), replaced_index=replaced)
+        status.say("Finished data processing!")
+        if key_fn is not None and node.is_last:
+            write_keys_index(output, key_fn, verbose, storage_options=storage_options, encryption=encryption)
+    _warn_if_empty(output, output_dir, node)
+
+
+class _Status:
+    """The status lines LitData 0.2.76 prints with ``verbose=True`` (besides the progress bar)."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+        self._started = time.perf_counter()
+
+    def say(self, line: str) -> None:
+        if self.verbose:
+            print(line, flush=True)
+
+    def setup(self, output_path: str, fast_dev_run: bool | int) -> None:
+        self.say(f"Storing the files under {output_path}")
+        self.say(f"Setup started with fast_dev_run={fast_dev_run}.")
+
+    def found(self, collected: _Inputs, num_workers: int) -> None:
+        if collected.items is not None:
+            count: int | None = len(collected.items)
+        else:
+            count = len(collected.dataloader) if collected.dataloader is not None else collected.stream_length
+        elapsed = round(time.perf_counter() - self._started, 3)
+        if count is None:
+            self.say(f"Setup finished in {elapsed} seconds. Using a Queue to process items on demand.")
+            self.say(f"Starting {num_workers} workers.")
+        else:
+            self.say(f"Setup finished in {elapsed} seconds. Found {count} items to process.")
+            self.say(f"Starting {num_workers} workers with {count} items.")
 
 
 def _fn_accepts(fn: Callable[..., Any], name: str) -> bool:
@@ -318,6 +429,7 @@ def map(
     storage_options: dict[str, Any] = {},  # noqa: B006 - LitData's default, never mutated
     keep_data_ordered: bool | None = None,
     broadcast_paths: bool = False,
+    executor: str | RayExecutor | None = None,
 ) -> None:
     """Call ``fn(input, output_dir)`` for every input in worker processes; the files it writes land in ``output_dir``.
 
@@ -325,9 +437,12 @@ def map(
     the real ``output_dir``, keeping their relative paths. If ``fn`` accepts ``device`` it gets ``"cuda:N"`` (or
     ``"cpu"``), if it accepts ``is_last`` it learns whether the input is the worker's last. Inputs are pulled from
     a shared queue unless ``keep_data_ordered=True``. ``error_when_not_empty=True`` refuses a non-empty
-    ``output_dir``.
+    ``output_dir``. ``executor`` moves the job to a Ray cluster, as with `optimize`.
     """
-    _refuse_platform_only(num_nodes, machine)
+    exit_if_spawn_bootstrap()
+    ray_executor = select_executor(executor, num_nodes, machine)
+    if ray_executor is None:
+        _refuse_platform_only(num_nodes, machine)
     output = resolve_output(output_dir, storage_options)
     if error_when_not_empty and not output.is_empty():
         raise RuntimeError(
@@ -335,6 +450,11 @@ def map(
             "Use an empty or new folder."
         )
     sizes_from = _check_local_input_dir(input_dir) if reorder_files else None
+    if ray_executor is not None:  # the same job as Ray tasks (litdata.processing.ray)
+        ray_inputs = _collect_inputs(inputs, None, reader, weights, batch_size, fast_dev_run, 1, NodeInfo(1, 0))
+        wants = _fn_accepts(fn, "device"), _fn_accepts(fn, "is_last")
+        ray_executor.map(fn, ray_inputs, output, reader, *wants)
+        return
     node = detect_node()
     num_workers = _resolve_num_workers(num_workers)
     collected = _collect_inputs(inputs, None, reader, weights, batch_size, fast_dev_run, num_workers, node)
@@ -350,7 +470,9 @@ def map(
         fn_wants_device=_fn_accepts(fn, "device"),
         fn_wants_is_last=_fn_accepts(fn, "is_last"),
     )
-    engine.run_workers(job, plan, _resolve_start_method(start_method), True, "Mapping")
+    start_method = _resolve_start_method(start_method)
+    _check_picklable(job, start_method)
+    engine.run_workers(job, plan, start_method, True, "Mapping")
 
 
 def walk(folder: str, max_workers: int | None = os.cpu_count()) -> Iterator[tuple[str, list[str], list[str]]]:

@@ -29,11 +29,30 @@ class LocalOutput:
 
     def __init__(self, path: str) -> None:
         self.path = os.path.abspath(os.path.expanduser(path))
+        self._run_dir: str | None = None
 
     @property
     def staging_dir(self) -> str:
-        """Folder in which writers create chunk and per-writer index files."""
-        return self.path
+        """Folder in which writers create chunk and per-writer index files (the run's own, see `begin_run`)."""
+        return self._run_dir or self.path
+
+    @property
+    def staging_root(self) -> str:
+        """Where the runs' staging folders live (see `litdata.processing.staging`)."""
+        from litdata.processing.staging import STAGING_DIR
+
+        return os.path.join(self.path, STAGING_DIR)
+
+    def begin_run(self, run_dir: str) -> None:
+        """Stage this run's files in ``run_dir``."""
+        os.makedirs(run_dir, exist_ok=True)
+        self._run_dir = run_dir
+
+    def end_run(self) -> None:
+        """Drop the run's staging folder."""
+        if self._run_dir is not None:
+            shutil.rmtree(self._run_dir, ignore_errors=True)
+        self._run_dir = None
 
     def ensure_exists(self) -> None:
         os.makedirs(self.path, exist_ok=True)
@@ -53,7 +72,10 @@ class LocalOutput:
         os.replace(tmp, target)
 
     def publish_chunk(self, path: str) -> None:
-        """A writer finished the chunk file ``path`` in ``staging_dir`` (already in place for a local output)."""
+        """A writer finished the chunk file ``path`` in ``staging_dir``: move it into the output (one rename)."""
+        target = self.join(os.path.basename(path))
+        if os.path.abspath(path) != target:
+            os.replace(path, target)
 
     def flush(self) -> None:
         """Wait until every published file has reached the output."""
@@ -132,7 +154,8 @@ class RemoteOutput:
         get_storage(self.path, self._storage_options)  # unknown schemes fail here, before any worker starts
         digest = hashlib.md5(self.path.encode()).hexdigest()
         root = os.getenv("DATA_OPTIMIZER_CACHE_FOLDER") or os.path.join(tempfile.gettempdir(), "litdata-staging")
-        self._staging = os.path.join(root, digest)
+        self._root = os.path.join(root, digest)
+        self._staging = self._root
         self._storage_client = None
         self._uploads: ThreadPoolExecutor | None = None
         self._pending: list[Future] = []
@@ -151,8 +174,26 @@ class RemoteOutput:
         return self._storage_client
 
     @property
+    def storage(self) -> Any:
+        """The storage client of the output's backend."""
+        return self._storage
+
+    @property
     def staging_dir(self) -> str:
         return self._staging
+
+    @property
+    def staging_root(self) -> str:
+        return self._root
+
+    def begin_run(self, run_dir: str) -> None:
+        os.makedirs(run_dir, exist_ok=True)
+        self._staging = run_dir
+
+    def end_run(self) -> None:
+        if self._staging != self._root:
+            shutil.rmtree(self._staging, ignore_errors=True)
+        self._staging = self._root
 
     def ensure_exists(self) -> None:
         os.makedirs(self._staging, exist_ok=True)

@@ -7,6 +7,7 @@ the main process about progress, completion and failure through the ``events`` q
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import inspect
 import multiprocessing
@@ -14,6 +15,7 @@ import os
 import pickle
 import queue
 import signal
+import sys
 import tempfile
 import time
 import traceback
@@ -34,6 +36,7 @@ PROGRESS, DONE, FAILED = "progress", "done", "failed"
 
 _PROGRESS_INTERVAL_S = 0.1
 _PARENT_POLL_S = 1.0
+_PR_SET_PDEATHSIG = 1
 CHECKPOINT_DIR = ".checkpoints"
 
 
@@ -54,11 +57,16 @@ class Job:
 
 @dataclass
 class WorkerShare:
-    """One worker's identity and, for static assignment, its inputs (``None`` means: pull from the shared queue)."""
+    """One worker's identity and, for static assignment, its inputs (``None`` means: pull from the shared queue).
+
+    With ``dataloader`` set, the worker iterates that StreamingDataLoader itself: inside an optimize worker its
+    dataset reads only this worker's contiguous part, so the written dataset keeps the dataloader's order.
+    """
 
     worker_index: int
     rank: int
     items: list[tuple[int, Any]] | None = None
+    dataloader: Any = None
     first_chunk_index: int = 0
     inputs_done: int = 0
     resumed_chunks: list[dict[str, Any]] = field(default_factory=list)
@@ -139,7 +147,10 @@ def _iter_inputs(share: WorkerShare, tasks: Any) -> Iterator[tuple[int, Any, boo
         for position, (index, item) in enumerate(share.items):
             yield index, item, position == last
         return
-    batches = _pull_from_queue(tasks)
+    if share.dataloader is not None:
+        batches: Iterator[Any] = ([(position, batch)] for position, batch in enumerate(share.dataloader))
+    else:
+        batches = _pull_from_queue(tasks)
     current = next(batches, END_OF_INPUTS)
     while current is not END_OF_INPUTS:
         upcoming = next(batches, END_OF_INPUTS)
@@ -264,8 +275,23 @@ def _report_failure(events: Any, share: WorkerShare, item: Any, has_item: bool, 
     events.put((FAILED, share.worker_index, failure))
 
 
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this worker when the main process dies (even by SIGKILL): a worker of a killed
+    run must not keep writing into the output while the next run starts."""
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent.pid:  # the parent died before the request was in place
+        os._exit(1)
+
+
 def run_worker(job: Job, share: WorkerShare, tasks: Any, events: Any) -> None:
     """Entry point of a worker process (see the module docstring)."""
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the main process, which terminates us
     os.environ[ENV_GLOBAL_RANK_OPTIMIZE] = str(share.rank)
     os.environ[ENV_NUM_WORKERS_OPTIMIZE] = str(job.num_workers)

@@ -8,6 +8,7 @@ transient failures, and errors that name the URL and the fix.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import random
@@ -25,6 +26,7 @@ logger = logging.getLogger("litdata.storage")
 
 T = TypeVar("T")
 _CLIENT_LOCK = threading.Lock()
+_LOCAL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EMFILE, errno.ENFILE})
 
 
 class Failure(Enum):
@@ -103,6 +105,9 @@ class Storage(ABC):
     retry_policy: RetryPolicy | None = None  # None: a default policy read from the environment per client
 
     def __init__(self, storage_options: dict | None = None, session_options: dict | None = None) -> None:
+        from litdata.storage.options import check_storage_options  # imports the backends, which import this module
+
+        check_storage_options(type(self), storage_options)
         self.storage_options = dict(storage_options or {})
         self.session_options = dict(session_options or {})
 
@@ -157,7 +162,10 @@ class Storage(ABC):
 
     # ---------------------------------------------------------------- error handling
     def _classify_chain(self, error: BaseException) -> Failure | None:
-        """Classify ``error``, or the error it wraps (SDKs re-raise low-level errors inside their own)."""
+        """Classify ``error``, or the error it wraps (SDKs re-raise low-level errors inside their own). A full or
+        read-only local disk or too many open files is never retried nor taken for a missing object."""
+        if isinstance(error, OSError) and error.errno in _LOCAL_ERRNOS:
+            return None
         seen: BaseException | None = error
         for _ in range(3):
             if seen is None:
@@ -268,6 +276,26 @@ class Storage(ABC):
         for obj in objects:
             self.delete(obj.url)
         return len(objects)
+
+    # ---------------------------------------------------------------- conditional writes (output locks)
+    #: Whether `create_if_absent` and the ``*_if_version`` methods are atomic on this backend.
+    supports_conditional_writes: ClassVar[bool] = False
+
+    def create_if_absent(self, url: str, data: bytes) -> str | None:
+        """Create the object ``url`` only if none exists (one atomic request); its version tag, or None if it exists."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional writes.")
+
+    def read_versioned(self, url: str) -> tuple[bytes, str] | None:
+        """The object's bytes and version tag, or None if it does not exist."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional writes.")
+
+    def replace_if_version(self, url: str, data: bytes, version: str) -> str | None:
+        """Overwrite ``url`` only if it still has ``version``; the new version tag, or None if it changed."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional writes.")
+
+    def delete_if_version(self, url: str, version: str) -> bool:
+        """Delete ``url`` only if it still has ``version``; whether it was deleted."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional writes.")
 
     def __getstate__(self) -> dict[str, Any]:
         """Clients are rebuilt lazily after unpickling (e.g. in DataLoader workers)."""

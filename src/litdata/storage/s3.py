@@ -34,6 +34,7 @@ _ENV_OPTIONS = {
 _CREDENTIAL_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 _TRUE = ("1", "true", "yes", "on")
 _STREAM_BUFFER = 1 << 20
+_S5CMD_UNSAFE = frozenset("\"'\\`$")
 _MISSING_CODES = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
 _DENIED_CODES = {
     "403",
@@ -295,31 +296,92 @@ class S3Storage(Storage):
             )
         return len(objects)
 
+    # S3 (since 2024), R2 and moto honour If-None-Match / If-Match on PutObject and DeleteObject.
+    supports_conditional_writes: ClassVar[bool] = True
+
+    def _conditional(self, action: str, url: str, call: Any) -> Any:
+        """``call()``, or None when the server answers 412 Precondition Failed (or 409 for a concurrent write)."""
+        from botocore.exceptions import ClientError
+
+        def attempt() -> Any:
+            try:
+                return call()
+            except ClientError as error:
+                status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+                code = str(error.response.get("Error", {}).get("Code", ""))
+                if status in (409, 412) or code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                    return None
+                raise
+
+        return self._call(action, url, attempt)
+
+    def create_if_absent(self, url: str, data: bytes) -> str | None:
+        bucket, key = self._parts(url)
+        put = lambda: self._client().put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*")
+        response = self._conditional("create", url, put)
+        return None if response is None else response["ETag"]
+
+    def read_versioned(self, url: str) -> tuple[bytes, str] | None:
+        bucket, key = self._parts(url)
+        try:
+            response = self._call("read", url, lambda: self._client().get_object(Bucket=bucket, Key=key))
+        except FileNotFoundError:
+            return None
+        return response["Body"].read(), response["ETag"]
+
+    def replace_if_version(self, url: str, data: bytes, version: str) -> str | None:
+        bucket, key = self._parts(url)
+        put = lambda: self._client().put_object(Bucket=bucket, Key=key, Body=data, IfMatch=version)
+        try:
+            response = self._conditional("update", url, put)
+        except FileNotFoundError:
+            return None
+        return None if response is None else response["ETag"]
+
+    def delete_if_version(self, url: str, version: str) -> bool:
+        bucket, key = self._parts(url)
+        delete = lambda: self._client().delete_object(Bucket=bucket, Key=key, IfMatch=version)
+        try:
+            return self._conditional("delete", url, delete) is not None
+        except FileNotFoundError:
+            return False
+
     def download_files(self, pairs: list[tuple[str, str]], max_workers: int = 8) -> None:
         """Several downloads in one ``s5cmd run`` (parallel inside s5cmd); files it could not fetch are retried
         through boto3, which raises the precise error."""
         if self.s5cmd is None or len(pairs) < 2:
             super().download_files(pairs, max_workers)
             return
-        tmp_paths = [temporary_path(local) for _, local in pairs]
-        for _, local in pairs:
-            os.makedirs(os.path.dirname(local) or ".", exist_ok=True)
-        script = "".join(f'cp "{url}" "{tmp}"\n' for (url, _), tmp in zip(pairs, tmp_paths))
-        command = [self.s5cmd, "--json", "--numworkers", str(max_workers), *self.settings.s5cmd_flags(), "run"]
-        logger.debug("s5cmd run: %d files", len(pairs))
-        result = subprocess.run(command, input=script, capture_output=True, text=True, env=self.settings.s5cmd_env())
-        done = _s5cmd_completed(result.stdout)
-        leftovers = []
-        for (url, local), tmp in zip(pairs, tmp_paths):
-            if tmp in done:
-                os.replace(tmp, local)
-            else:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
-                leftovers.append((url, local))
+        # Names that could end an argument or a command never go into the s5cmd command file: boto3 takes them.
+        unsafe = [(url, local) for url, local in pairs if not (_s5cmd_safe(url) and _s5cmd_safe(local))]
+        pairs = [pair for pair in pairs if pair not in unsafe]
+        leftovers, stderr = list(unsafe), ""
+        if pairs:
+            tmp_paths = [temporary_path(local) for _, local in pairs]
+            for _, local in pairs:
+                os.makedirs(os.path.dirname(local) or ".", exist_ok=True)
+            script = "".join(f'cp --raw "{url}" "{tmp}"\n' for (url, _), tmp in zip(pairs, tmp_paths))
+            command = [self.s5cmd, "--json", "--numworkers", str(max_workers), *self.settings.s5cmd_flags(), "run"]
+            logger.debug("s5cmd run: %d files", len(pairs))
+            env = self.settings.s5cmd_env()
+            result = subprocess.run(command, input=script, capture_output=True, text=True, env=env)
+            done, stderr = _s5cmd_completed(result.stdout), result.stderr.strip()[:300]
+            for (url, local), tmp in zip(pairs, tmp_paths):
+                if tmp in done:
+                    os.replace(tmp, local)
+                else:
+                    if os.path.exists(tmp):
+                        os.remove(tmp)
+                    leftovers.append((url, local))
         if leftovers:
-            logger.info("s5cmd could not fetch %d files (%s); using boto3", len(leftovers), result.stderr.strip()[:300])
+            logger.info("s5cmd did not fetch %d files (%s); using boto3", len(leftovers), stderr or "unsafe names")
             super().download_files(leftovers, max_workers)
+
+
+def _s5cmd_safe(text: str) -> bool:
+    """Whether ``text`` can stand inside double quotes in an s5cmd command file: no quote, escape or control
+    character can end the argument or the command (glob characters are disabled by ``cp --raw``)."""
+    return not any(c in _S5CMD_UNSAFE or ord(c) < 32 or ord(c) == 127 for c in text)
 
 
 def _s5cmd_completed(stdout: str) -> set[str]:

@@ -12,7 +12,7 @@ from litdata.streaming.item_loader import BaseItemLoader, Interval
 from litdata.streaming.reader import BinaryReader
 from litdata.streaming.resolver import Dir, _resolve_dir
 from litdata.streaming.sampler import ChunkedIndex
-from litdata.streaming.serializers import Serializer, _get_serializers
+from litdata.streaming.serializers import Serializer, _get_serializers, reading_bytes
 from litdata.streaming.writer import BinaryWriter
 from litdata.utilities.encryption import Encryption
 
@@ -100,7 +100,7 @@ class Cache:
         if self._reader is None:
             config = ChunksConfig.load(
                 self._cache_dir,
-                self._serializers,
+                reading_bytes(self._serializers),
                 item_loader=self._item_loader,
                 subsampled_files=self._subsampled_files,
                 region_of_interest=self._region_of_interest,

@@ -140,7 +140,11 @@ class ChunkData:
         return self.buffer[start:]
 
     def close(self) -> None:
-        """Release the file mapping (views still held by callers keep it alive until they are dropped)."""
+        """Release the file mapping and descriptor (views still held by callers keep the mapping alive until they are
+        dropped)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
         self.buffer = memoryview(b"")
         self.offsets = None
         self._rows = None

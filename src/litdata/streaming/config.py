@@ -8,6 +8,7 @@ from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
 from litdata.streaming.chunk import ChunkLayout
+from litdata.streaming.chunk_names import check_chunk_name
 from litdata.streaming.item_loader import BaseItemLoader, Interval, PyTreeLoader, TokensLoader
 from litdata.streaming.serializers import Serializer
 
@@ -30,6 +31,8 @@ def load_index_file(path: str) -> dict[str, Any]:
         from litdata.streaming.mds import adapt_mds_index
 
         index = adapt_mds_index(index)
+    if isinstance(index, dict) and index.get("chunks") == [] and index.get("config") is None:
+        index = {**index, "config": {}}  # an optimize run whose fn returned no sample: an empty dataset
     if (
         not isinstance(index, dict)
         or not isinstance(index.get("chunks"), list)
@@ -43,6 +46,7 @@ def load_index_file(path: str) -> dict[str, Any]:
         missing = {"chunk_size", "filename"} - set(chunk)
         if missing:
             raise ValueError(f"The index {path!r} is malformed: chunk entry {i} lacks {sorted(missing)}.")
+        check_chunk_name(chunk["filename"], path)
     return index
 
 
@@ -63,13 +67,23 @@ def _check_item_loader(config: dict, item_loader: BaseItemLoader) -> None:
             raise ValueError("This dataset stores raw tokens: read it with item_loader=TokensLoader(block_size=...).")
 
 
-def _check_encryption(config: dict, encryption: Any) -> None:
-    stored = config.get("encryption")
-    if stored and encryption is None:
+class _MissingEncryption:
+    """Stands in for the key of an encrypted dataset opened without ``encryption=``: the first read fails (as in
+    LitData 0.2.76, whose constructor accepts such a dataset)."""
+
+    def __init__(self, stored: dict[str, Any]) -> None:
+        self.algorithm = stored.get("algorithm")
+        self.level = stored.get("level")
+
+    def decrypt(self, data: bytes) -> bytes:
         raise ValueError(
             "Data is encrypted but no encryption object was provided. Pass "
             "encryption=FernetEncryption.load('key.json', password) (the same key the dataset was written with)."
         )
+
+
+def _check_encryption(config: dict, encryption: Any) -> None:
+    stored = config.get("encryption")
     if stored and encryption is not None:
         if stored.get("algorithm") != encryption.algorithm:
             raise ValueError(
@@ -128,7 +142,7 @@ class ChunksConfig:
         self.layout = ChunkLayout(
             compression=self._config.get("compression"),
             compression_level=level,
-            encryption=encryption if stored_encryption else None,
+            encryption=(encryption or _MissingEncryption(stored_encryption)) if stored_encryption else None,
             encryption_level=stored_encryption.get("level"),
         )
 

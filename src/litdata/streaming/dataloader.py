@@ -75,10 +75,11 @@ class StreamingDataLoader(DataLoader):
 
     Args:
         profile_batches: record a Chrome trace (``result.json`` in ``profile_dir``) of this many batches (True:
-            all of them) in worker 0 (or the main process without workers): fetch, per-sample and collate spans.
+            all of them) in worker 0 (needs ``num_workers >= 1``): fetch, per-sample and collate spans.
         profile_skip_batches: batches to let pass before recording.
-        profile_dir: where profiles are written (default: the current directory).
-        profile_cprofile: cProfile the main process and worker 0 (``cprofile_main.*``, ``cprofile_worker0.*``).
+        profile_dir: where profiles are written (default: the current directory; created if missing).
+        profile_cprofile: cProfile the main process and worker 0 (``cprofile_main.*``, ``cprofile_worker0.*``);
+            not together with ``profile_batches``.
     """
 
     def __init__(
@@ -101,6 +102,14 @@ class StreamingDataLoader(DataLoader):
             raise RuntimeError(
                 "StreamingDataLoader only supports streaming datasets (StreamingDataset, CombinedStreamingDataset, "
                 f"ParallelStreamingDataset); got {type(dataset).__name__}. Use torch.utils.data.DataLoader for others."
+            )
+        if profile_batches and profile_cprofile:
+            raise ValueError(
+                "`profile_batches` (viztracer) and `profile_cprofile` both install a profiler; enable only one of them."
+            )
+        if profile_batches and num_workers == 0:
+            raise ValueError(
+                "Profiling is supported only with num_workers >= 1. (profile_batches traces DataLoader worker 0.)"
             )
         if shuffle is not None:
             dataset.set_shuffle(shuffle)
@@ -126,6 +135,8 @@ class StreamingDataLoader(DataLoader):
             dataset._set_use_streaming_dataloader(True)
             collate = _TrackedCollate(collate)
         self._profile_dir = os.path.abspath(profile_dir or os.getcwd())
+        if profile_batches or profile_cprofile:
+            os.makedirs(self._profile_dir, exist_ok=True)
         self._trace_pending = bool(profile_batches)  # the Chrome trace covers the first epoch
         self._trace_batches = None if profile_batches is True else int(profile_batches)  # None: all of them
         self._profile_skip_batches = profile_skip_batches

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import logging
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import IterableDataset
 
-from litdata.constants import _INDEX_FILENAME
+from litdata.constants import _INDEX_FILENAME, ENV_GLOBAL_RANK_OPTIMIZE
 from litdata.streaming.collate import PrecollatedBatch
 from litdata.streaming.config import ChunksConfig, load_index_file
 from litdata.streaming.item_loader import BaseItemLoader, Interval, running_starts
@@ -28,11 +29,13 @@ from litdata.streaming.shuffle import (
     detect_posix_fast_kind,
     resolve_item_shuffle_window,
 )
-from litdata.streaming.sources import open_source, resolve_max_cache_size
+from litdata.streaming.sources import open_source, resolve_max_cache_size, small_cache_size
 from litdata.utilities.encryption import Encryption
 from litdata.utilities.env import _DistributedEnv, _WorkerEnv
 from litdata.utilities.resume import elastic_drop_count, elastic_plan, skip_consumed, split_samples_across_workers
 from litdata.utilities.subsample import subsample_chunks
+
+logger = logging.getLogger(__name__)
 
 _WINDOW_KINDS = ("vast", "nfs", "lustre", "gpfs", "panfs", "beegfs", "forced")
 
@@ -53,6 +56,8 @@ class StreamingDataset(IterableDataset):
         encryption: the `Encryption` the dataset was written with.
         transform: a callable (or list of callables, applied in order) run on every sample.
         item_shuffle_window: items are shuffled within windows of this many items (default 256; 0 = whole piece).
+        allow_pickle: read leaves stored with the ``pickle`` serializer, which runs code chosen by whoever wrote the
+            dataset. Default: ``LITDATA_ALLOW_PICKLE`` (allowed unless set to ``0``); pass False for untrusted data.
     """
 
     def __init__(
@@ -77,6 +82,7 @@ class StreamingDataset(IterableDataset):
         batch_decode: int | str | bool = "auto",
         item_shuffle_window: int | str | None = None,
         window_direct_io: bool = False,
+        allow_pickle: bool | None = None,
     ) -> None:
         super().__init__()
         if not isinstance(shuffle, bool):
@@ -98,15 +104,27 @@ class StreamingDataset(IterableDataset):
         self.session_options = session_options or {}
         self.max_pre_download = max_pre_download
         self.max_cache_size = max_cache_size
+        if small_cache_size(max_cache_size):
+            logger.warning(
+                "The provided `max_cache_size` is less than 25GB. Several DataLoader workers each keep up to "
+                "`max_pre_download` chunks on disk, so a small cache evicts chunks that are still needed; "
+                "consider at least max_cache_size='25GB'."
+            )
         self.force_override_state_dict = force_override_state_dict
-        self.transform = transform
+        if transform is not None or not callable(getattr(type(self), "transform", None)):
+            self.transform = transform  # otherwise a subclass's own `transform` method applies (as in LitData)
         self.num_canonical_nodes = num_canonical_nodes
         self.batch_decode = batch_decode
         self.item_shuffle_window = resolve_item_shuffle_window(item_shuffle_window)
         self.window_direct_io = window_direct_io
-        self._serializers = _get_serializers(serializers)
+        self._serializers = _get_serializers(serializers, allow_pickle)
         self._index_path = index_path
 
+        if self.input_dir.url is None and index_path is None and self.input_dir.path is not None:
+            from litdata.utilities.complete import complete_dataset, index_shards, is_complete_dataset
+
+            if not is_complete_dataset(self.input_dir.path) and index_shards(self.input_dir.path):
+                complete_dataset(self.input_dir.path)  # writers' index files left without a merged index.json
         self._dataset_dir, self._source = open_source(
             self.input_dir,
             cache_dir,
@@ -198,8 +216,8 @@ class StreamingDataset(IterableDataset):
         return cls(self.intervals, chunk_bytes, seed, drop_last, **kwargs)
 
     def _resolved_drop_last(self) -> bool:
-        if self.drop_last is None:
-            return self.distributed_env.world_size > 1
+        if self.drop_last is None:  # an optimize/map worker reads its part of everything
+            return self.distributed_env.world_size > 1 and os.getenv(ENV_GLOBAL_RANK_OPTIMIZE) is None
         if self.drop_last is False and self.distributed_env.world_size > 1:
             warnings.warn(
                 "drop_last=False in a distributed run: ranks may get different numbers of batches, which can hang "
@@ -263,6 +281,8 @@ class StreamingDataset(IterableDataset):
         self.stop_length = 0
 
     def __iter__(self) -> StreamingDataset:
+        if os.getenv(ENV_GLOBAL_RANK_OPTIMIZE) is not None:  # iterated inside an optimize/map worker: its part only
+            self.distributed_env = _DistributedEnv.detect()
         self.worker_env = _WorkerEnv.detect()
         self.shuffler = self._create_shuffler()
         num_workers = self.worker_env.world_size
@@ -458,7 +478,9 @@ class StreamingDataset(IterableDataset):
         interval = self.intervals[chunk_index]
         return ChunkedIndex(interval.roi_start_idx + i - self._roi_starts[chunk_index], chunk_index)
 
-    def __getitem__(self, index: ChunkedIndex | int | slice) -> Any:
+    def __getitem__(self, index: ChunkedIndex | int | slice | str) -> Any:
+        if isinstance(index, str):
+            return self.get_by_key(index)
         if isinstance(index, ChunkedIndex):
             return self._read(index)
         if isinstance(index, slice):
@@ -466,26 +488,123 @@ class StreamingDataset(IterableDataset):
             return [self._read(self._locate(i)) for i in range(*index.indices(total))]
         if isinstance(index, (int, np.integer)):
             return self._read(self._locate(int(index)))
-        raise TypeError(f"StreamingDataset indices must be int, slice or ChunkedIndex, not {type(index).__name__}.")
+        raise TypeError(
+            f"StreamingDataset indices must be int, slice, str (a key) or ChunkedIndex, not {type(index).__name__}."
+        )
 
-    # ---------------------------------------------------------------- temporal windows
+    @property
+    def on_demand_bytes(self) -> bool:
+        """Accepted for LitData compatibility: chunks are always read through the cache here."""
+        return self.__dict__.get("_on_demand_bytes", True)
+
+    @on_demand_bytes.setter
+    def on_demand_bytes(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"on_demand_bytes should be a boolean. Found {value}")
+        self._on_demand_bytes = value
+
+    def frame_counts(self) -> list[int]:
+        """Frame counts per record of data written with ``TemporalArrayLoader``."""
+        if self._index["config"].get("item_loader") != "TemporalArrayLoader":
+            raise ValueError("frame_counts requires data written with TemporalArrayLoader.")
+        chunks = self._index["chunks"]
+        by_name = {c["filename"]: c for c in chunks}
+        return [
+            count
+            for name, (lo, hi) in zip(self.subsampled_files, self.region_of_interest)
+            for count in by_name[name]["temporal_frames"][lo:hi]
+        ]
+
     def read_window(
-        self, index: int, start: int, frames: int, fields: Sequence[str] | None = None, *, max_concurrent_reads: int = 8
+        self,
+        index: int,
+        start: int,
+        frames: int,
+        fields: Sequence[str] | None = None,
+        *,
+        max_concurrent_reads: int = 8,
     ) -> dict[str, Any]:
-        """Frames ``[start, start + frames)`` of record ``index`` of a `TemporalArrayLoader` dataset, as a dict of
-        arrays (all fields, or ``fields``). Reads only the selected byte ranges of the chunk file (with O_DIRECT
-        when the dataset was created with ``window_direct_io=True``)."""
-        from litdata.streaming import temporal
+        """Frames ``[start, start + frames)`` (axis 0) of the array fields of record ``index`` (a flat dict).
 
-        return temporal.read_window(self, index, start, frames, fields)
+        ``fields=None`` selects every field; the returned arrays are copies. The transform is not applied, the
+        iteration position does not move. Windows never cross records: ``IndexError`` when one does not fit.
+        Datasets written with `TemporalArrayLoader` read only the selected byte ranges of the chunk file (with
+        O_DIRECT when created with ``window_direct_io=True``); other datasets decode the record, then cut it.
+        """
+        from litdata.streaming import temporal
+        from litdata.streaming.window import check_window_request, cut_window
+
+        check_window_request(index, start, frames, max_concurrent_reads)
+        if fields is not None and not isinstance(fields, str) and len(fields) == 0:
+            return {}
+        try:
+            location = self._locate(index)
+        except IndexError:
+            raise IndexError("Unknown record index.") from None
+        if temporal.reads_windows(self):
+            return temporal.read_window(self, index, start, frames, fields)
+        return cut_window(self._get_reader().read(location), start, frames, fields)
 
     async def aread_window(
-        self, index: int, start: int, frames: int, fields: Sequence[str] | None = None, *, max_concurrent_reads: int = 8
+        self,
+        index: int,
+        start: int,
+        frames: int,
+        fields: Sequence[str] | None = None,
+        *,
+        max_concurrent_reads: int = 8,
     ) -> dict[str, Any]:
-        """`read_window` for asyncio code: the field groups are read concurrently, ``max_concurrent_reads`` at most."""
-        from litdata.streaming import temporal
+        """`read_window` for async callers: the field groups of a `TemporalArrayLoader` record are read
+        concurrently (``max_concurrent_reads`` at most), any other record in a thread."""
+        import asyncio
 
-        return await temporal.aread_window(self, index, start, frames, fields, max_concurrent_reads)
+        from litdata.streaming import temporal
+        from litdata.streaming.window import check_window_request
+
+        check_window_request(index, start, frames, max_concurrent_reads)
+        if temporal.reads_windows(self) and (fields is None or len(fields) > 0):
+            try:
+                self._locate(index)
+            except IndexError:
+                raise IndexError("Unknown record index.") from None
+            return await temporal.aread_window(self, index, start, frames, fields, max_concurrent_reads)
+        return await asyncio.to_thread(
+            self.read_window, index, start, frames, fields, max_concurrent_reads=max_concurrent_reads
+        )
+
+    def subset(self, indices: Sequence[int] | slice | range) -> StreamingDataset:
+        """A copy of this dataset holding only the items at ``indices`` (positions in its item order), in order."""
+        from litdata.utilities.subset import subset_regions
+
+        files, regions = subset_regions(self.subsampled_files, self.region_of_interest, indices)
+        subset = deepcopy(self)
+        subset.reset()
+        subset.subsampled_files, subset.region_of_interest = files, regions
+        subset._rebuild_config()
+        return subset
+
+    def get_by_key(self, key: Any) -> Any:
+        """The sample stored under ``key`` (str or int) in the dataset's ``keys/`` store; ``KeyError`` if unknown.
+
+        ``dataset["key"]`` does the same for str keys; an int passed to ``dataset[i]`` stays a sample position.
+        """
+        from litdata.utilities.keys_index import KeyLookup
+
+        lookup = self.__dict__.get("_keys")
+        if lookup is None:
+            lookup = self._keys = KeyLookup(self._source, self._index.get("keys"))
+        global_index = lookup.index_of(key)
+        chunks = self._index["chunks"]
+        if self.__dict__.get("_key_chunk_starts") is None:
+            self._key_chunk_starts = running_starts(int(c["chunk_size"]) for c in chunks)
+        position = bisect.bisect_right(self._key_chunk_starts, global_index) - 1
+        local = global_index - self._key_chunk_starts[position]
+        if self.subsampled_files is not None and len(self.subsampled_files) != len(chunks):
+            try:
+                position = self.subsampled_files.index(chunks[position]["filename"])
+            except ValueError:
+                raise KeyError(f"The sample of key {key!r} is not part of this subsampled dataset.") from None
+        return self._read(ChunkedIndex(self.intervals[position].chunk_start + local, position))
 
     # ---------------------------------------------------------------- state
     def state_dict(self, num_samples_yielded: int, num_workers: int, batch_size: int) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import shutil
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from litdata.storage import Storage, join_url
+from litdata.storage import Storage, join_url, storage_class
 from litdata.storage.azure import AzureStorage
 from litdata.storage.fsspec import FsspecStorage
 from litdata.storage.gcs import GCSStorage
@@ -202,10 +202,20 @@ def get_downloader(
     storage_options: dict | None = None,
     session_options: dict | None = None,
 ) -> Downloader:
-    """The downloader for ``remote_dir``: by registered prefix, else fsspec for URLs, else a local copier."""
-    cls: type[Downloader] = FsspecDownloader if "://" in remote_dir else LocalDownloader
+    """The downloader for ``remote_dir``: a downloader registered for its prefix, else the storage registered for it.
+
+    Storages added with `litdata.storage.register_storage` therefore serve reads as well as writes.
+    """
     for prefix, registered in _DOWNLOADERS.items():
         if remote_dir.startswith(prefix):
-            cls = registered
-            break
+            return registered(remote_dir, cache_dir, chunks, storage_options, session_options=session_options)
+    cls = _downloader_for_storage(storage_class(remote_dir))
     return cls(remote_dir, cache_dir, chunks, storage_options, session_options=session_options)
+
+
+def _downloader_for_storage(storage_cls: type[Storage]) -> type[StorageDownloader]:
+    """The downloader class serving ``storage_cls`` (one of ours, or a new one for a registered storage)."""
+    for known in (LocalDownloader, FsspecDownloader, S3Downloader, GCPDownloader, AzureDownloader, R2Downloader):
+        if known.storage_cls is storage_cls:
+            return known
+    return type(f"{storage_cls.__name__}Downloader", (StorageDownloader,), {"storage_cls": storage_cls})

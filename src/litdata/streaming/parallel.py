@@ -215,7 +215,7 @@ class _ParallelIterator(Iterator[Any]):
 
 
 def _positional_arity(transform: Transform) -> int:
-    """2 when ``transform`` accepts ``(samples, rngs)``, else 1."""
+    """2 when ``transform`` accepts ``(samples, rngs)``, 1 for ``(samples)``; other arities are refused."""
     try:
         parameters = inspect.signature(transform).parameters.values()
     except (TypeError, ValueError):
@@ -223,7 +223,10 @@ def _positional_arity(transform: Transform) -> int:
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     if any(parameter.kind is inspect.Parameter.VAR_POSITIONAL for parameter in parameters):
         return 2
-    return 2 if sum(parameter.kind in kinds for parameter in parameters) >= 2 else 1
+    count = sum(parameter.kind in kinds for parameter in parameters)
+    if count not in (1, 2):
+        raise ValueError(f"transform function must take 1 or 2 arguments, got {count} instead.")
+    return count
 
 
 def _round_robin_split(total: int, shares: Sequence[float], batch_size: int) -> list[int]:

@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 
 from litdata.storage import Storage, get_storage
 from litdata.storage.base import temporary_path
+from litdata.streaming.errors import EmptyDatasetError
 from litdata.streaming.sources import default_cache_root
 
 _RAW_INDEX = "raw_index.json"
@@ -52,7 +53,7 @@ class BaseIndexer(ABC):
                 return [FileMetadata(**entry) for entry in json.load(f)["files"]]
         files = self.discover_files(input_dir, storage_options)
         if not files:
-            raise FileNotFoundError(f"No files found in {input_dir} (check the path and the indexer's extensions).")
+            raise EmptyDatasetError(f"No files found in {input_dir} (check the path and the indexer's extensions).")
         os.makedirs(cache_dir, exist_ok=True)
         tmp = temporary_path(path)
         with open(tmp, "w") as f:

@@ -7,7 +7,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from litdata.constants import _INDEX_FILENAME
+
 _REMOTE_PREFIXES = ("s3://", "gs://", "azure://", "r2://", "hf://", "local:")
+
+
+class NotADatasetFolderError(FileNotFoundError, ValueError):
+    """A dataset location that names a file (such as ``index.json``) instead of the dataset's folder."""
+
+
+def check_dataset_location(location: str) -> None:
+    """Refuse a path to ``index.json`` (or another file) given where the dataset's folder is expected."""
+    remote = _is_remote(location) and not location.startswith("local:")
+    path = location.rstrip("/")
+    folder, name = path.rsplit("/", 1) if remote and "/" in path else os.path.split(path)
+    if remote and name == _INDEX_FILENAME:
+        raise NotADatasetFolderError(
+            f"{location!r} is the dataset's index file, not its folder: pass the folder that holds it, {folder!r}."
+        )
+    if remote or not os.path.isfile(location) or name.endswith(".parquet"):  # a Parquet file selects itself
+        return
+    if name == _INDEX_FILENAME:
+        raise NotADatasetFolderError(
+            f"{location!r} is the dataset's index file, not its folder: pass the folder that holds it, {folder!r}."
+        )
+    hint = (
+        f"; the dataset is its folder, {folder!r}"
+        if os.path.isfile(os.path.join(folder, _INDEX_FILENAME))
+        else "; pass the folder that holds index.json"
+    )
+    raise NotADatasetFolderError(f"{location!r} is a file, not a dataset folder{hint}.")
 
 
 @dataclass

@@ -10,12 +10,14 @@ Schema grammar (JSON-serialisable)::
            | {"type": "struct", "fields": {name: T, ...} [, "optional": True]}
 
 :class:`SampleShaper` infers and fuses the schema sample after sample, and rewrites dict samples before flattening:
-keys and their order come from the first sample, missing or ``None`` fields get a default for their type, list/dict
-fields holding plain JSON values become one :class:`~litdata.streaming.serializers.JsonLeaf` leaf, nested dicts are
+keys and their order come from the first sample, ``None`` fields get a default for their type, list/dict fields
+holding plain JSON values become one :class:`~litdata.streaming.serializers.JsonLeaf` leaf, nested dicts are
 reshaped recursively. Other samples pass through unchanged.
 
-Deliberate difference from LitData: values containing ``bytes`` are never wrapped as JSON leaves (LitData crashes on
-them), they stay ordinary pytree nodes.
+Deliberate differences from LitData: a dict sample whose keys differ from the first sample's (a key missing, added
+or renamed, at any depth) raises :class:`SampleStructureError` (LitData fills missing keys with ``None`` and drops
+nothing), and values containing ``bytes`` are never wrapped as JSON leaves (LitData crashes on them), they stay
+ordinary pytree nodes.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from collections.abc import Callable
 from functools import reduce
 from typing import Any
 
+from litdata.streaming.errors import SampleStructureError
 from litdata.streaming.serializers import JsonLeaf
 
-__all__ = ["JsonLeaf", "SampleShaper", "fuse_types", "infer_types"]
+__all__ = ["JsonLeaf", "SampleShaper", "SampleStructureError", "describe_structure", "fuse_types", "infer_types"]
 
 Types = Any  # None | str | dict, see the grammar above
 
@@ -254,16 +257,44 @@ _DEFAULT_FACTORIES: dict[str, Callable[[], Any]] = {
 }
 
 _KEEP, _WRAP, _RECURSE = range(3)
+_MAX_STRUCTURE_CHARS = 400
+
+
+def describe_structure(sample: Any) -> str:
+    """A short description of a sample's structure, e.g. ``{'image': ndarray, 'label': int, 'tags': list}``."""
+    text = _structure(sample)
+    return text if len(text) <= _MAX_STRUCTURE_CHARS else text[: _MAX_STRUCTURE_CHARS - 3] + "..."
+
+
+def _structure(value: Any, in_dict: bool = False) -> str:
+    """Dicts, tuples and lists are spelled out, except JSON lists inside a dict (stored as one leaf)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key!r}: {_structure(item, True)}" for key, item in value.items()) + "}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(map(_structure, value)) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, list) and not (in_dict and _is_json_row(value)):
+        return "[" + ", ".join(map(_structure, value)) + "]"
+    return type(value).__name__
+
+
+class _KeysChanged(Exception):
+    """Raised by `_DictPlan.apply` for a dict whose keys are not the first sample's; carries where and which."""
+
+    def __init__(self, path: tuple, missing: list, added: list) -> None:
+        super().__init__(path, missing, added)
+        self.path, self.missing, self.added = path, missing, added
 
 
 class _DictPlan:
     """How to rewrite one dict level: per key (in template order) its default factory and what to do with it."""
 
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "keys", "path")
 
     def __init__(self, struct_types: dict, path: tuple, key_templates: dict[tuple, list]) -> None:
         fields = struct_types["fields"]
         keys = key_templates.setdefault(path, list(fields))
+        self.keys = frozenset(keys)
+        self.path = path
         self.entries: list[tuple[Any, Callable[[], Any], int, _DictPlan | None]] = []
         for key in keys:
             field_types = fields.get(key, "json")
@@ -272,17 +303,21 @@ class _DictPlan:
             action = _RECURSE if nested is not None else _WRAP if kind in _CONTAINER_KINDS else _KEEP
             self.entries.append((key, _DEFAULT_FACTORIES.get(kind, _none), action, nested))
 
-    def apply(self, sample: dict) -> dict:
+    def apply(self, sample: dict, check_keys: bool = True) -> dict:
+        if check_keys and sample.keys() != self.keys:
+            missing = [key for key, *_ in self.entries if key not in sample]
+            raise _KeysChanged(self.path, missing, [key for key in sample if key not in self.keys])
         shaped = {}
         for key, default, action, nested in self.entries:
             value = sample.get(key)
-            if value is None:
+            filled = value is None
+            if filled:
                 value = default()
             if action == _WRAP:
                 if _is_json_row(value):
                     value = JsonLeaf(value)
             elif action == _RECURSE:
-                value = nested.apply(value)  # type: ignore[union-attr]
+                value = nested.apply(value, check_keys=not filled)  # type: ignore[union-attr]
             shaped[key] = value
         return shaped
 
@@ -301,6 +336,7 @@ class SampleShaper:
         self._types: Types = None
         self._plan: _DictPlan | None = None
         self._key_templates: dict[tuple, list] = {}
+        self.first_structure: str | None = None  # `describe_structure` of the first sample
 
     @property
     def types(self) -> Types:
@@ -310,6 +346,8 @@ class SampleShaper:
     def shape(self, sample: Any) -> Any:
         """Fuse ``sample`` into the schema and return it ready for ``tree_flatten`` (a new dict for dict samples)."""
         sample_types = _infer(sample)
+        if self._types is None:
+            self.first_structure = describe_structure(sample)
         fused = sample_types if self._types is None else _fuse(self._types, sample_types)
         if fused is not self._types:
             self._types = fused
@@ -319,7 +357,20 @@ class SampleShaper:
         if self._plan is None:
             struct_types = fused if _kind(fused) == "struct" else _infer_struct_or_json_fields(sample)
             self._plan = _DictPlan(struct_types, (), self._key_templates)
-        return self._plan.apply(sample)
+        try:
+            return self._plan.apply(sample)
+        except _KeysChanged as change:
+            raise self._keys_error(sample, change) from None
+
+    def _keys_error(self, sample: dict, change: _KeysChanged) -> SampleStructureError:
+        where = "".join(f"[{key!r}]" for key in change.path)
+        problems = [f"key {where}[{key!r}] is missing" for key in change.missing]
+        problems += [f"key {where}[{key!r}] is not in the first sample" for key in change.added]
+        return SampleStructureError(
+            f"does not have the keys of the first sample: {'; '.join(problems)}.\n"
+            f"  first sample: {self.first_structure}\n  this sample:  {describe_structure(sample)}\n"
+            "Every sample must have the same keys; store None for a value that is missing."
+        )
 
 
 def _infer_struct_or_json_fields(sample: dict) -> dict:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from litdata.constants import _TORCH_DTYPES_MAPPING_NAMES
+from litdata.constants import _TORCH_DTYPES_MAPPING_NAMES, ENV_ALLOW_PICKLE
 from litdata.streaming import json_codec
 from litdata.types import File, Text
 
@@ -47,12 +47,15 @@ __all__ = [
     "NoHeaderTensorSerializer",
     "NumpySerializer",
     "PILSerializer",
+    "PickleRefusedError",
     "PickleSerializer",
+    "RefusedPickleSerializer",
     "Serializer",
     "StringSerializer",
     "TensorSerializer",
     "TextSerializer",
     "TIFFSerializer",
+    "pickle_allowed",
     "select_serializer",
     "serializer_for_format",
 ]
@@ -388,6 +391,32 @@ class PickleSerializer(Serializer):
         return True
 
 
+class RefusedPickleSerializer(PickleSerializer):
+    """Stands for `PickleSerializer` when reading pickle is switched off (``LITDATA_ALLOW_PICKLE=0`` or
+    ``allow_pickle=False``): writing still works, reading a dataset that stores pickled leaves is refused at once."""
+
+    def setup(self, data_format: str) -> None:
+        raise PickleRefusedError(
+            f"This dataset stores leaves with the 'pickle' serializer (data format {data_format!r}), and unpickling "
+            "runs code chosen by whoever wrote the dataset. Reading pickle is switched off (LITDATA_ALLOW_PICKLE=0 or "
+            "allow_pickle=False). Only if you trust the dataset's source, pass allow_pickle=True to the dataset."
+        )
+
+    def deserialize(self, data: bytes | memoryview) -> Any:
+        self.setup("pickle")
+
+
+class PickleRefusedError(ValueError):
+    """A dataset stores pickled leaves and reading pickle is switched off."""
+
+
+def pickle_allowed(allow_pickle: bool | None = None) -> bool:
+    """``allow_pickle`` if given, else ``LITDATA_ALLOW_PICKLE`` (default: allowed, as in LitData)."""
+    if allow_pickle is not None:
+        return bool(allow_pickle)
+    return os.getenv(ENV_ALLOW_PICKLE, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 class JsonSerializer(Serializer):
     """:class:`JsonLeaf` values in the tagged binary encoding of :mod:`litdata.streaming.json_codec`."""
 
@@ -620,12 +649,46 @@ _SERIALIZERS: OrderedDict[str, Serializer] = _default_serializers()
 from litdata.streaming import media as _media  # noqa: E402, F401
 
 
-def _get_serializers(serializers: dict[str, Serializer] | None) -> OrderedDict[str, Serializer]:
-    """The registry to use: the user's serializers first (in their order), then the defaults they don't replace."""
+def _get_serializers(
+    serializers: dict[str, Serializer] | None, allow_pickle: bool | None = None
+) -> OrderedDict[str, Serializer]:
+    """The registry to use: the user's serializers first (in their order), then the defaults they don't replace.
+    Without `pickle_allowed`, the default pickle serializer refuses to read."""
     registry: OrderedDict[str, Serializer] = OrderedDict(serializers or {})
     for name, serializer in _SERIALIZERS.items():
         registry.setdefault(name, serializer)
+    if type(registry["pickle"]) is PickleSerializer and not pickle_allowed(allow_pickle):
+        registry["pickle"] = RefusedPickleSerializer()
     return registry
+
+
+def reading_bytes(registry: OrderedDict[str, Serializer]) -> OrderedDict[str, Serializer]:
+    """The registry for `Cache` reads: the user's serializers get ``bytes`` in ``deserialize`` (as with LitData's
+    ``Cache[i]``; a dataset hands them a ``memoryview`` of the chunk)."""
+    return OrderedDict(
+        (name, serializer if type(serializer).__module__ == __name__ else _BytesReading(serializer))
+        for name, serializer in registry.items()
+    )
+
+
+class _BytesReading(Serializer):
+    """A user's serializer whose ``deserialize`` gets ``bytes``, never a view of the chunk."""
+
+    def __init__(self, inner: Serializer) -> None:
+        self.inner = inner
+        self.size = inner.size
+
+    def serialize(self, item: Any) -> tuple[SerializedBytes, str | None]:
+        return self.inner.serialize(item)
+
+    def deserialize(self, data: bytes | memoryview) -> Any:
+        return self.inner.deserialize(data if type(data) is bytes else bytes(data))
+
+    def can_serialize(self, item: Any) -> bool:
+        return self.inner.can_serialize(item)
+
+    def setup(self, data_format: str) -> None:
+        self.inner.setup(data_format)
 
 
 def select_serializer(item: Any, registry: OrderedDict[str, Serializer]) -> tuple[str, Serializer]:

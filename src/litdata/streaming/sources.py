@@ -15,11 +15,13 @@ lock before it looks for pins. So a chunk is deleted only when nobody can be abo
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -32,8 +34,10 @@ from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME, ENV_CACHE_DIR
 from litdata.debugger import CAT_DELETE, CAT_DOWNLOAD, trace_span
 from litdata.storage import join_url
 from litdata.storage.base import temporary_path
+from litdata.streaming.chunk_names import check_chunk_name, check_index_chunks, path_inside
 from litdata.streaming.downloader import Downloader, get_downloader
-from litdata.streaming.resolver import Dir
+from litdata.streaming.errors import EmptyDatasetError
+from litdata.streaming.resolver import Dir, check_dataset_location
 from litdata.utilities.format import parse_size
 
 logger = logging.getLogger("litdata.streaming")
@@ -41,7 +45,9 @@ logger = logging.getLogger("litdata.streaming")
 _LOCKS, _PINS, _RESERVED = ".locks", ".pins", ".reserved"
 _DEFAULT_MAX_WAIT = 120.0
 _FREE_DISK_RESERVE = 50 * 1000**3
+_ADVISED_MIN_CACHE = 25 * 1000**3
 _STATE_LOCK = threading.Lock()
+_TEMPORARY = re.compile(r"\.tmp-(\d+)-[0-9a-f]{8}")  # names made by litdata.storage.base.temporary_path
 
 
 class ChunkWaitTimeoutError(FileNotFoundError):
@@ -82,6 +88,14 @@ def resolve_max_cache_size(value: int | float | str | None, folder: str) -> int 
             return int(max(min(0.75 * free, free - _FREE_DISK_RESERVE), 0.25 * free))
         return int(value * free)
     return parse_size(value) or None
+
+
+def small_cache_size(value: int | float | str | None) -> bool:
+    """Whether ``value`` is an absolute cache size under 25 GB (LitData 0.2.76 warns about those)."""
+    if value is None or isinstance(value, (bool, float)) or (isinstance(value, str) and _is_fraction(value)):
+        return False
+    size = parse_size(value)
+    return bool(size) and size < _ADVISED_MIN_CACHE
 
 
 def _is_fraction(text: str) -> bool:
@@ -127,6 +141,25 @@ def _live_markers(folder: str, prefix: str = "") -> list[str]:
     return live
 
 
+def remove_orphan_temporaries(folder: str) -> int:
+    """Delete the partial downloads (``name.tmp-{pid}-{id}``) that readers killed mid-download left in ``folder``;
+    returns how many. Files of live processes are kept: they may still be writing."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        pids = [int(pid) for pid in _TEMPORARY.findall(entry.name)]
+        if pids and not any(_pid_alive(pid) for pid in pids) and entry.is_file(follow_symlinks=False):
+            try:
+                os.remove(entry.path)
+                removed += 1
+            except FileNotFoundError:
+                pass
+    return removed
+
+
 class ChunkSource:
     """Chunk files read in place from a local folder: nothing to fetch, pin or evict."""
 
@@ -137,7 +170,7 @@ class ChunkSource:
 
     def ensure(self, filename: str) -> str:
         """The local path of ``filename``, fetched first if needed."""
-        path = os.path.join(self.folder, filename)
+        path = os.path.join(self.folder, check_chunk_name(filename, self.folder))
         if not os.path.exists(path):
             raise FileNotFoundError(
                 f"Chunk {filename!r} listed in the index is missing from {self.folder!r}. The dataset is incomplete: "
@@ -179,6 +212,7 @@ class CachedSource(ChunkSource):
         for sub in (_LOCKS, _PINS, _RESERVED):
             os.makedirs(os.path.join(folder, sub), exist_ok=True)
         self._warned_full = False
+        remove_orphan_temporaries(folder)
 
     # ---------------------------------------------------------------- per-process state
     def _local(self) -> tuple[threading.Lock, Counter, str]:
@@ -206,6 +240,7 @@ class CachedSource(ChunkSource):
 
     # ---------------------------------------------------------------- pins
     def acquire(self, filename: str) -> None:
+        check_chunk_name(filename, self.url)
         lock, pins, _ = self._local()
         with lock:
             pins[filename] += 1
@@ -230,7 +265,7 @@ class CachedSource(ChunkSource):
 
     # ---------------------------------------------------------------- fetching
     def ensure(self, filename: str) -> str:
-        path = self._path(filename)
+        path = path_inside(self.folder, filename)
         waited = max_wait_time()
         try:
             with self._chunk_lock(filename).acquire(timeout=waited):
@@ -252,7 +287,7 @@ class CachedSource(ChunkSource):
         held, todo = [], []
         try:
             for filename in filenames:
-                if os.path.exists(self._path(filename)):
+                if os.path.exists(path_inside(self.folder, filename)):
                     continue
                 lock = self._chunk_lock(filename)
                 try:
@@ -275,7 +310,7 @@ class CachedSource(ChunkSource):
                 lock.release()
 
     def _download(self, filenames: list[str]) -> None:
-        pairs = [(join_url(self.url, name), temporary_path(self._path(name))) for name in filenames]
+        pairs = [(join_url(self.url, name), temporary_path(path_inside(self.folder, name))) for name in filenames]
         try:
             with trace_span("download", CAT_DOWNLOAD, chunks=",".join(filenames)):
                 if len(pairs) == 1:
@@ -284,6 +319,14 @@ class CachedSource(ChunkSource):
                     self.downloader.download_files(pairs)
             for name, (_, tmp) in zip(filenames, pairs):
                 os.replace(tmp, self._path(name))
+        except OSError as error:
+            if error.errno != errno.ENOSPC:
+                raise
+            raise OSError(
+                errno.ENOSPC,
+                f"No space left in the cache folder {self.folder!r} while downloading {', '.join(filenames)} of "
+                f"{self.url}. Free disk space, pass a max_cache_size below the free space, or use another cache_dir.",
+            ) from error
         finally:
             for _, tmp in pairs:
                 if os.path.exists(tmp):
@@ -357,9 +400,10 @@ class CachedSource(ChunkSource):
             try:
                 if self._pinned(entry.name) or not os.path.exists(entry.path):
                     continue
-                size = os.path.getsize(entry.path)
+                path = path_inside(self.folder, entry.name)
+                size = os.path.getsize(path)
                 with trace_span("delete", CAT_DELETE, chunk=entry.name, size=size):
-                    os.remove(entry.path)
+                    os.remove(path)
                 freed += size
             finally:
                 lock.release()
@@ -423,7 +467,7 @@ def _load_index(
         try:
             index = build_parquet_index(location, options)
         except FileNotFoundError:
-            raise FileNotFoundError(
+            raise EmptyDatasetError(
                 f"No index.json in {location}: this is not an optimized dataset. Create one with "
                 f"litdata.optimize(..., output_dir={location!r}), or point StreamingDataset at the folder that holds "
                 "index.json."
@@ -468,6 +512,7 @@ def open_source(
     ``.../*.parquet`` locations keep only the matching files; ``hf://`` datasets are indexed on first use.
     """
     location = input_dir.url or input_dir.path
+    check_dataset_location(location)
     base, pattern = split_parquet_pattern(location)
     cache_root = (cache_dir.path if isinstance(cache_dir, Dir) else cache_dir) or default_cache_root()
     remote = input_dir.url is not None
@@ -480,6 +525,7 @@ def open_source(
     options, session = storage_options or {}, session_options or {}
     root = os.path.join(cache_root, hashlib.md5(location.encode()).hexdigest())
     os.makedirs(root, exist_ok=True)
+    remove_orphan_temporaries(root)
     downloader = get_downloader(base, root, [], options, session)
     raw, version = _load_index(base, index_path, cache_root, root, downloader, options)
     index = json.loads(raw)
@@ -488,6 +534,7 @@ def open_source(
 
         index = adapt_mds_index(index)
         raw = json.dumps(index, sort_keys=True).encode()
+    check_index_chunks(index.get("chunks", []), f"the index of {location}")
     if remote and input_dir.path:
         folder = input_dir.path
         os.makedirs(folder, exist_ok=True)
@@ -517,7 +564,10 @@ def _clear_stale(folder: str, version: str) -> None:
     if os.path.exists(old_index):
         with open(old_index) as f:
             for chunk in json.load(f).get("chunks", []):
-                path = os.path.join(folder, chunk["filename"])
+                try:
+                    path = path_inside(folder, chunk.get("filename") if isinstance(chunk, dict) else None)
+                except ValueError:
+                    continue  # never delete what an index names outside the folder
                 if os.path.isfile(path):
                     os.remove(path)
     with open(marker, "w") as f:

@@ -14,9 +14,10 @@ import numpy as np
 
 from litdata.constants import _DEFAULT_COMPRESSION_BATCH_SIZE, _INDEX_FILENAME, ENV_GLOBAL_RANK_OPTIMIZE
 from litdata.streaming.compression import get_compressor, pack_framed_chunk, resolve_compression
+from litdata.streaming.errors import LeafTypeChangedError, SampleStructureError
 from litdata.streaming.item_loader import BaseItemLoader, PyTreeLoader
-from litdata.streaming.sample_types import SampleShaper, fuse_types
-from litdata.streaming.serializers import Serializer, _get_serializers, select_serializer
+from litdata.streaming.sample_types import SampleShaper, describe_structure, fuse_types
+from litdata.streaming.serializers import JsonLeaf, Serializer, _get_serializers, select_serializer
 from litdata.utilities._pytree import TreeSpec, tree_flatten, treespec_dumps
 from litdata.utilities.format import _convert_bytes_to_int
 
@@ -177,26 +178,32 @@ class BinaryWriter:
                 self._spec = tree_flatten(b"")[1]
                 self._data_format, self._data_spec = ["bytes"], treespec_dumps(self._spec)
             return _Item(self._item_loader.encode_record(item), None)
-        leaves, spec = tree_flatten(self._shaper.shape(item))
+        try:
+            leaves, spec = tree_flatten(self._shaper.shape(item))
+        except SampleStructureError as err:
+            raise SampleStructureError(f"Sample {index} {err}") from None
         if self._spec is None:
             self._learn_format(leaves, spec)
         elif spec != self._spec:
-            raise ValueError(
+            raise SampleStructureError(
                 f"Sample {index} does not have the structure of the first sample: every sample of a dataset must have "
-                f"the same keys, nesting and number of leaves.\n  first: {treespec_dumps(self._spec)}\n"
-                f"  now:   {treespec_dumps(spec)}"
+                f"the same keys, nesting and number of leaves.\n  first sample: {self._shaper.first_structure}\n"
+                f"  this sample:  {describe_structure(item)}"
             )
         data, sizes = [], []
         for position, (leaf, serializer) in enumerate(zip(leaves, self._leaf_serializers)):
             try:
                 payload, _ = serializer.serialize(leaf)
+                size = len(payload)
             except Exception as err:
-                raise ValueError(
-                    f"Sample {index}: leaf {position} is a {type(leaf).__name__}, but the first sample fixed this "
-                    f"leaf's format to {self._data_format[position]!r}. Give every sample the same leaf types."
+                value = leaf.value if isinstance(leaf, JsonLeaf) else leaf
+                raise LeafTypeChangedError(
+                    f"Sample {index}: leaf {position} is a {type(value).__name__}, but the first sample fixed this "
+                    f"leaf's format to {self._data_format[position]!r}. Give every sample the same leaf types.\n"
+                    f"  first sample: {self._shaper.first_structure}\n  this sample:  {describe_structure(item)}"
                 ) from err
             data.append(payload)
-            sizes.append(len(payload))
+            sizes.append(size)
         blob, dim = self._item_loader.encode_data(data, sizes, leaves)
         if self._encryption is not None and self._encryption.level == "sample":
             blob = self._encryption.encrypt(bytes(blob))

@@ -21,6 +21,10 @@ try:
 except ImportError:
     Fernet = None
 
+    class InvalidToken(Exception):  # type: ignore[no-redef]  # stands in when cryptography is not installed
+        pass
+
+
 _PBKDF2_ITERATIONS = 480_000
 _SALT_BYTES = 16
 _RSA_KEY_BITS = 2048
@@ -41,8 +45,11 @@ class EncryptionLevel:
 _LEVELS = (EncryptionLevel.SAMPLE, EncryptionLevel.CHUNK)
 
 
-class DecryptionError(ValueError):
-    """Encrypted bytes cannot be decrypted with this key, typically because of a wrong password or key file."""
+class DecryptionError(ValueError, InvalidToken):
+    """Encrypted bytes cannot be decrypted with this key, typically because of a wrong password or key file.
+
+    Also a ``cryptography.fernet.InvalidToken``, which is what LitData 0.2.76 raises there.
+    """
 
 
 def _validate_level(level: str) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from copy import deepcopy
 from numbers import Real
 
 import numpy as np
 
 from litdata.streaming.dataset import StreamingDataset
+
+logger = logging.getLogger(__name__)
 
 
 def train_test_split(
@@ -21,7 +24,8 @@ def train_test_split(
 
     Args:
         streaming_dataset: the dataset to split; it is left unchanged.
-        splits: the fraction of the items each split gets, each in (0, 1], summing to at most 1.
+        splits: the fraction of the items each split gets, each in [0, 1], summing to at most 1 (a split of 0
+            gives an empty dataset, with a logged warning).
         seed: seed of the chunk order.
         shuffle: put the chunks in a random order first (else the splits follow the dataset's chunk order).
 
@@ -33,8 +37,8 @@ def train_test_split(
     if not splits:
         raise ValueError("Pass at least one split, e.g. splits=[0.8, 0.2].")
     for split in splits:
-        if isinstance(split, bool) or not isinstance(split, Real) or not 0 < split <= 1:
-            raise ValueError(f"Each split must be a fraction in (0, 1], got {split!r}.")
+        if isinstance(split, bool) or not isinstance(split, Real) or not 0 <= split <= 1:
+            raise ValueError(f"Each split must be a fraction in [0, 1], got {split!r}.")
     if sum(splits) > 1 + 1e-9:
         raise ValueError(f"The splits sum to {sum(splits):g}; they must sum to at most 1, e.g. [0.8, 0.2].")
 
@@ -43,6 +47,8 @@ def train_test_split(
         regions = [regions[index] for index in np.random.RandomState([seed]).permutation(len(regions))]
     total = sum(end - start for _, (start, end) in regions)
     cursor = _Cursor(regions)
+    if any(int(total * split) == 0 for split in splits):
+        logger.warning("Some splits have 0 items: those datasets are empty.")
     return [_subset(streaming_dataset, cursor.take(int(total * split))) for split in splits]
 
 
