@@ -1,24 +1,24 @@
 """One case per media type, shared by the golden-data recorder (run with the real LitData 0.2.76) and our tests.
 
 ``make(case, i)`` builds sample ``i`` of a case with whichever ``litdata`` is importable (the wrappers take the same
-arguments in both), writing any input file it needs under ``INPUTS`` (deterministic bytes, so both writers store
-the same). ``describe(sample)`` turns a decoded sample into plain tuples that compare across readers and pickle
-without either library. ``expected(case, i)`` is what sample ``i`` must decode to, computed from the inputs without
-LitData, for the kinds the reference cannot decode here (it needs torchvision for images and torchcodec for audio
-and video).
+arguments in both); the files of the path cases are read from ``INPUTS``, so both writers embed the same bytes.
+``describe(sample)`` turns a decoded sample into plain tuples that compare across readers and pickle without either
+library. ``expected(case, i)`` is what sample ``i`` must decode to, computed from the inputs without LitData, for the
+kinds the reference cannot decode here (it needs torchvision for images and torchcodec for audio and video).
 """
 
 from __future__ import annotations
 
 import io
 import os
-import tempfile
 
 import media_samples as samples
 import numpy as np
 import torch
 
-INPUTS = os.path.join(tempfile.gettempdir(), "litdata-media-case-inputs")
+# The input files of the path cases, shipped beside the golden data so both writers embed the same bytes whatever
+# the installed codecs (the recorder creates any that are missing).
+INPUTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "media-0.2.76", "inputs")
 NUM_ITEMS = 2
 CASES = [
     "image_path_png",
@@ -49,9 +49,9 @@ REFERENCE_CANNOT_READ_ITS_OWN = {"tiff_array"}
 
 
 def _input(name: str, build) -> str:
-    os.makedirs(INPUTS, exist_ok=True)
     path = os.path.join(INPUTS, name)
     if not os.path.exists(path):
+        os.makedirs(INPUTS, exist_ok=True)
         partial = f"{path}.{os.getpid()}.tmp"
         build(partial)
         os.replace(partial, path)

@@ -500,7 +500,7 @@ class StreamingDataset(IterableDataset):
         self._on_demand_bytes = value
 
     def frame_counts(self) -> list[int]:
-        """Frame counts per record of data written with LitData's ``TemporalArrayLoader`` (not written here)."""
+        """Frame counts per record of data written with ``TemporalArrayLoader``."""
         if self._index["config"].get("item_loader") != "TemporalArrayLoader":
             raise ValueError("frame_counts requires data written with TemporalArrayLoader.")
         chunks = self._index["chunks"]
@@ -510,6 +510,63 @@ class StreamingDataset(IterableDataset):
             for name, (lo, hi) in zip(self.subsampled_files, self.region_of_interest)
             for count in by_name[name]["temporal_frames"][lo:hi]
         ]
+
+    def read_window(
+        self,
+        index: int,
+        start: int,
+        frames: int,
+        fields: Sequence[str] | None = None,
+        *,
+        max_concurrent_reads: int = 8,
+    ) -> dict[str, Any]:
+        """Frames ``[start, start + frames)`` (axis 0) of the array fields of record ``index`` (a flat dict).
+
+        ``fields=None`` selects every field; the returned arrays are copies. The transform is not applied, the
+        iteration position does not move. Windows never cross records: ``IndexError`` when one does not fit.
+        Datasets written with `TemporalArrayLoader` read only the selected byte ranges of the chunk file (with
+        O_DIRECT when created with ``window_direct_io=True``); other datasets decode the record, then cut it.
+        """
+        from litdata.streaming import temporal
+        from litdata.streaming.window import check_window_request, cut_window
+
+        check_window_request(index, start, frames, max_concurrent_reads)
+        if fields is not None and not isinstance(fields, str) and len(fields) == 0:
+            return {}
+        try:
+            location = self._locate(index)
+        except IndexError:
+            raise IndexError("Unknown record index.") from None
+        if temporal.reads_windows(self):
+            return temporal.read_window(self, index, start, frames, fields)
+        return cut_window(self._get_reader().read(location), start, frames, fields)
+
+    async def aread_window(
+        self,
+        index: int,
+        start: int,
+        frames: int,
+        fields: Sequence[str] | None = None,
+        *,
+        max_concurrent_reads: int = 8,
+    ) -> dict[str, Any]:
+        """`read_window` for async callers: the field groups of a `TemporalArrayLoader` record are read
+        concurrently (``max_concurrent_reads`` at most), any other record in a thread."""
+        import asyncio
+
+        from litdata.streaming import temporal
+        from litdata.streaming.window import check_window_request
+
+        check_window_request(index, start, frames, max_concurrent_reads)
+        if temporal.reads_windows(self) and (fields is None or len(fields) > 0):
+            try:
+                self._locate(index)
+            except IndexError:
+                raise IndexError("Unknown record index.") from None
+            return await temporal.aread_window(self, index, start, frames, fields, max_concurrent_reads)
+        return await asyncio.to_thread(
+            self.read_window, index, start, frames, fields, max_concurrent_reads=max_concurrent_reads
+        )
 
     def subset(self, indices: Sequence[int] | slice | range) -> StreamingDataset:
         """A copy of this dataset holding only the items at ``indices`` (positions in its item order), in order."""
@@ -544,49 +601,6 @@ class StreamingDataset(IterableDataset):
             except ValueError:
                 raise KeyError(f"The sample of key {key!r} is not part of this subsampled dataset.") from None
         return self._read(ChunkedIndex(self.intervals[position].chunk_start + local, position))
-
-    # ---------------------------------------------------------------- temporal windows
-    def read_window(
-        self, index: int, start: int, frames: int, fields: Sequence[str] | None = None, *, max_concurrent_reads: int = 8
-    ) -> dict[str, Any]:
-        """Frames ``[start, start + frames)`` (axis 0) of the array fields of record ``index``, as a dict of arrays
-        (all fields, or ``fields``). With a `TemporalArrayLoader` dataset only the selected byte ranges of the chunk
-        file are read (with O_DIRECT when the dataset was created with ``window_direct_io=True``); other datasets
-        read the record and cut the window. The transform is not applied and the iteration position does not move.
-        """
-        from litdata.streaming import temporal
-
-        if isinstance(self._get_config().item_loader, temporal.TemporalArrayLoader):
-            return temporal.read_window(self, index, start, frames, fields)
-        return self._read_window_from_record(index, start, frames, fields, max_concurrent_reads)
-
-    async def aread_window(
-        self, index: int, start: int, frames: int, fields: Sequence[str] | None = None, *, max_concurrent_reads: int = 8
-    ) -> dict[str, Any]:
-        """`read_window` for asyncio code: the field groups are read concurrently, ``max_concurrent_reads`` at most."""
-        import asyncio
-
-        from litdata.streaming import temporal
-
-        if isinstance(self._get_config().item_loader, temporal.TemporalArrayLoader):
-            return await temporal.aread_window(self, index, start, frames, fields, max_concurrent_reads)
-        return await asyncio.to_thread(
-            self._read_window_from_record, index, start, frames, fields, max_concurrent_reads
-        )
-
-    def _read_window_from_record(
-        self, index: int, start: int, frames: int, fields: Sequence[str] | None, max_concurrent_reads: int
-    ) -> dict[str, Any]:
-        from litdata.streaming.window import check_window_request, cut_window
-
-        check_window_request(index, start, frames, max_concurrent_reads)
-        if fields is not None and not isinstance(fields, str) and len(fields) == 0:
-            return {}
-        try:
-            location = self._locate(index)
-        except IndexError:
-            raise IndexError("Unknown record index.") from None
-        return cut_window(self._get_reader().read(location), start, frames, fields)
 
     # ---------------------------------------------------------------- state
     def state_dict(self, num_samples_yielded: int, num_workers: int, batch_size: int) -> dict[str, Any]:

@@ -206,13 +206,13 @@ class TemporalArrayLoader(BaseItemLoader):
     ) -> list[tuple[_Group, int, int]]:
         """``(group, byte offset in the chunk file, byte length)`` of each group a window needs."""
         if local < 0 or start < 0 or frames <= 0:
-            raise IndexError("index and start must be non-negative and frames positive.")
+            raise IndexError("index/start must be nonnegative and frames must be positive.")
         chunk = self._chunks[chunk_index]
         if "temporal_offsets" not in chunk:
             raise ValueError(f"Chunk {chunk['filename']} has no temporal_offsets: rewrite it with TemporalArrayLoader.")
         total = chunk["temporal_frames"][local]
         if start + frames > total:
-            raise IndexError(f"Window [{start}, {start + frames}) is outside the record's {total} frames.")
+            raise IndexError(f"Window is outside the record ([{start}, {start + frames}) of its {total} frames).")
         wanted = list(self._schema["field_order"] if fields is None else fields)
         for name in wanted:
             if name not in self._schema["fields"]:
@@ -291,7 +291,7 @@ class _WindowRead:
         if not isinstance(loader, TemporalArrayLoader):
             raise ValueError("read_window needs a dataset written and read with item_loader=TemporalArrayLoader().")
         if index < 0:
-            raise IndexError("index and start must be non-negative and frames positive.")
+            raise IndexError("index/start must be nonnegative and frames must be positive.")
         self.loader, self.fields, self.dataset = loader, fields, dataset
         located = dataset._locate(index)
         self.chunk_index = located.chunk_index
@@ -323,6 +323,11 @@ class _WindowRead:
         finally:
             source.release(self.filename)
         return self.loader.window_from_blocks(blocks, self.fields)
+
+
+def reads_windows(dataset: Any) -> bool:
+    """Whether ``dataset`` reads windows by byte ranges (it is read with a `TemporalArrayLoader`)."""
+    return isinstance(dataset._get_config().item_loader, TemporalArrayLoader)
 
 
 def read_window(dataset: Any, index: int, start: int, frames: int, fields: Sequence[str] | None) -> dict[str, Any]:
