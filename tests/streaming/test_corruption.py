@@ -41,7 +41,40 @@ def test_optimize_records_a_checksum_per_chunk(folder):
     with open(os.path.join(folder, "index.json")) as f:
         chunks = json.load(f)["chunks"]
     assert len(chunks) == 3
-    assert all(re.fullmatch(r"crc32:[0-9a-f]{8}", chunk["checksum"]) for chunk in chunks)
+    assert all(re.fullmatch(rf"xxh3:[0-9a-f]{{16}}:{chunk['chunk_bytes']}", chunk["checksum"]) for chunk in chunks)
+
+
+def test_crc32_checksums_are_verified_too(folder):
+    from litdata.streaming.checksums import chunk_checksum
+
+    path = os.path.join(folder, "index.json")
+    with open(path) as f:
+        index = json.load(f)
+    for chunk in index["chunks"]:
+        with open(os.path.join(folder, chunk["filename"]), "rb") as f:
+            chunk["checksum"] = chunk_checksum([f.read()], chunk, index["config"], "crc32")
+    with open(path, "w") as f:
+        json.dump(index, f)
+    assert len(read_everything(folder)) == 30
+    flip(os.path.join(folder, "chunk-0-2.bin"), 40)
+    with pytest.raises(ValueError, match="chunk-0-2.bin"):
+        read_everything(folder)
+
+
+def test_a_chunk_rewritten_by_a_tool_that_ignores_checksums_is_read_without_verification(folder):
+    path = os.path.join(folder, "index.json")
+    with open(path) as f:
+        index = json.load(f)
+    chunk = index["chunks"][1]
+    chunk_path = os.path.join(folder, chunk["filename"])
+    with open(chunk_path, "rb") as f:
+        payload = f.read()
+    with open(chunk_path, "wb") as f:  # the same items with 8 bytes of padding, as another writer might lay them out
+        f.write(payload + bytes(8))
+    chunk["chunk_bytes"] += 8  # that writer updates chunk_bytes and leaves our checksum as it was
+    with open(path, "w") as f:
+        json.dump(index, f)
+    assert len(read_everything(folder)) == 30
 
 
 @pytest.mark.parametrize("verify", ["1", "0"])
