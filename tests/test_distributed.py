@@ -41,6 +41,7 @@ def _rank_main(rank: int, world_size: int, port: int, folder: str, out: str, sto
         result["all_counts"] = counts
         with open(os.path.join(out, f"rank{rank}.json"), "w") as f:
             json.dump(result, f)
+        dist.barrier()  # both ranks reach the teardown together (torch 2.4's gloo can hang when one left first)
     finally:
         dist.destroy_process_group()
 

@@ -269,6 +269,7 @@ def _rank_main(rank: int, port: int, folders: dict, out: str) -> None:
         result = {"full": full, "resumed": head + batches(resumed), "len": len(resumed.dataset)}
         with open(os.path.join(out, f"rank{rank}.json"), "w") as f:
             json.dump(result, f)
+        dist.barrier()  # both ranks reach the teardown together (torch 2.4's gloo can hang when one left first)
     finally:
         dist.destroy_process_group()
 
