@@ -95,7 +95,9 @@ def test_keyed_access_without_a_keys_store_raises_key_error_naming_the_fix(tmp_p
 
 def test_build_keys_index_with_int_keys_in_several_shards_serves_get_by_key(tmp_path):
     output_dir = str(tmp_path / "plain")
-    ld.optimize(sample_of, list(range(40)), output_dir, chunk_size=6, num_workers=2, verbose=False)
+    ld.optimize(
+        sample_of, list(range(40)), output_dir, chunk_size=6, num_workers=2, keep_data_ordered=True, verbose=False
+    )
     keys_dir = ld.build_keys_index(output_dir, int_key_of, num_shards=3, verbose=False)
     assert sorted(os.listdir(keys_dir)) == ["shard-00000.parquet", "shard-00001.parquet", "shard-00002.parquet"]
     ds = ld.StreamingDataset(output_dir)

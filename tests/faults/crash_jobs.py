@@ -31,7 +31,7 @@ def main(spec: dict) -> None:
         mode=spec.get("mode"),
         storage_options=spec.get("storage_options") or {},
         verbose=False,
-        keep_data_ordered=spec.get("keep_data_ordered", False),
+        keep_data_ordered=spec.get("keep_data_ordered"),
         use_checkpoint=spec.get("use_checkpoint", False),
         **({"start_method": spec["start_method"]} if spec.get("start_method") else {}),
     )
