@@ -110,8 +110,9 @@ $(PEERS_VENV)/.installed:
 peers: $(PEERS_VENV)/.installed
 
 # Ours (.venv) side by side with LitData 0.2.76, MosaicML Streaming and WebDataset (.venv-peers); see benchmarks/README.md.
-bench: install peers
+bench: install peers reference
 	$(PY) benchmarks/bench.py --peers-python $(PEERS_VENV)/bin/python
+	$(PY) benchmarks/media_decode.py --reference $(REF_DIR)
 
 clean:
 	rm -rf $(VENV) $(OLDEST_VENV) $(REF_DIR) build dist src/*.egg-info demo_data site
