@@ -336,11 +336,7 @@ class CachedSource(ChunkSource):
         except OSError as error:
             if error.errno != errno.ENOSPC:
                 raise
-            raise OSError(
-                errno.ENOSPC,
-                f"No space left in the cache folder {self.folder!r} while downloading {', '.join(filenames)} of "
-                f"{self.url}. Free disk space, pass a max_cache_size below the free space, or use another cache_dir.",
-            ) from error
+            raise self._no_space(filenames) from error
         finally:
             for _, tmp in pairs:
                 if os.path.exists(tmp):
@@ -370,10 +366,22 @@ class CachedSource(ChunkSource):
                         need,
                         self.folder,
                     )
-            for name in filenames:
-                with open(self._marker(_RESERVED, name), "w") as f:
-                    f.write(str(self.sizes.get(name, 0)))
+            try:
+                for name in filenames:
+                    with open(self._marker(_RESERVED, name), "w") as f:
+                        f.write(str(self.sizes.get(name, 0)))
+            except OSError as error:
+                if error.errno != errno.ENOSPC:
+                    raise
+                raise self._no_space(filenames) from error
         return True
+
+    def _no_space(self, filenames: list[str]) -> OSError:
+        return OSError(
+            errno.ENOSPC,
+            f"No space left in the cache folder {self.folder!r} while downloading {', '.join(filenames)} of "
+            f"{self.url}. Free disk space, pass a max_cache_size below the free space, or use another cache_dir.",
+        )
 
     def _unreserve(self, filenames: list[str]) -> None:
         if self.max_cache_size is None:
