@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from litdata.processing.locking import output_lock
+from litdata.utilities.processes import pid_alive
 
 STAGING_DIR = ".litdata-staging"
 
@@ -35,23 +36,13 @@ def node_staging_root(output: Any, node_rank: int) -> str:
     return os.path.join(output.staging_root, f"node{node_rank}")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove_dead_runs(root: str) -> None:
     """Delete the run folders under ``root`` whose process is gone (runs that were killed)."""
     if not os.path.isdir(root):
         return
     for entry in os.listdir(root):
         pid = entry.split("-")[1] if entry.count("-") == 2 else ""
-        if not pid.isdigit() or not _pid_alive(int(pid)):
+        if not pid.isdigit() or not pid_alive(int(pid)):
             shutil.rmtree(os.path.join(root, entry), ignore_errors=True)
 
 

@@ -40,6 +40,7 @@ from litdata.streaming.downloader import Downloader, get_downloader
 from litdata.streaming.errors import EmptyDatasetError
 from litdata.streaming.resolver import Dir, check_dataset_location
 from litdata.utilities.format import parse_size
+from litdata.utilities.processes import pid_alive
 
 logger = logging.getLogger("litdata.streaming")
 
@@ -106,16 +107,6 @@ def _is_fraction(text: str) -> bool:
         return False
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _owner_pid(marker: str) -> int | None:
     pid = marker.rpartition("@")[2].partition("-")[0]
     return int(pid) if pid.isdigit() else None
@@ -132,7 +123,7 @@ def _live_markers(folder: str, prefix: str = "") -> list[str]:
         if not marker.startswith(prefix):
             continue
         pid = _owner_pid(marker)
-        if pid is not None and _pid_alive(pid):
+        if pid is not None and pid_alive(pid):
             live.append(marker)
         else:
             try:
@@ -152,7 +143,7 @@ def remove_orphan_temporaries(folder: str) -> int:
         return 0
     for entry in entries:
         pids = [int(pid) for pid in _TEMPORARY.findall(entry.name)]
-        if pids and not any(_pid_alive(pid) for pid in pids) and entry.is_file(follow_symlinks=False):
+        if pids and not any(pid_alive(pid) for pid in pids) and entry.is_file(follow_symlinks=False):
             try:
                 os.remove(entry.path)
                 removed += 1
