@@ -236,6 +236,14 @@ RAY_ADDRESS = _declare(
 VERIFY_CHECKSUMS = _declare(
     "LITDATA_VERIFY_CHECKSUMS", "bool", True, "Verify chunk checksums recorded in the index when reading.", "streaming"
 )
+DECODE_THREADS = _declare(
+    "LITDATA_DECODE_THREADS",
+    "int",
+    None,
+    "Threads that decode the images of a batch read whole by `StreamingDataLoader` (JPEG, PNG, PIL and TIFF leaves).",
+    "streaming",
+    "1 in DataLoader workers, else the usable cores (at most 8)",
+)
 ALLOW_PICKLE = _declare(
     "LITDATA_ALLOW_PICKLE",
     "bool",

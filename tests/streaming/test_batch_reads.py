@@ -213,9 +213,89 @@ def test_with_reuse_batch_memory_a_worker_refills_shared_buffers_the_training_pr
         assert batch[:, 0].tolist() == batch[:, -1].tolist()
     assert len(storages) <= worker_buffers._SLOTS_PER_SIZE  # 50 batches through a handful of buffers
     assert not worker_buffers.received._slots  # forgotten with the worker
-    default = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1)
-    assert torch.cat(list(default))[:, 0].tolist() == list(range(200))
-    assert not worker_buffers.received._slots  # by default every batch has memory of its own
+
+
+def test_by_default_workers_refill_a_few_shared_buffers_and_batches_arrive_as_copies(tmp_path):
+    from litdata.streaming import worker_buffers
+
+    folder = build_dataset(tmp_path / "copy", 200, chunk_size=20, make=lambda i: np.full(100, i, dtype=np.int64))
+    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1)
+    used_slots, kept = set(), []
+    for batch in loader:
+        (slots,) = worker_buffers.received._slots.values()
+        slot_pointers = {s.data_ptr(): slot for slot, s in slots.items()}
+        assert batch.untyped_storage().data_ptr() not in slot_pointers  # the batch's memory is its own
+        used_slots.update(slots)
+        kept.append(batch)
+    assert torch.cat(kept)[:, 0].tolist() == list(range(200))
+    assert all(torch.equal(b[:, 0], b[:, -1]) for b in kept)
+    assert len(used_slots) <= worker_buffers._SLOTS_PER_SIZE  # 50 batches through a handful of buffers
+
+
+def test_the_next_epochs_workers_take_over_the_shared_buffers_of_the_last(tmp_path):
+    from litdata.streaming import worker_buffers
+
+    folder = build_dataset(tmp_path / "epochs", 120, chunk_size=10, make=lambda i: np.full(5000, i, dtype=np.int64))
+    dataset = StreamingDataset(folder, shuffle=True)
+    handed_over = None
+    for epoch in range(3):
+        loader = StreamingDataLoader(dataset, batch_size=6, num_workers=2)  # a new loader: new workers
+        ids = []
+        for batch in loader:
+            assert torch.equal(batch[:, 0], batch[:, -1])
+            ids += batch[:, 0].tolist()
+        assert sorted(ids) == list(range(120)), epoch
+        cached = {
+            worker: [s.data_ptr() for s in storages] for worker, storages in worker_buffers.worker_slots._slots.items()
+        }
+        assert set(cached) == {0, 1}
+        if handed_over is not None:  # the same memory went round again, no new buffers were made
+            assert cached == handed_over
+        handed_over = cached
+
+
+def _check_after_the_parent_went_on(kept, go, result):
+    go.wait(60)  # until the parent has refilled its batch memory several times
+    result.put(bool((kept == kept[:, :1]).all()) and kept[:, 0].tolist() == [8, 9, 10, 11])
+
+
+def test_a_process_forked_mid_epoch_keeps_the_batch_it_inherited_while_the_parent_reuses_its_memory(tmp_path):
+    import multiprocessing
+
+    folder = build_dataset(tmp_path / "fork", 64, chunk_size=8, make=lambda i: np.full(70_000, i, dtype=np.int64))
+    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=0)  # 2.2 MB batches: pooled
+    context = multiprocessing.get_context("fork")
+    go, result = context.Event(), context.Queue()
+    child = None
+    for step, batch in enumerate(loader):
+        if step == 2:
+            child = context.Process(target=_check_after_the_parent_went_on, args=(batch, go, result))
+            child.start()
+            del batch  # the parent's pool may now refill this batch's memory
+    go.set()
+    assert result.get(timeout=60) is True
+    child.join(30)
+    assert child.exitcode == 0
+
+
+def test_a_forked_process_can_stream_with_the_memory_pool_it_starts_with(tmp_path):
+    import multiprocessing
+
+    folder = build_dataset(tmp_path / "child", 32, chunk_size=8, make=lambda i: np.full(70_000, i, dtype=np.int64))
+    parent_ids = [b[:, 0].tolist() for b in StreamingDataLoader(StreamingDataset(folder), batch_size=4)]
+    assert sum(parent_ids, []) == list(range(32))  # the parent's pool now holds buffers
+    context = multiprocessing.get_context("fork")
+    result = context.Queue()
+
+    def stream():
+        ids = [b[:, 0].tolist() for b in StreamingDataLoader(StreamingDataset(folder), batch_size=4)]
+        result.put(sum(ids, []))
+
+    child = context.Process(target=stream)
+    child.start()
+    assert result.get(timeout=60) == list(range(32))
+    child.join(30)
+    assert child.exitcode == 0
 
 
 @pytest.mark.parametrize("side", [2, 64])  # small items are copied from the mapping, large ones read from the file

@@ -147,3 +147,19 @@ def test_an_empty_1d_tensor_made_from_numpy_is_written_and_read_back(tmp_path):
     folder = build_dataset(tmp_path / "empty", 3, make=lambda i: {"t": torch.from_numpy(np.zeros(i, np.float32))})
     dataset = StreamingDataset(folder)
     assert [dataset[i]["t"].shape for i in range(3)] == [(0,), (1,), (2,)]
+
+
+def test_chunks_verified_in_workers_are_not_verified_again_by_the_next_epochs_workers_unless_they_change(folder):
+    from litdata.streaming import checksums
+
+    dataset = StreamingDataset(folder)
+    ids = [b["i"].tolist() for b in StreamingDataLoader(dataset, batch_size=5, num_workers=2)]
+    assert sorted(sum(ids, [])) == list(range(30))
+    chunk_files = {os.path.join(folder, f"chunk-0-{k}.bin") for k in range(3)}
+    assert chunk_files <= {path for path, *_ in checksums._verified}  # the workers told the training process
+    path = os.path.join(folder, "chunk-0-1.bin")
+    stat = os.stat(path)
+    flip(path, stat.st_size - 2)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # a new version of the file
+    with pytest.raises(ChunkChecksumError, match="chunk-0-1.bin"):
+        list(StreamingDataLoader(dataset, batch_size=5, num_workers=2))

@@ -7,11 +7,18 @@ hands out the same few buffers again once nothing refers to the batch made from 
 
 A buffer is lent as a numpy view; the batch tensor (and every tensor or array derived from it) keeps that view
 alive, so the buffer is reused only after the last of them was dropped.
+
+Forking (DataLoader workers start every epoch) makes every private page copy-on-write, so the next batch written
+into a pooled buffer would fault in a copy of each page. Buffers that are free when the process forks are therefore
+left out of the child (``MADV_DONTFORK``; the child starts with an empty pool and never touches them), while
+buffers lent to a batch are inherited as usual: a forked process may read a batch the training loop kept.
 """
 
 from __future__ import annotations
 
 import math
+import mmap
+import os
 import threading
 import weakref
 
@@ -35,8 +42,10 @@ class BatchBufferPool:
         self._buffers_per_size = buffers_per_size
         self._max_bytes = max_bytes
         self._pooled_bytes = 0
-        self._slots: dict[int, list[list]] = {}  # nbytes -> [[buffer, weakref to the lent view or None], ...]
+        self._slots: dict[int, list[list]] = {}  # nbytes -> [[mapping, weakref to the lent view or None], ...]
         self._lock = threading.Lock()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(before=self._before_fork, after_in_parent=self._after_fork, after_in_child=self._forget)
 
     def array(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
         """A writable array of ``shape`` and ``dtype`` over a free pooled buffer, or None (allocate it yourself)."""
@@ -50,12 +59,41 @@ class BatchBufferPool:
             if slot is None:
                 if len(slots) >= self._buffers_per_size or self._pooled_bytes + nbytes > self._max_bytes:
                     return None
-                slot = [np.empty(nbytes, np.uint8), None]
+                slot = [mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE), None]  # copied on write when forked
                 slots.append(slot)
                 self._pooled_bytes += nbytes
-            view = slot[0].view(dtype).reshape(shape)
+            view = np.frombuffer(slot[0], dtype, math.prod(shape)).reshape(shape)
             slot[1] = weakref.ref(view)
         return view
+
+    def _before_fork(self) -> None:
+        self._lock.acquire()  # held across the fork: no buffer is lent half-way
+        for slots in self._slots.values():
+            for mapping, lent in slots:
+                free = lent is None or lent() is None
+                _advise(mapping, _DONTFORK if free else _DOFORK)
+
+    def _after_fork(self) -> None:
+        self._lock.release()
+
+    def _forget(self) -> None:
+        """In the child: the free buffers are not mapped here; start empty (the mappings are never touched)."""
+        _orphans.extend(self._slots.values())  # kept alive: closing them would unmap what the child does not have
+        self._slots, self._pooled_bytes = {}, 0
+        self._lock = threading.Lock()
+
+
+_DONTFORK = getattr(mmap, "MADV_DONTFORK", None)
+_DOFORK = getattr(mmap, "MADV_DOFORK", None)
+_orphans: list = []
+
+
+def _advise(mapping: mmap.mmap, advice: int | None) -> None:
+    if advice is not None:
+        try:
+            mapping.madvise(advice)
+        except (OSError, ValueError):  # advice unsupported here: the buffer is copied on write, as without it
+            pass
 
 
 batch_buffers = BatchBufferPool()

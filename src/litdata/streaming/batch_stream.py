@@ -21,8 +21,9 @@ from typing import Any
 from torch.utils.data import IterableDataset, get_worker_info
 from torch.utils.data._utils import ExceptionWrapper
 
+from litdata.streaming.checksums import remember_verified, take_newly_verified
 from litdata.streaming.dataset import StreamingDataset
-from litdata.streaming.worker_buffers import enable_reuse
+from litdata.streaming.worker_buffers import enable_reuse, worker_pool
 from litdata.utilities.base import _TrackedCollate
 from litdata.utilities.profiler import active_recorder
 
@@ -48,10 +49,17 @@ class BatchStream(IterableDataset):
         self.whole_batches = whole_batches and collate_fn is None and isinstance(dataset, StreamingDataset)
         self.collate_fn = collate_fn or litdata_collate
         self.reuse_memory = reuse_memory
+        self.inherited_slots: dict[int, list[Any]] = {}  # worker id -> shared slots a forked worker takes over
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "inherited_slots": {}}  # slots are inherited by forking, never pickled
 
     def __iter__(self) -> Iterator[Any]:
         worker = get_worker_info()
-        enable_reuse(self.reuse_memory and worker is not None)
+        enable_reuse(worker is not None, lend=self.reuse_memory)
+        if worker is not None and self.inherited_slots:
+            worker_pool().adopt(self.inherited_slots.get(worker.id, []))
+            self.inherited_slots = {}  # this process's copy: adopted once
         dataset = self.dataset
         batches: Iterator[Any]
         if isinstance(dataset, StreamingDataset):
@@ -117,7 +125,7 @@ class _Sendable:
 
     def __reduce__(self) -> tuple:
         try:
-            return pickle.loads, (bytes(ForkingPickler.dumps(self.batch)),)
+            return _arrive, (bytes(ForkingPickler.dumps(self.batch)), take_newly_verified())
         except Exception as error:
             try:
                 path, leaf = _unpicklable_leaf(self.batch)
@@ -137,6 +145,13 @@ class _Sendable:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _arrive(payload: bytes, verified: list) -> Any:
+    """A batch unpickled in the training process, which also learns the chunk files its worker verified."""
+    if verified:
+        remember_verified(verified)
+    return pickle.loads(payload)
 
 
 def _unpicklable_leaf(value: Any, path: str = "") -> tuple[str, Any]:

@@ -9,7 +9,9 @@ checksums (LitData's own ``dataset_update``) updates ``chunk_bytes`` and leaves 
 recognised as stale and skipped instead of failing every read.
 
 The reader verifies a chunk the first time a process opens it (after a download, the new file is verified again);
-``LITDATA_VERIFY_CHECKSUMS=0`` turns verification off. xxh3 hashes ~8 GB/s per core here, CRC-32 ~1.3 GB/s.
+a DataLoader worker tells the training process which chunk files it verified along with its batches, so the
+workers of later epochs, forked from it, do not verify them again. ``LITDATA_VERIFY_CHECKSUMS=0`` turns
+verification off. xxh3 hashes ~8 GB/s per core here, CRC-32 ~1.3 GB/s.
 """
 
 from __future__ import annotations
@@ -36,8 +38,23 @@ _DECODING_KEYS = (
     "item_loader",
 )
 
-_verified: set[tuple[str, int, int, str]] = set()
+_verified: set[tuple[str, int, int, str]] = set()  # (path, size, mtime_ns, checksum) of files verified here
+_newly_verified: list[tuple[str, int, int, str]] = []  # ... since the last `take_newly_verified`
 _verified_lock = threading.Lock()
+
+
+def take_newly_verified() -> list[tuple[str, int, int, str]]:
+    """The chunk files this process verified since the last call (a worker sends them to the training process)."""
+    with _verified_lock:
+        keys = list(_newly_verified)
+        _newly_verified.clear()
+    return keys
+
+
+def remember_verified(keys: Iterable[tuple[str, int, int, str]]) -> None:
+    """Chunk files another process of this job verified: skipped here (and in processes forked from here)."""
+    with _verified_lock:
+        _verified.update(keys)
 
 
 class ChunkChecksumError(ChunkCorruptedError):
@@ -134,3 +151,4 @@ def verify_chunk(path: str, entry: dict[str, Any], config: dict[str, Any]) -> No
         )
     with _verified_lock:
         _verified.add(key)
+        _newly_verified.append(key)

@@ -4,6 +4,7 @@ checkpoints how far an epoch went."""
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,7 +15,7 @@ from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter, _SingleP
 from litdata.debugger import CAT_BATCH, CAT_EPOCH, emit_trace, is_tracing
 from litdata.streaming.batch_stream import BatchStream, _same
 from litdata.streaming.dataset import StreamingDataset
-from litdata.streaming.worker_buffers import ReleasingIndexQueue, received, reuse_supported
+from litdata.streaming.worker_buffers import ReleasingIndexQueue, received, worker_slots
 from litdata.utilities.base import _BaseStreamingDatasetWrapper, _int_keys, _TrackedBatch
 from litdata.utilities.profiler import (
     TRACE_FILENAME,
@@ -41,14 +42,23 @@ class _ResumableMultiProcessingIter(_MultiProcessingDataLoaderIter):
     """torch's worker iterator whose round-robin over workers can start at a given worker (to resume an epoch)."""
 
     def __init__(self, loader: StreamingDataLoader) -> None:
-        super().__init__(_LoaderOverStream(loader))
-        if loader.reuse_batch_memory and reuse_supported():  # requests say which shared buffers a worker may refill
-            self._index_queues = [ReleasingIndexQueue(q, w) for q, w in zip(self._index_queues, self._workers)]
+        stream = loader._stream
+        forks = (loader.multiprocessing_context or multiprocessing.get_context()).get_start_method() == "fork"
+        inherited = stream.inherited_slots = worker_slots.take() if forks else {}
+        try:
+            super().__init__(_LoaderOverStream(loader))  # forks the workers: each inherits its predecessor's slots
+        finally:
+            stream.inherited_slots = {}
+        for worker_id, worker in enumerate(self._workers):
+            received.adopt(worker.pid, inherited.get(worker_id, []))
+        # batch requests tell each worker which of its shared buffers it may fill again
+        self._index_queues = [ReleasingIndexQueue(q, w) for q, w in zip(self._index_queues, self._workers)]
 
     def _shutdown_workers(self) -> None:
         super()._shutdown_workers()
-        if received is not None:  # None at interpreter exit
-            received.forget(w.pid for w in getattr(self, "_workers", []))
+        if received is not None and worker_slots is not None:  # None at interpreter exit
+            for worker_id, worker in enumerate(getattr(self, "_workers", [])):
+                worker_slots.put(worker_id, received.take(worker.pid))
 
     def _reset(self, loader: Any, first_iter: bool = False) -> None:
         self._first_worker = loader._take_first_worker()
@@ -75,13 +85,13 @@ class StreamingDataLoader(DataLoader):
         profile_dir: where profiles are written (default: the current directory; created if missing).
         profile_cprofile: cProfile the main process and worker 0 (``cprofile_main.*``, ``cprofile_worker0.*``);
             not together with ``profile_batches``.
-        reuse_batch_memory: let each worker refill the shared memory of batches the training process no longer
-            uses, instead of allocating new memory per batch (faster for large batches). The contract: a batch's
-            memory is refilled once no tensor in the training process refers to it. Keep a batch, or part of it,
-            only through tensors (a tensor, a view or slice of it, ``.numpy()`` of it), never through a storage
-            object alone (``untyped_storage()``), and ``clone()`` what you hand to another process, including a
-            process forked from the training process after the batch arrived. Default False: every batch has
-            memory of its own, with no such rule.
+        reuse_batch_memory: hand batches over in the workers' shared memory itself instead of a copy (no copy in
+            the training process). The contract: a batch's memory is refilled once no tensor in the training process
+            refers to it. Keep a batch, or part of it, only through tensors (a tensor, a view or slice of it,
+            ``.numpy()`` of it), never through a storage object alone (``untyped_storage()``), and ``clone()`` what
+            you hand to another process, including a process forked from the training process after the batch
+            arrived. Default False: each worker refills a few shared buffers, and every batch arrives as a copy in
+            memory of the training process's own, with no such rule.
 
     Batches are built by a `BatchStream` the loader owns (torch runs with ``batch_size=None`` over it): the dataset
     yields plain samples whether or not a loader is attached.

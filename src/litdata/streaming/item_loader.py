@@ -9,13 +9,14 @@ import json
 import os
 import struct
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from litdata.streaming.batching import ChunkColumns, LeafColumn, assemble_collated, assembles_by_spec
 from litdata.streaming.chunk import ChunkCorruptedError, ChunkData, ChunkLayout
+from litdata.streaming.decode_threads import decode_pool
 from litdata.streaming.errors import is_not_corruption
 from litdata.streaming.serializers import (
     _NUMPY_DTYPES,
@@ -27,6 +28,7 @@ from litdata.streaming.serializers import (
     Serializer,
     TensorSerializer,
     _parse_tensor_header,
+    decodes_in_parallel,
     serializer_for_format,
 )
 from litdata.utilities._pytree import TreeSpec, tree_unflatten, treespec_loads
@@ -76,6 +78,10 @@ class BaseItemLoader(ABC):
     @abstractmethod
     def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
         """Decode item ``index`` (absolute id) of chunk ``chunk_index``."""
+
+    def load_items_from_chunk(self, indices: Sequence[int], chunk_index: int, chunk: ChunkData) -> list[Any]:
+        """Decode the items ``indices`` (absolute ids) of chunk ``chunk_index``, in order (a batch's run of items)."""
+        return [self.load_item_from_chunk(int(i), chunk_index, chunk) for i in indices]
 
     @abstractmethod
     def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
@@ -127,6 +133,19 @@ def _adapt_0_2_76_item_loader(cls: type) -> None:
 
     load_item_from_chunk.__doc__ = legacy.__doc__
     cls.load_item_from_chunk = load_item_from_chunk
+
+
+def _guarded(chunk: Any, local: int, step: Callable[..., Any], *args: Any) -> Any:
+    """``step(*args)`` for item ``local`` of ``chunk``; an error caused by its bytes becomes a `ChunkCorruptedError`
+    naming the chunk and the item."""
+    try:
+        return step(*args)
+    except (ImportError, DecryptionError):
+        raise
+    except Exception as err:
+        if is_not_corruption(err):
+            raise
+        raise _corrupted(chunk, local, err) from err
 
 
 def _is_legacy_config(config: dict) -> bool:
@@ -230,6 +249,7 @@ class PyTreeLoader(BaseItemLoader):
         self._sizes = struct.Struct(f"<{len(data_format)}I")
         self._columnar = not self._legacy and assembles_by_spec(self._spec)
         self._columns: dict[int, ChunkColumns | None] = {}
+        self._parallel_decode = decodes_in_parallel(self._deserializers)
 
     def generate_intervals(self) -> list[Interval]:
         intervals, begin = [], 0
@@ -242,16 +262,21 @@ class PyTreeLoader(BaseItemLoader):
 
     def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
         local = index - self._chunk_start(chunk_index)
-        try:
-            if chunk.footer is not None:
-                return chunk.footer.row(local)
-            return self.decode_item(chunk.item(local), as_views=chunk.returns_views)
-        except (ImportError, DecryptionError):
-            raise
-        except Exception as err:
-            if is_not_corruption(err):
-                raise
-            raise _corrupted(chunk, local, err) from err
+        if chunk.footer is not None:
+            return _guarded(chunk, local, chunk.footer.row, local)
+        return _guarded(chunk, local, self._decode_local, chunk, local)
+
+    def _decode_local(self, chunk: ChunkData, local: int) -> Any:
+        return self.decode_item(chunk.item(local), chunk.returns_views)
+
+    def load_items_from_chunk(self, indices: Sequence[int], chunk_index: int, chunk: ChunkData) -> list[Any]:
+        pool = decode_pool() if self._parallel_decode and chunk.footer is None and len(indices) > 1 else None
+        if pool is None:
+            return super().load_items_from_chunk(indices, chunk_index, chunk)
+        locals_ = [int(i) - self._chunk_start(chunk_index) for i in indices]
+        blobs = [_guarded(chunk, local, chunk.item, local) for local in locals_]  # reads stay on this thread
+        views = chunk.returns_views
+        return list(pool.map(lambda local, blob: _guarded(chunk, local, self.decode_item, blob, views), locals_, blobs))
 
     def _chunk_start(self, chunk_index: int) -> int:
         return self._starts[chunk_index]

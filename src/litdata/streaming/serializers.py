@@ -505,6 +505,15 @@ class JPEGArraySerializer(Serializer):
         return isinstance(item, (list, tuple)) and len(item) > 0 and all(map(_is_jpeg_file, item))
 
 
+def decodes_in_parallel(deserializers: list[Serializer]) -> bool:
+    """Whether items with these leaves are worth decoding on several threads: they have an image leaf (Pillow
+    releases the GIL while it decodes) and only litdata's own deserializers, which keep no state while decoding (a
+    user's might)."""
+    own = all(type(d).__module__.startswith("litdata.") for d in deserializers)
+    images = (ImageSerializer, PILSerializer, JPEGSerializer, JPEGArraySerializer, TIFFSerializer)
+    return own and any(isinstance(d, images) for d in deserializers)
+
+
 # ------------------------------------------------------------------------------------------------------- arrays
 
 

@@ -6,14 +6,18 @@ connection to the worker per tensor). For 6.4 MB batches that is ~9 ms per batch
 tensor in the training process even for small ones.
 
 Here each worker keeps a few segments per batch size (`WorkerBufferPool`). A segment travels to the training
-process the first time it is used; afterwards a batch names it by ``(worker pid, slot)`` and the training process
-rebuilds the tensor over the mapping it already has (`receive`). The training process tells the worker which
-slots it may fill again along with the next batch requests (`BatchRequest`): a slot is free once no tensor in the
-training process uses its memory any more (the storage's use count is back to the registry's own reference).
+process the first time it is used; afterwards a batch names it by ``(worker pid, slot)``. The training process
+tells the worker which slots it may fill again along with the next batch requests (`BatchRequest`).
 
-That release rule cannot see references it does not count (a storage object the user keeps, a process forked from
-the training process that inherited the mapping), so reuse is opt-in: ``StreamingDataLoader(...,
-reuse_batch_memory=True)`` (see its docstring for the exact contract). By default every batch gets fresh memory.
+By default the training process copies a slot into memory of its own as the batch arrives (`receive`), and the
+slot is free again at once: user code never sees pooled memory, so nothing it keeps (a tensor, a storage object, a
+process forked later) can be overwritten. The copy lands in the training process's own reused buffers
+(`batch_buffers`) and costs less than the page faults of a fresh segment.
+
+``StreamingDataLoader(..., reuse_batch_memory=True)`` lends the slot itself instead (no copy): the slot is free once
+no tensor in the training process uses its memory any more (the storage's use count is back to the registry's own
+reference). That rule cannot see references it does not count (a storage object the user keeps, a process forked
+from the training process that inherited the mapping), hence the contract in the loader's docstring.
 """
 
 from __future__ import annotations
@@ -27,8 +31,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from litdata.streaming.batch_buffers import batch_buffers
+
 _SLOTS_PER_SIZE = 6
 _MAX_POOLED_BYTES = 1 << 30
+_MAX_CACHED_BYTES = 256 << 20  # per worker id, kept between epochs
 
 
 def shared_tensor(storage: Any, dtype: np.dtype | torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
@@ -38,22 +45,24 @@ def shared_tensor(storage: Any, dtype: np.dtype | torch.dtype, shape: tuple[int,
     return torch.empty(0, dtype=dtype).set_(storage, 0, shape)
 
 
-_reuse = [False]  # set in each worker by the loader's batch stream
+_pooling = {"enabled": False, "lend": False}  # set in each worker by the loader's batch stream
 
 
-def reuse_supported() -> bool:
+def lending_supported() -> bool:
     """Whether this torch can tell a storage's use count (a private API probed for, not assumed)."""
     return hasattr(torch._C, "_storage_Use_Count")
 
 
 def reuse_enabled() -> bool:
     """Whether batch tensors built in this worker process come from the reused slots."""
-    return _reuse[0]
+    return _pooling["enabled"]
 
 
-def enable_reuse(enabled: bool) -> None:
-    """Called in a worker by the batch stream of a loader with ``reuse_batch_memory=True``."""
-    _reuse[0] = bool(enabled) and reuse_supported()
+def enable_reuse(enabled: bool, lend: bool = False) -> None:
+    """Called in a worker by the loader's batch stream: fill pooled slots (``enabled``), lent to the training
+    process as they are (``lend``, ``reuse_batch_memory=True``) or copied there on arrival."""
+    _pooling["enabled"] = bool(enabled)
+    _pooling["lend"] = bool(enabled and lend and lending_supported())
 
 
 class PooledTensor:
@@ -62,13 +71,13 @@ class PooledTensor:
 
     __slots__ = ("pool", "slot", "dtype", "shape", "sent")
 
-    def __init__(self, pool: WorkerBufferPool, slot: int, dtype: torch.dtype, shape: tuple[int, ...]) -> None:
+    def __init__(self, pool: WorkerBufferPool, slot: int, dtype: np.dtype, shape: tuple[int, ...]) -> None:
         self.pool, self.slot, self.dtype, self.shape, self.sent = pool, slot, dtype, shape, False
 
     def __reduce__(self) -> tuple:
         self.sent = True
         storage = self.pool.storage_to_send(self.slot)
-        return receive, (self.pool.pid, self.slot, storage, self.dtype, self.shape)
+        return receive, (self.pool.pid, self.slot, storage, self.dtype, self.shape, _pooling["lend"])
 
     def __del__(self) -> None:
         if not self.sent:
@@ -103,7 +112,17 @@ class WorkerBufferPool:
             self._pooled_bytes += nbytes
         self._free[slot] = False
         tensor = shared_tensor(self._storages[slot], dtype, shape)
-        return tensor.numpy(), PooledTensor(self, slot, tensor.dtype, shape)
+        return tensor.numpy(), PooledTensor(self, slot, np.dtype(dtype), shape)
+
+    def adopt(self, storages: list[Any]) -> None:
+        """Take over the slots a worker of the previous epoch filled (the training process holds them, and this
+        process inherited them when it was forked): free, and already known to the training process."""
+        for storage in storages:
+            self._storages.append(storage)
+            self._sizes.append(storage.nbytes())
+            self._free.append(True)
+            self._sent.append(True)
+            self._pooled_bytes += storage.nbytes()
 
     def storage_to_send(self, slot: int) -> Any:
         """The slot's storage the first time it is sent, then None (the training process keeps it mapped)."""
@@ -128,48 +147,100 @@ def worker_pool() -> WorkerBufferPool:
 
 
 class _Received:
-    """Training-process side: the slots received from each worker (by pid) and the storage mapped for each."""
+    """Training-process side: the slots received from each worker (by pid), the storage mapped for each, and the
+    slots the worker may fill again."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._slots: dict[int, dict[int, Any]] = {}
         self._lent: dict[int, set[int]] = {}
+        self._copied: dict[int, list[int]] = {}
 
-    def tensor(self, pid: int, slot: int, storage: Any, dtype: torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
-        """The tensor over a slot of worker ``pid`` (``storage`` is given the first time the slot is sent)."""
-        with self._lock:  # the tensor exists before `released` can look at the slot's use count
+    def tensor(
+        self, pid: int, slot: int, storage: Any, dtype: np.dtype, shape: tuple[int, ...], lend: bool
+    ) -> torch.Tensor:
+        """The batch tensor held in a slot of worker ``pid`` (``storage`` is given the first time the slot is sent):
+        a copy in memory of this process, or with ``lend`` the slot itself."""
+        with self._lock:  # a lent tensor exists before `released` can look at the slot's use count
             slots = self._slots.setdefault(pid, {})
             if storage is not None:
                 slots[slot] = storage
             elif slot not in slots:
                 raise RuntimeError(f"A batch from DataLoader worker {pid} names a shared buffer never received.")
-            self._lent.setdefault(pid, set()).add(slot)
-            return shared_tensor(slots[slot], dtype, shape)
+            source = shared_tensor(slots[slot], dtype, shape)
+            if lend:
+                self._lent.setdefault(pid, set()).add(slot)
+                return source
+        out = batch_buffers.array(shape, dtype)
+        if out is None:
+            out = np.empty(shape, dtype)
+        np.copyto(out, source.numpy())
+        with self._lock:
+            self._copied.setdefault(pid, []).append(slot)
+        return torch.from_numpy(out)
 
     def released(self, pid: int) -> list[int]:
-        """Slots of worker ``pid`` that no tensor uses any more (each reported once)."""
+        """Slots of worker ``pid`` that may be filled again (each reported once): copied ones, and lent ones that
+        no tensor uses any more."""
         with self._lock:
+            free = self._copied.pop(pid, [])
             lent, slots = self._lent.get(pid), self._slots.get(pid)
-            if not lent:
-                return []
-            free = [slot for slot in lent if torch._C._storage_Use_Count(slots[slot]._cdata) == 1]
-            lent.difference_update(free)
+            if lent:
+                unused = [slot for slot in lent if torch._C._storage_Use_Count(slots[slot]._cdata) == 1]
+                lent.difference_update(unused)
+                free += unused
             return free
 
-    def forget(self, pids: Iterable[int]) -> None:
-        """The workers exited: drop their slots (tensors still in use keep their memory)."""
+    def adopt(self, pid: int, storages: list[Any]) -> None:
+        """Worker ``pid`` starts with ``storages`` as its slots 0, 1, ... (see `WorkerBufferPool.adopt`)."""
         with self._lock:
-            for pid in pids:
-                self._slots.pop(pid, None)
-                self._lent.pop(pid, None)
+            self._slots[pid] = dict(enumerate(storages))
+
+    def take(self, pid: int) -> list[Any]:
+        """Worker ``pid`` exited: its slots, for the worker that takes its place next epoch. None of them when one is
+        still lent to a tensor (tensors in use keep their memory either way)."""
+        with self._lock:
+            slots = self._slots.pop(pid, {})
+            lent = self._lent.pop(pid, set())
+            self._copied.pop(pid, None)
+        return [] if lent else [slots[slot] for slot in sorted(slots)]
 
 
 received = _Received()
 
 
-def receive(pid: int, slot: int, storage: Any, dtype: torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
+class WorkerSlotCache:
+    """Worker slots between two sets of workers (worker id -> storages): the workers of the next epoch or loader,
+    forked from the training process, take them over instead of allocating and sending new ones."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[int, list[Any]] = {}
+
+    def put(self, worker_id: int, storages: list[Any]) -> None:
+        """Keep the slots of worker ``worker_id`` that fit in `_MAX_CACHED_BYTES` (the rest are freed)."""
+        kept, total = [], 0
+        for storage in storages:
+            if total + storage.nbytes() <= _MAX_CACHED_BYTES:
+                kept.append(storage)
+                total += storage.nbytes()
+        with self._lock:
+            if kept and worker_id not in self._slots:
+                self._slots[worker_id] = kept
+
+    def take(self) -> dict[int, list[Any]]:
+        """All the cached slots, removed from the cache (one set of workers uses them at a time)."""
+        with self._lock:
+            slots, self._slots = self._slots, {}
+        return slots
+
+
+worker_slots = WorkerSlotCache()
+
+
+def receive(pid: int, slot: int, storage: Any, dtype: np.dtype, shape: tuple[int, ...], lend: bool) -> torch.Tensor:
     """Unpickling a `PooledTensor` in the training process."""
-    return received.tensor(pid, slot, storage, dtype, shape)
+    return received.tensor(pid, slot, storage, dtype, shape, lend)
 
 
 class BatchRequest:
