@@ -52,6 +52,13 @@ def test_brotli_and_snappy_shards_stream_when_their_codec_is_installed(tmp_path,
     assert dataset[6]["pil"].tobytes() == rows[6]["pil"].tobytes()
 
 
+def test_brotli_shards_without_brotli_installed_name_the_package_to_install(tmp_path, monkeypatch):
+    folder = write_mds(str(tmp_path / "mds"), {"id": "int"}, [{"id": i} for i in range(3)], "br")
+    monkeypatch.setitem(sys.modules, "brotli", None)  # as on a machine without it: importing it fails
+    with pytest.raises(ModuleNotFoundError, match=r"compressed with 'br': run `pip install Brotli`"):
+        ld.StreamingDataset(folder)[0]
+
+
 def test_a_sample_larger_than_the_shard_size_limit_does_not_break_the_dataset(tmp_path):
     """MosaicML's writer then leaves an empty first shard (0 samples) in the index, which is skipped."""
     rows = [{"id": i, "blob": bytes(300 if i == 0 else 10)} for i in range(6)]
