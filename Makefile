@@ -7,7 +7,7 @@ REF_DIR ?= .cache/reference-litdata
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: help install demo demo-s3 test lint format reference bench clean azurite docs
+.PHONY: help install demo demo-s3 test lint format reference mosaic-writer bench clean azurite docs
 
 help:
 	@echo "make demo   - install, then optimize 1,000 images and stream them back"
@@ -33,6 +33,18 @@ $(REF_DIR)/.installed: $(VENV)/.installed
 	touch $@
 
 reference: $(REF_DIR)/.installed
+
+# MosaicML Streaming's MDSWriter, installed beside (never into) our venv: tests/media/mosaic_writer.py runs it in a
+# subprocess to write the MDS datasets the tests read. Only the packages its writer imports are added (its package
+# __init__ needs transformers and cloud clients, which the tests bypass); torch and numpy come from the venv.
+MOSAIC_STREAMING ?= mosaicml-streaming==0.13.0
+MOSAIC_DIR ?= .cache/mosaic-streaming
+$(MOSAIC_DIR)/.installed: $(VENV)/.installed
+	rm -rf $(MOSAIC_DIR)
+	$(PIP) install -q --no-deps --target $(MOSAIC_DIR) "$(MOSAIC_STREAMING)" Brotli "python-snappy<1" cramjam "zstd<2"
+	touch $@
+
+mosaic-writer: $(MOSAIC_DIR)/.installed
 
 demo: install
 	$(PY) examples/demo.py
@@ -64,9 +76,10 @@ $(AZURITE_STAMP):
 
 azurite: $(AZURITE_STAMP)
 
-test: install reference lint azurite docs
+test: install reference mosaic-writer lint azurite docs
 	AZURITE_BLOB=$(abspath $(AZURITE_DIR))/node_modules/.bin/azurite-blob \
-	LITDATA_REFERENCE_PATH=$(abspath $(REF_DIR)) $(PY) -m pytest -q -p no:cacheprovider
+	LITDATA_REFERENCE_PATH=$(abspath $(REF_DIR)) LITDATA_MOSAIC_PATH=$(abspath $(MOSAIC_DIR)) \
+	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) test-oldest-torch
 
 # The oldest torch that pyproject.toml allows, in its own venv (git-ignored): the streaming, loader, order and
@@ -115,4 +128,4 @@ bench: install peers reference
 	$(PY) benchmarks/media_decode.py --reference $(REF_DIR)
 
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) $(REF_DIR) build dist src/*.egg-info demo_data site
+	rm -rf $(VENV) $(OLDEST_VENV) $(REF_DIR) $(MOSAIC_DIR) build dist src/*.egg-info demo_data site

@@ -17,7 +17,7 @@ import textwrap
 import numpy as np
 import pytest
 from fake_hub import FakeHub
-from mds_writer import write_mds
+from mosaic_writer import write_mds
 
 from testpaths import TESTS_DIR
 

@@ -6,14 +6,15 @@ column, then every column's bytes, columns in sorted-name order (``column_names`
 ``column_sizes``). Shards may be compressed whole (``zip_data``, e.g. ``shard.00000.mds.zstd``).
 
 :func:`adapt_mds_index` rewrites such an index as a LitData one (``config.format == "mds"``), which selects
-:class:`MDSLoader`. Columns decode as MosaicML's encodings define them, except ``jpeg``, which gives a CHW
-``uint8`` tensor as LitData's own JPEG leaves do.
+:class:`MDSLoader`. Columns decode as MosaicML's encodings define them, except ``jpeg`` (also inside ``list[jpeg]``)
+and ``jpeg_array``, which give CHW ``uint8`` tensors as LitData's own JPEG leaves do.
 """
 
 from __future__ import annotations
 
 import bz2
 import gzip
+import importlib
 import json
 import pickle
 import struct
@@ -34,13 +35,26 @@ _SCALARS.update({name: np.dtype(name) for name in ("int64", "float16", "float32"
 _NDARRAY_DTYPES = {8: "uint8", 9: "int8", 16: "uint16", 17: "int16", 18: "float16", 32: "uint32", 33: "int32"}
 _NDARRAY_DTYPES.update({34: "float32", 64: "uint64", 65: "int64", 66: "float64"})
 _SHAPE_DTYPES = {0: "uint8", 1: "uint16", 2: "uint32", 3: "uint64"}
+_OPTIONAL_CODECS = {"br": ("brotli", "Brotli"), "snappy": ("snappy", "python-snappy")}  # family: (module, package)
+_LISTS = {"list[pil]": "pil", "list[jpeg]": "jpeg", "list[png]": "png"}  # list encoding: its elements' encoding
 
 
 def adapt_mds_index(index: dict) -> dict:
-    """A LitData chunk index for an MDS index (``version``/``shards``): one chunk per shard file."""
-    shards = index["shards"]
+    """A LitData chunk index for an MDS index (``version``/``shards``): one chunk per non-empty shard file.
+
+    MosaicML's writer leaves an empty shard when a sample alone exceeds ``size_limit``; such shards are skipped.
+    """
+    shards = [shard for shard in index["shards"] if shard["samples"]]
     if not shards:
-        raise ValueError("This MDS index lists no shards.")
+        raise ValueError("This MDS index lists no samples.")
+    names = [(shard.get("zip_data") or shard["raw_data"])["basename"] for shard in shards]
+    nested = [name for name in names if "/" in name]
+    if nested:  # mosaicml-streaming's merge_index names the shards of sub-folder datasets '<part>/shard...'
+        raise ValueError(
+            f"This MDS index was merged from datasets in sub-folders (it lists the shard {nested[0]!r}), which cannot "
+            "be streamed as one folder. Stream the sub-folders together instead: "
+            f"CombinedStreamingDataset([StreamingDataset('<root>/{nested[0].split('/')[0]}'), ...])."
+        )
     first = shards[0]
     if first.get("format") != "mds":
         raise ValueError(f"Only MDS shards can be streamed, this index has format {first.get('format')!r}.")
@@ -84,7 +98,16 @@ def _decompress(data: bytes, algorithm: str) -> bytes:
         return gzip.decompress(data)
     if family == "bz2":
         return bz2.decompress(data)
-    raise ValueError(f"MDS shards compressed with {algorithm!r} are not supported (zstd, gz and bz2 are).")
+    if family in _OPTIONAL_CODECS:
+        module_name, package = _OPTIONAL_CODECS[family]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as error:
+            raise ModuleNotFoundError(
+                f"This MDS dataset's shards are compressed with {algorithm!r}: run `pip install {package}`."
+            ) from error
+        return module.decompress(data)
+    raise ValueError(f"MDS shards compressed with {algorithm!r} are not supported (zstd, gz, bz2, br, snappy are).")
 
 
 def _decode_ndarray(encoding: str, data: bytes | memoryview) -> np.ndarray:
@@ -130,6 +153,18 @@ def decode_column(encoding: str, data: bytes | memoryview) -> Any:
         from litdata.streaming.serializers import _decode_image_rgb
 
         return _decode_image_rgb(data)
+    if encoding in ("jpeg_array", "jpegarray"):
+        from litdata.streaming.serializers import JPEGArraySerializer
+
+        return JPEGArraySerializer().deserialize(data)
+    if encoding in _LISTS:  # u32 reserved, u32 count, u32 sizes, then the elements
+        (count,) = _U32.unpack_from(data, 4)
+        sizes, position = struct.unpack_from(f"<{count}I", data, 8), 8 + 4 * count
+        elements = []
+        for size in sizes:
+            elements.append(decode_column(_LISTS[encoding], data[position : position + size]))
+            position += size
+        return elements
     if encoding in ("pil", "png"):
         import io
 
