@@ -8,7 +8,7 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 from copy import deepcopy
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from torch.utils.data import IterableDataset
@@ -16,7 +16,7 @@ from torch.utils.data import IterableDataset
 from litdata import settings
 from litdata.constants import _INDEX_FILENAME
 from litdata.streaming.config import ChunksConfig, load_index_file
-from litdata.streaming.item_loader import BaseItemLoader, Interval, running_starts
+from litdata.streaming.item_loader import BaseItemLoader, Interval, TokensLoader, running_starts
 from litdata.streaming.reader import BinaryReader
 from litdata.streaming.resolver import Dir, _resolve_dir
 from litdata.streaming.sampler import ChunkedIndex
@@ -156,7 +156,7 @@ class StreamingDataset(IterableDataset):
         chunks = index["chunks"]
         files = [c["filename"] for c in chunks]
         if self.item_loader is not None and type(self.item_loader).__name__ == "TokensLoader":
-            block = self.item_loader.block_size or 1
+            block = cast(TokensLoader, self.item_loader).block_size or 1
             rois = [(0, (c.get("dim") or 0) // block) for c in chunks]
         else:
             rois = [(0, c["chunk_size"]) for c in chunks]

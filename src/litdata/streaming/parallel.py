@@ -70,7 +70,7 @@ class ParallelStreamingDataset(_BaseStreamingDatasetWrapper):
     def is_infinite(self) -> bool:
         return self._length == float("inf")
 
-    def get_len(self, num_workers: int, batch_size: int) -> int | None:
+    def get_len(self, num_workers: int, batch_size: int | Sequence[int]) -> int | None:
         """``length``, the shortest dataset's length when it is None, or None for an infinite stream."""
         if self._length is None:
             return min(self._child_len(index, num_workers, batch_size) for index in range(len(self._datasets)))

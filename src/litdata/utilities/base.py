@@ -104,10 +104,10 @@ class _BaseStreamingDatasetWrapper(IterableDataset, ABC):
 
     # ---------------------------------------------------------------- length
     @abstractmethod
-    def get_len(self, num_workers: int, batch_size: int) -> int | None:
+    def get_len(self, num_workers: int, batch_size: int | Sequence[int]) -> int | None:
         """Samples this rank yields per epoch, or None when it has no fixed length."""
 
-    def __len__(self) -> int | None:  # type: ignore[override]
+    def __len__(self) -> int | None:
         return self.get_len(self.num_workers, self.batch_size)
 
     def _child_len(self, index: int, num_workers: int, batch_size: int | Sequence[int]) -> int:
