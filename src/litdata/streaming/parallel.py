@@ -55,7 +55,7 @@ class ParallelStreamingDataset(_BaseStreamingDatasetWrapper):
             raise ValueError(f"`length` must be `None`, a non-negative integer, or `float('inf')`, got {length!r}.")
         if transform is not None and not callable(transform):
             raise TypeError(f"transform must be callable, got {transform!r}.")
-        self._length = int(length) if is_int else length
+        self._length = int(length) if isinstance(length, (int, np.integer)) else length  # bools were refused above
         self._transform = transform
         self._transform_nargs = _positional_arity(transform) if transform is not None else None
         self._seed = seed

@@ -156,6 +156,11 @@ class _BaseStreamingDatasetWrapper(IterableDataset, ABC):
         """Whether a new epoch starts where the previous one stopped (instead of from scratch)."""
         return False
 
+    def _continue_from(self, num_samples_yielded: dict[int, list[int]], num_cycles: dict[int, list[int]]) -> None:
+        """Start the next epoch where every worker stopped; wrappers whose `_continues_across_epochs` can be True
+        implement it."""
+        raise NotImplementedError(f"{type(self).__name__} starts every epoch from scratch.")
+
     def _loaded_topology(self) -> tuple[int, int, int] | None:
         """``(world_size, num_workers, batch_size)`` of the loaded state, if any."""
         if not self._child_states:
