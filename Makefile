@@ -14,6 +14,7 @@ help:
 	@echo "make demo-s3 - the same against a local S3 server: optimize into a bucket, stream back cold and warm"
 	@echo "make demo-ray - the same on a local 2-node Ray cluster (loopback-only namespace, needs root)"
 	@echo "make test   - install, lint, and run the whole test suite"
+	@echo "make lint   - ruff check, ruff format --check, and mypy on src/ (configured in pyproject.toml)"
 	@echo "make test-oldest-torch - the streaming tests on the oldest torch pyproject.toml allows (part of make test)"
 	@echo "make docs   - build the documentation site into site/ (warnings are errors)"
 	@echo "make bench  - benchmarks: ours vs LitData 0.2.76, MosaicML Streaming and WebDataset (see benchmarks/README.md)"
@@ -59,6 +60,7 @@ demo-ray: install
 lint: install
 	$(VENV)/bin/ruff check src tests examples benchmarks docs
 	$(VENV)/bin/ruff format --check src tests examples benchmarks docs
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format src tests examples benchmarks docs

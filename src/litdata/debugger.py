@@ -178,6 +178,7 @@ class _AppendFileHandler(logging.Handler):
             if self._pid != os.getpid():  # first line of this process (or of a forked child): its own descriptor
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
                 self._pid = os.getpid()
+            assert self._fd is not None  # opened above for this process
             os.write(self._fd, line)
         except Exception:  # a record that cannot be written must not break the data path
             self.handleError(record)

@@ -11,6 +11,7 @@ Pure data: importing this module imports neither torch nor any media library.
 
 from __future__ import annotations
 
+import builtins
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,7 +72,7 @@ class _Source:
     path: str | None
     bytes: bytes | None
 
-    def payload(self) -> tuple[bytes, str] | None:
+    def payload(self) -> tuple[builtins.bytes, str] | None:
         """``(file bytes, extension)`` when the wrapper was given ``bytes=`` or ``path=``, else ``None``."""
         if self.bytes is not None:
             return bytes(self.bytes), _extension(self.path)
@@ -81,7 +82,7 @@ class _Source:
             return _read_file(self.path), _extension(self.path)
         return None
 
-    def require_payload(self, *in_memory: str) -> tuple[bytes, str]:
+    def require_payload(self, *in_memory: str) -> tuple[builtins.bytes, str]:
         found = self.payload()
         if found is None:
             options = ", ".join(f"{name}=" for name in ("path", "bytes", *in_memory))
@@ -105,7 +106,7 @@ class Text(_Source):
         if len(given) != 1:
             raise ValueError(f"Text needs exactly one of path=, bytes=, text= (got {len(given)}: {given}).")
 
-    def encoded(self) -> bytes:
+    def encoded(self) -> builtins.bytes:
         """The UTF-8 bytes to store."""
         if self.text is not None:
             return self.text.encode("utf-8")
@@ -126,7 +127,7 @@ class File(_Source):
         if (self.path is None) == (self.bytes is None):
             raise ValueError("File needs exactly one of path=, bytes=.")
 
-    def content(self) -> bytes:
+    def content(self) -> builtins.bytes:
         """The bytes to store."""
         return self.require_payload()[0]
 

@@ -117,6 +117,12 @@ def test_missing_index_names_the_folder_and_the_fix(tmp_path):
         StreamingDataset(str(tmp_path))
 
 
+@pytest.mark.parametrize("input_dir", [None, Dir()])
+def test_a_dataset_without_a_location_is_a_value_error_that_asks_for_one(input_dir):
+    with pytest.raises(ValueError, match="No dataset location was given"):
+        StreamingDataset(input_dir)
+
+
 def test_malformed_index_is_a_clear_error(ints):
     with open(os.path.join(ints, "index.json"), "w") as f:
         f.write('{"chunks": [')

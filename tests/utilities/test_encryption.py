@@ -203,6 +203,25 @@ def test_rsa_keys_saved_as_pem_files_load_into_another_instance(rsa, tmp_path):
     assert rsa.decrypt(other.encrypt(b"back")) == b"back"
 
 
+def test_rsa_key_files_holding_another_key_type_are_refused_at_load(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    (tmp_path / "private.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+    )
+    (tmp_path / "public.pem").write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    with pytest.raises(ValueError, match="not an RSA key pair"):
+        RSAEncryption("other").load_keys(tmp_path / "private.pem", tmp_path / "public.pem", "secret")
+
+
 def test_rsa_survives_pickling(rsa):
     assert pickle.loads(pickle.dumps(rsa)).decrypt(rsa.encrypt(b"x" * 500)) == b"x" * 500
 

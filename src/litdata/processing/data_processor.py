@@ -25,7 +25,7 @@ from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
 from litdata.processing.nodes import NodeInfo
-from litdata.processing.output import LocalOutput
+from litdata.processing.output import Output
 from litdata.processing.spawn_guard import BOOTSTRAP_EXIT_CODE, bootstrap_error
 from litdata.processing.staging import chunk_names, remove_replaced_chunks
 from litdata.processing.workers import (
@@ -163,7 +163,7 @@ def plan_dataloader(dataloader: Any, node: NodeInfo, num_workers: int) -> WorkPl
     return WorkPlan(shares, batches=None, total=len(dataloader))
 
 
-def apply_checkpoints(plan: WorkPlan, output: LocalOutput, settings: Any) -> None:
+def apply_checkpoints(plan: WorkPlan, output: Output, settings: Any) -> None:
     """Fingerprint each fixed share and skip the inputs an interrupted run with the same work already wrote."""
     for share in plan.shares:
         assert share.items is not None, "checkpoints need fixed shares"
@@ -189,7 +189,7 @@ def _owned_by(rank: int, node: NodeInfo, num_workers: int) -> bool:
     return first <= rank < first + num_workers or (node.is_last and rank >= node.num_nodes * num_workers)
 
 
-def _stale_names(output: LocalOutput, node: NodeInfo, num_workers: int, keep: set[str]) -> list[str]:
+def _stale_names(output: Output, node: NodeInfo, num_workers: int, keep: set[str]) -> list[str]:
     """Chunk and writer-index files of this node's ranks that no dataset uses (left by a killed run)."""
     stale = []
     for name in output.list_names():
@@ -200,7 +200,7 @@ def _stale_names(output: LocalOutput, node: NodeInfo, num_workers: int, keep: se
 
 
 def prepare_output(
-    output: LocalOutput, mode: str | None, node: NodeInfo, num_workers: int, use_checkpoint: bool
+    output: Output, mode: str | None, node: NodeInfo, num_workers: int, use_checkpoint: bool
 ) -> dict[str, Any] | None:
     """Check ``mode`` against the output and clear what killed runs left; returns the existing index (extended in
     append mode, replaced at the end in overwrite mode: its chunks stay readable until then).
@@ -327,7 +327,7 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
     events = context.Queue()
     tasks = context.Queue(maxsize=4 * len(plan.shares)) if plan.batches is not None else None
     processes = [
-        context.Process(target=run_worker, args=(job, share, tasks, events), name=f"litdata-worker-{share.rank}")
+        context.Process(target=run_worker, args=(job, share, tasks, events), name=f"litdata-worker-{share.rank}")  # type: ignore[attr-defined]  # every concrete context has Process; typeshed's BaseContext does not
         for share in plan.shares
     ]
     feeder = _Feeder(plan.batches, tasks, len(plan.shares), events) if plan.batches is not None else None
@@ -382,7 +382,7 @@ def _check_alive(processes: list[Any], finished: set[int]) -> None:
 # --------------------------------------------------------------------------------------------------------- finish
 
 
-def _wait_for_node_indexes(output: LocalOutput, num_nodes: int, timeout: float | None) -> list[str]:
+def _wait_for_node_indexes(output: Output, num_nodes: int, timeout: float | None) -> list[str]:
     names = [f"{rank}-index.json" for rank in range(num_nodes)]
     deadline = None if timeout is None else time.monotonic() + timeout
     while not all(output.exists(name) for name in names):
@@ -394,7 +394,7 @@ def _wait_for_node_indexes(output: LocalOutput, num_nodes: int, timeout: float |
 
 
 def finish_optimize(
-    output: LocalOutput,
+    output: Output,
     node: NodeInfo,
     ranks: Iterable[int],
     existing_index: dict[str, Any] | None,

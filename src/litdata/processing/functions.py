@@ -193,6 +193,7 @@ def _plan(
                 "keep_data_ordered=True needs a list of inputs; with a StreamingDataLoader or a queue, "
                 "use num_workers=1 to keep the order."
             )
+        assert collected.stream is not None  # inputs without items or a dataloader are a stream
         return engine.plan_stream(collected.stream, node, num_workers, collected.stream_length)
     indexes = engine.node_indexes(len(collected.items), node, collected.weights)
     if keep_data_ordered or collected.weights is not None:
@@ -314,7 +315,7 @@ def optimize(
         raise ValueError("align_chunking requires keep_data_ordered=True.")
     if align_chunking and chunk_size is None:
         raise ValueError("align_chunking=True aligns worker shares to whole chunks and needs `chunk_size`.")
-    writer_options = {
+    writer_options: dict[str, Any] = {
         "chunk_size": chunk_size,
         "chunk_bytes": chunk_bytes,
         "compression": compression,
@@ -410,7 +411,7 @@ def _fn_accepts(fn: Callable[..., Any], name: str) -> bool:
 
 
 def map(
-    fn: Callable[[str, Any], None],
+    fn: Callable[..., Any],
     inputs: Sequence[Any] | StreamingDataLoader,
     output_dir: str | Path | Any,
     input_dir: str | Path | None = None,
@@ -489,7 +490,8 @@ def walk(folder: str, max_workers: int | None = os.cpu_count()) -> Iterator[tupl
 
 
 def _list_folder(path: str) -> tuple[str, list[str], list[str]]:
-    folders, files = [], []
+    folders: list[str] = []
+    files: list[str] = []
     with os.scandir(path) as entries:
         for entry in entries:
             (folders if entry.is_dir(follow_symlinks=False) else files).append(entry.name)
@@ -513,7 +515,7 @@ def merge_datasets(
         raise ValueError(f"There should be more than 1 input directory to merge, got {len(input_dirs)}.")
     sources = [resolve_output(path, storage_options) for path in input_dirs]
     output = resolve_output(output_dir, storage_options)
-    indexes = [source.read_json(_INDEX_FILENAME) for source in sources]
+    indexes: list[Any] = [source.read_json(_INDEX_FILENAME) for source in sources]  # None: no index (refused below)
     missing = [source.path for source, index in zip(sources, indexes) if index is None]
     if missing:
         raise ValueError(f"One of the provided input_dir doesn't have an index file: {missing}.")
@@ -523,7 +525,8 @@ def merge_datasets(
     for key, label in (("data_format", "data formats"), ("compression", "compression configuration")):
         if any(index["config"].get(key) != first.get(key) for index in indexes):
             raise ValueError(f"Your are trying to merge datasets with different {label}; they must be identical.")
-    copies, chunks = [], []
+    copies: list[tuple[Any, str, str]] = []
+    chunks: list[dict[str, Any]] = []
     for source, index in zip(sources, indexes):
         for chunk in index["chunks"]:
             name = _merged_chunk_name(len(chunks), first)

@@ -13,10 +13,13 @@ import shutil
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litdata import settings
 from litdata.streaming.writer import write_index_atomic
+
+if TYPE_CHECKING:
+    from litdata.storage import Storage
 
 _UPLOAD_THREADS = 4
 
@@ -157,7 +160,7 @@ class RemoteOutput:
         root = settings.OPTIMIZER_CACHE_FOLDER.get() or os.path.join(tempfile.gettempdir(), "litdata-staging")
         self._root = os.path.join(root, digest)
         self._staging = self._root
-        self._storage_client = None
+        self._storage_client: Storage | None = None
         self._uploads: ThreadPoolExecutor | None = None
         self._pending: list[Future] = []
 
@@ -272,7 +275,10 @@ class RemoteOutput:
             shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
 
 
-def resolve_output(output_dir: Any, storage_options: dict | None = None) -> LocalOutput | RemoteOutput:
+Output = LocalOutput | RemoteOutput  # the same interface, on a local folder or an object-storage prefix
+
+
+def resolve_output(output_dir: Any, storage_options: dict | None = None) -> Output:
     """Turn the user's ``output_dir`` into an output target: a local folder or an object-storage prefix."""
     location = _as_location(output_dir)
     if location.startswith("local:"):

@@ -157,13 +157,13 @@ class DataProcessor:
 
         if not isinstance(data_recipe, DataRecipe):
             raise ValueError("The provided value should be a data recipe.")
-        if self.output_dir.path is None and self.output_dir.url is None:
+        output_dir = self.output_dir.url or self.output_dir.path
+        if output_dir is None:
             raise ValueError("DataProcessor needs an output_dir.")
-        inputs = data_recipe.prepare_structure(self.input_dir.path)
+        inputs: Any = data_recipe.prepare_structure(self.input_dir.path)  # a list, a Queue or a StreamingDataLoader
         is_queue = isinstance(inputs, multiprocessing.queues.Queue)
         if not is_queue and not isinstance(inputs, list) and type(inputs).__name__ != "StreamingDataLoader":
             raise ValueError("The `prepare_structure` should return a list of item metadata or a Queue.")
-        output_dir = self.output_dir.url or self.output_dir.path
         common: dict[str, Any] = {
             "output_dir": output_dir,
             "input_dir": self.input_dir.path,

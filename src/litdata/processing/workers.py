@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litdata.constants import ENV_GLOBAL_RANK_OPTIMIZE, ENV_NUM_WORKERS_OPTIMIZE
-from litdata.processing.output import LocalOutput
+from litdata.processing.output import Output
 from litdata.processing.readers import BaseReader
 from litdata.streaming.writer import BinaryWriter, write_index_atomic
 
@@ -46,7 +46,7 @@ class Job:
 
     kind: str  # "optimize" or "map"
     fn: Callable[..., Any]
-    output: LocalOutput
+    output: Output
     num_workers: int
     reader: BaseReader | None = None
     writer_options: dict[str, Any] = field(default_factory=dict)

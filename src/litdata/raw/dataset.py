@@ -7,6 +7,7 @@ starts fetching the next ones in the background (``max_prefetch``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -187,6 +188,7 @@ class StreamingRawDataset(Dataset):
                 self._pool = ThreadPoolExecutor(self._concurrency(), thread_name_prefix="litdata-raw")
                 # hedges and byte ranges run here, so a fetch never waits on a slot its own pool holds
                 self._helpers = ThreadPoolExecutor(self._concurrency(), thread_name_prefix="litdata-raw-part")
+            assert self._helpers is not None  # created and dropped together with _pool
         return self._pool, self._helpers
 
     # ---------------------------------------------------------------- fetching one file
@@ -300,7 +302,7 @@ class StreamingRawDataset(Dataset):
                 if index in self._prefetched or index in self._inflight:
                     continue
                 future = self._inflight[index] = pool.submit(self._fetch_item, index)
-            future.add_done_callback(lambda f, i=index: self._keep(i, f))
+            future.add_done_callback(functools.partial(self._keep, index))
 
     def _keep(self, index: int, future: Future) -> None:
         with self._lock:

@@ -231,7 +231,7 @@ class Storage(ABC):
             return
         with ThreadPoolExecutor(max_workers=min(max_workers, len(pairs))) as pool:
             futures = [pool.submit(self.download_file, url, local_path) for url, local_path in pairs]
-        errors = [f.exception() for f in futures if f.exception() is not None]
+        errors = [error for f in futures if (error := f.exception()) is not None]
         if errors:
             raise errors[0]
 

@@ -7,6 +7,7 @@ into one `S3Settings`, which then drives both transports. Anything not given fal
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -293,10 +294,11 @@ class S3Storage(Storage):
         bucket, _ = self._parts(url)
         for start in range(0, len(objects), 1000):
             batch = [{"Key": self._parts(o.url)[1]} for o in objects[start : start + 1000]]
-            self._call(
-                "delete", url, lambda b=batch: self._client().delete_objects(Bucket=bucket, Delete={"Objects": b})
-            )
+            self._call("delete", url, functools.partial(self._delete_objects, bucket, batch))
         return len(objects)
+
+    def _delete_objects(self, bucket: str, batch: list[dict[str, str]]) -> Any:
+        return self._client().delete_objects(Bucket=bucket, Delete={"Objects": batch})
 
     # S3 (since 2024), R2 and moto honour If-None-Match / If-Match on PutObject and DeleteObject.
     supports_conditional_writes: ClassVar[bool] = True

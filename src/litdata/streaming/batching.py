@@ -64,7 +64,7 @@ class ChunkColumns:
         return self.rows[:, leaf.offset : leaf.offset + leaf.nbytes]
 
 
-def _local_positions(items: Sequence[int], first_item: int) -> tuple[np.ndarray | None, int, int]:
+def _local_positions(items: Sequence[int] | np.ndarray, first_item: int) -> tuple[np.ndarray | None, int, int]:
     """``(positions, start, count)``: positions is None when the items are consecutive (rows ``start .. start+count``)."""
     count = len(items)
     if isinstance(items, range) and items.step == 1:
@@ -130,7 +130,7 @@ class BatchAssembler:
         self._parts: list[tuple[ChunkColumns | None, Any]] = []
         self._by_samples = False
 
-    def add(self, chunk_index: int, chunk: Any, items: Sequence[int]) -> None:
+    def add(self, chunk_index: int, chunk: Any, items: Sequence[int] | np.ndarray) -> None:
         columns = None if self._by_samples else self._loader.batch_columns(chunk_index, chunk)
         if columns is not None and (self._leaves is None or columns.leaves == self._leaves):
             positions = _local_positions(items, columns.first_item)
@@ -146,6 +146,7 @@ class BatchAssembler:
 
     def finish(self) -> Any:
         if not self._by_samples:
+            assert self._outputs is not None  # add() copied the batch's columns
             return self._loader.assemble_batch([value for _, value in self._outputs])
         from litdata.streaming.collate import litdata_collate
 
@@ -192,6 +193,8 @@ class BatchAssembler:
     ) -> np.ndarray | None:
         """Read the items straight from the chunk file: leaves into the batch, headers into a (count, header bytes)
         array, returned to be checked. None when the file cannot be read (then copy from the mapping)."""
+        outputs = self._outputs
+        assert outputs is not None  # _copy creates them before reading
         item_size = columns.rows.shape[1]
         segments, header_bytes = [], 0  # per item, in file order: (offset, nbytes, leaf index or header position)
         for offset, expected in columns.headers:
@@ -205,7 +208,7 @@ class BatchAssembler:
 
         def buffers(row: int) -> list:
             return [
-                self._outputs[where][0][row] if kind == "leaf" else headers[row - pos, where : where + n]
+                outputs[where][0][row] if kind == "leaf" else headers[row - pos, where : where + n]
                 for _, n, (kind, where) in segments
             ]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import mmap
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -87,17 +87,18 @@ class ChunkData:
         self._encrypted = layout.encryption is not None
         plain = self._framed is None and self._sample_compressor is None and self._sample_encryption is None
         self._items_as_stored = plain and self.offsets is not None  # each item's bytes are its blob
-        self._rows: np.ndarray | None | bool = False  # False: not computed yet
+        self._rows: np.ndarray | None | Literal[False] = False  # False: not computed yet
 
     def fixed_rows(self) -> np.ndarray | None:
         """All items as a (num_items, item_size) byte matrix over the chunk when they are stored as they are and all
         have the same size; None otherwise."""
         if self._rows is False:
             self._rows = None
-            if self._items_as_stored and self.num_items:
-                sizes = np.diff(self.offsets)
+            offsets = self.offsets
+            if self._items_as_stored and self.num_items and offsets is not None:
+                sizes = np.diff(offsets)
                 if sizes[0] > 0 and np.all(sizes == sizes[0]):
-                    start, size = int(self.offsets[0]), int(sizes[0])
+                    start, size = int(offsets[0]), int(sizes[0])
                     rows = np.frombuffer(self.buffer, np.uint8, self.num_items * size, start)
                     self._rows = rows.reshape(self.num_items, size)
         return self._rows
@@ -112,12 +113,13 @@ class ChunkData:
         the file into a ``bytearray`` of their own (one read, no page faults on the mapping, no second copy)."""
         if self._framed is not None:
             return self._framed.item(i)
+        assert self.offsets is not None  # a chunk is framed or has offsets (until close)
         begin, end = self.offsets[i], self.offsets[i + 1]
         if self._items_as_stored and end - begin >= _READ_ITEM_MIN_BYTES:
             owned = bytearray(end - begin)
             if self.read_file([owned], begin, len(owned)):
                 return owned
-        blob = self.buffer[begin:end]
+        blob: memoryview | bytes = self.buffer[begin:end]
         if self._sample_compressor is not None:
             blob = self._sample_compressor.decompress(blob)
         if self._sample_encryption is not None:

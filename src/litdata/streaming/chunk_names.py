@@ -31,11 +31,10 @@ def check_index_chunks(chunks: list, where: str) -> None:
         check_chunk_name(chunk.get("filename") if isinstance(chunk, dict) else chunk, where)
 
 
-def path_inside(folder: str, name: str) -> str:
+def path_inside(folder: str, name: object) -> str:
     """``folder/name`` after checking that ``name`` is a plain file name and the path resolves inside ``folder``
     (symbolic links included)."""
-    check_chunk_name(name, folder)
-    path = os.path.join(folder, name)
+    path = os.path.join(folder, check_chunk_name(name, folder))
     root = os.path.realpath(folder)
     if os.path.dirname(os.path.realpath(path)) != root:
         raise ValueError(

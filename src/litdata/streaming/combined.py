@@ -57,7 +57,7 @@ class CombinedStreamingDataset(_BaseStreamingDatasetWrapper):
         total = sum(lengths)
         return [length / total if total else 1 / len(lengths) for length in lengths]
 
-    def get_len(self, num_workers: int, batch_size: int) -> int | None:
+    def get_len(self, num_workers: int, batch_size: int | Sequence[int]) -> int | None:
         """Samples of every dataset on this rank with ``iterate_over_all``, else None (no fixed length)."""
         if not self._iterate_over_all:
             return None

@@ -28,8 +28,10 @@ import numpy as np
 
 try:
     import zstandard
+
+    _HAS_ZSTANDARD = True
 except ImportError:
-    zstandard = None
+    _HAS_ZSTANDARD = False
 
 COMPRESSION_LEVELS = ("chunk", "batch", "sample")
 DEFAULT_FRAME_ROWS = 256
@@ -73,7 +75,7 @@ _thread_codecs = threading.local()
 
 
 def _zstandard() -> Any:
-    if zstandard is None:
+    if not _HAS_ZSTANDARD:
         raise ModuleNotFoundError(
             "zstd compression needs the `zstandard` package; install it: `pip install zstandard`."
         )

@@ -50,9 +50,10 @@ class _ResumableMultiProcessingIter(_MultiProcessingDataLoaderIter):
         finally:
             stream.inherited_slots = {}
         for worker_id, worker in enumerate(self._workers):
+            assert worker.pid is not None  # started by torch's __init__
             received.adopt(worker.pid, inherited.get(worker_id, []))
         # batch requests tell each worker which of its shared buffers it may fill again
-        self._index_queues = [ReleasingIndexQueue(q, w) for q, w in zip(self._index_queues, self._workers)]
+        self._index_queues = [ReleasingIndexQueue(q, w) for q, w in zip(self._index_queues, self._workers)]  # type: ignore[misc]  # wraps the queue, forwarding all but put
 
     def _shutdown_workers(self) -> None:
         super()._shutdown_workers()
@@ -97,6 +98,9 @@ class StreamingDataLoader(DataLoader):
     yields plain samples whether or not a loader is attached.
     """
 
+    dataset: StreamingDataset | _BaseStreamingDatasetWrapper
+    batch_size: int  # torch's is Optional: here it is always the loader's batch size
+
     def __init__(
         self,
         dataset: StreamingDataset | _BaseStreamingDatasetWrapper,
@@ -140,7 +144,6 @@ class StreamingDataLoader(DataLoader):
         self._worker_counter = 0
         self._first_worker: int | None = None
         self.restore = False
-        self._is_wrapper = isinstance(dataset, _BaseStreamingDatasetWrapper)
         self._num_samples_yielded_wrapper: dict[int, list[int]] = {}
         self._num_cycles: dict[int, list[int]] = {}
         self.reuse_batch_memory = reuse_batch_memory
@@ -171,7 +174,7 @@ class StreamingDataLoader(DataLoader):
         if num_workers > 0 and prefetch_factor is None:
             prefetch_factor = 2
         self._stream = BatchStream(dataset, batch_size, num_workers, collate, reuse_memory=reuse_batch_memory)
-        super().__init__(
+        super().__init__(  # type: ignore[misc]  # LitData's signature: extra positional args reach torch as given
             dataset,
             *args,
             batch_size=None,
@@ -192,7 +195,7 @@ class StreamingDataLoader(DataLoader):
         return first
 
     # ---------------------------------------------------------------- iteration
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]  # a generator over torch's iterator, as in LitData
         """One epoch; after `load_state_dict`, the rest of the saved epoch.
 
         A loaded state serves one iteration only: the next one starts a new epoch even if the resumed one was left
@@ -239,7 +242,11 @@ class StreamingDataLoader(DataLoader):
         self._worker_counter = 0
         self._latest_worker_idx = 0
         dataset = self.dataset
-        if self._is_wrapper and dataset._continues_across_epochs() and self._num_samples_yielded_wrapper:
+        if (
+            isinstance(dataset, _BaseStreamingDatasetWrapper)
+            and dataset._continues_across_epochs()
+            and self._num_samples_yielded_wrapper
+        ):
             dataset._continue_from(self._num_samples_yielded_wrapper, self._num_cycles)
             return
         self._num_samples_yielded_wrapper, self._num_cycles = {}, {}
@@ -282,22 +289,23 @@ class StreamingDataLoader(DataLoader):
     # ---------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
         """Where this epoch stands: dataset state, epoch, samples yielded, last worker used."""
-        if not self._is_wrapper:
+        dataset = self.dataset
+        if not isinstance(dataset, _BaseStreamingDatasetWrapper):
             return {
-                "dataset": self.dataset.state_dict(self.num_samples_yielded, self.num_workers, self.batch_size),
+                "dataset": dataset.state_dict(self.num_samples_yielded, self.num_workers, self.batch_size),
                 "current_epoch": self.current_epoch,
                 "num_samples_yielded": self.num_samples_yielded,
                 "latest_worker_idx": self._latest_worker_idx,
             }
         per_worker = {worker: list(counts) for worker, counts in self._num_samples_yielded_wrapper.items()}
-        counts = self.dataset._children_num_samples_yielded(per_worker, self.num_samples_yielded)
+        counts = dataset._children_num_samples_yielded(per_worker, self.num_samples_yielded)
         state = {
-            "dataset": self.dataset.state_dict(self.num_workers, self.batch_size, counts),
+            "dataset": dataset.state_dict(self.num_workers, self.batch_size, counts),
             "current_epoch": self.current_epoch,
             "latest_worker_idx": self._latest_worker_idx,
             "num_samples_yielded": per_worker,
         }
-        if self.dataset._cycles_in_state:
+        if dataset._cycles_in_state:
             state["num_cycles"] = {worker: list(cycles) for worker, cycles in self._num_cycles.items()}
         return state
 
@@ -305,7 +313,8 @@ class StreamingDataLoader(DataLoader):
         """Continue from a `state_dict`: the next iteration resumes the saved epoch where it stopped."""
         self.current_epoch = obj["current_epoch"]
         self._latest_worker_idx = obj["latest_worker_idx"]
-        if self._is_wrapper:
+        dataset = self.dataset
+        if isinstance(dataset, _BaseStreamingDatasetWrapper):
             self._load_wrapper_state(obj)
             return
         self.num_samples_yielded = obj["num_samples_yielded"]
@@ -315,12 +324,13 @@ class StreamingDataLoader(DataLoader):
             # another topology: the dataset re-deals the rest of the epoch; count this run's batches from zero
             self.num_samples_yielded, self._latest_worker_idx, self.restore = 0, -1, True
             return
-        self.restore = 0 < self.num_samples_yielded < len(self.dataset)
+        self.restore = 0 < self.num_samples_yielded < len(dataset)
         if not self.restore:
             self.dataset.reset_state_dict()
 
     def _load_wrapper_state(self, obj: dict[str, Any]) -> None:
         dataset = self.dataset
+        assert isinstance(dataset, _BaseStreamingDatasetWrapper)  # called for wrappers only
         dataset.load_state_dict(obj)
         self._check_topology(dataset)
         self._num_samples_yielded_wrapper = _int_keys(obj.get("num_samples_yielded") or {})

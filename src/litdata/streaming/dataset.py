@@ -8,7 +8,7 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 from copy import deepcopy
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from torch.utils.data import IterableDataset
@@ -16,7 +16,7 @@ from torch.utils.data import IterableDataset
 from litdata import settings
 from litdata.constants import _INDEX_FILENAME
 from litdata.streaming.config import ChunksConfig, load_index_file
-from litdata.streaming.item_loader import BaseItemLoader, Interval, running_starts
+from litdata.streaming.item_loader import BaseItemLoader, Interval, TokensLoader, running_starts
 from litdata.streaming.reader import BinaryReader
 from litdata.streaming.resolver import Dir, _resolve_dir
 from litdata.streaming.sampler import ChunkedIndex
@@ -156,7 +156,7 @@ class StreamingDataset(IterableDataset):
         chunks = index["chunks"]
         files = [c["filename"] for c in chunks]
         if self.item_loader is not None and type(self.item_loader).__name__ == "TokensLoader":
-            block = self.item_loader.block_size or 1
+            block = cast(TokensLoader, self.item_loader).block_size or 1
             rois = [(0, (c.get("dim") or 0) // block) for c in chunks]
         else:
             rois = [(0, c["chunk_size"]) for c in chunks]
@@ -211,13 +211,19 @@ class StreamingDataset(IterableDataset):
         seed, drop_last = self.seed, self._resolved_drop_last()
         chunk_bytes = [c.get("chunk_bytes") or 0 for c in self._get_config().chunks]
         max_cache_size = resolve_max_cache_size(self.max_cache_size, self._dataset_dir)
-        kwargs = dict(item_shuffle_window=self.item_shuffle_window, max_cache_size=max_cache_size)
-        if not self.shuffle:
-            return NoShuffle(self.intervals, chunk_bytes, seed, drop_last, **kwargs)
-        compressed = bool(self._get_config().config.get("compression"))
-        kind = detect_posix_fast_kind(self._dataset_dir, self.input_dir.url is not None, compressed)
-        cls = WindowShuffle if kind in _WINDOW_KINDS else FullShuffle
-        return cls(self.intervals, chunk_bytes, seed, drop_last, **kwargs)
+        cls: type[Shuffle] = NoShuffle
+        if self.shuffle:
+            compressed = bool(self._get_config().config.get("compression"))
+            kind = detect_posix_fast_kind(self._dataset_dir, self.input_dir.url is not None, compressed)
+            cls = WindowShuffle if kind in _WINDOW_KINDS else FullShuffle
+        return cls(
+            self.intervals,
+            chunk_bytes,
+            seed,
+            drop_last,
+            item_shuffle_window=self.item_shuffle_window,
+            max_cache_size=max_cache_size,
+        )
 
     def _resolved_drop_last(self) -> bool:
         if self.drop_last is None:  # an optimize/map worker reads its part of everything
@@ -273,9 +279,9 @@ class StreamingDataset(IterableDataset):
 
     # ---------------------------------------------------------------- iteration
     def _reset_iteration(self) -> None:
-        self._pieces: list[tuple[int, tuple]] = []
+        self._pieces: list[tuple[int, Any]] = []  # (chunk, interval), or (chunk, item ids) after an elastic resume
         self._piece_pos = 0
-        self._items: Sequence[int] = ()
+        self._items: Sequence[int] | np.ndarray = ()
         self._item_pos = 0
         self._chunk_index = -1
         self._explicit_items = False
@@ -300,7 +306,7 @@ class StreamingDataset(IterableDataset):
 
     def _is_elastic(self, num_workers: int, batch_size: int | None = None) -> bool:
         """Whether the loaded state was saved on another topology (world size, workers or batch size)."""
-        state = self._state_dict
+        state = self._loaded_state()
         return (
             state.get("resume_mode") == "elastic"
             or state.get("world_size", self.distributed_env.world_size) != self.distributed_env.world_size
@@ -308,13 +314,18 @@ class StreamingDataset(IterableDataset):
             or state.get("batch_size", self.batch_size) != (batch_size or self.batch_size)
         )
 
+    def _loaded_state(self) -> dict[str, Any]:
+        assert self._state_dict is not None  # called only while a loaded state is pending
+        return self._state_dict
+
     def _resume(self, num_workers: int) -> None:
-        state = self._state_dict
+        state = self._loaded_state()
         self._validate_state_dict()
         if self._is_elastic(num_workers):
             self._resume_elastic(num_workers)
             return
         per_worker = split_samples_across_workers(state["num_samples_yielded"], num_workers, state["batch_size"])
+        assert self.worker_env is not None  # detected by __iter__
         consumed = per_worker[self.worker_env.rank]
         piece_index, offset = skip_consumed([p for _, p in self._pieces], consumed)
         self._piece_pos = piece_index
@@ -326,7 +337,8 @@ class StreamingDataset(IterableDataset):
     def _resume_elastic(self, num_workers: int) -> None:
         """Continue an epoch started on another topology: rebuild the original epoch's stream, drop what was
         consumed, and deal the rest to the new ranks and workers (every remaining item exactly once)."""
-        state = self._state_dict
+        state = self._loaded_state()
+        assert self.shuffler is not None and self.worker_env is not None  # created by __iter__
         original = (
             state.get("initial_world_size") or state["world_size"],
             state.get("initial_num_workers") or state["num_workers"],
@@ -354,7 +366,7 @@ class StreamingDataset(IterableDataset):
 
     def _elastic_drop_count(self) -> int:
         """Items of the original epoch consumed before this elastic resume (rounded down to whole new batches)."""
-        state = self._state_dict
+        state = self._loaded_state()
         consumed = self._elastic_base
         if consumed is None:
             consumed = state.get("sample_in_epoch", state["num_samples_yielded"] * state["world_size"])
@@ -376,6 +388,7 @@ class StreamingDataset(IterableDataset):
         if self._explicit_items:
             self._items = piece
         else:
+            assert self.shuffler is not None  # created by __iter__
             self._items = self.shuffler.items_for_piece(chunk_index, piece, self.current_epoch)
         self._item_pos = 0
 
@@ -440,7 +453,7 @@ class StreamingDataset(IterableDataset):
             raise StopIteration
         return self._get_reader().read_batch(parts, ends_plan=self.global_index == self.stop_length)
 
-    def _take_items(self, count: int) -> list[tuple[int, Sequence[int]]]:
+    def _take_items(self, count: int) -> list[tuple[int, Sequence[int] | np.ndarray]]:
         """The next ``count`` items (fewer at the end of the iteration), as runs of items of one chunk each."""
         parts = []
         while count and self._has_items():
@@ -657,8 +670,8 @@ class StreamingDataset(IterableDataset):
         self._state_dict = None
 
     def _validate_state_dict(self) -> None:
-        state = self._state_dict
-        current = {
+        state = self._loaded_state()
+        current: dict[str, Any] = {
             "shuffle": self.shuffle,
             "seed": self.seed,
             "drop_last": self.drop_last,

@@ -134,7 +134,8 @@ def decode_graph(data: bytes | memoryview) -> Any:
     magic, version, count = _HEADER.unpack_from(data)
     if magic != MAGIC:
         raise ValueError(f"Not a graph leaf: expected the {MAGIC!r} header, found {bytes(magic)!r}.")
-    position, entries = _HEADER.size, {}
+    position = _HEADER.size
+    entries: dict[str, Any] = {}
     tensor_serializer = TensorSerializer()
     for _ in range(count):
         (name_length,) = _NAME_LENGTH.unpack_from(data, position)

@@ -76,10 +76,10 @@ class BaseItemLoader(ABC):
         """One `Interval` per chunk, in chunk-list order."""
 
     @abstractmethod
-    def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
-        """Decode item ``index`` (absolute id) of chunk ``chunk_index``."""
+    def load_item_from_chunk(self, index: int, chunk_index: int, chunk: Any) -> Any:
+        """Decode item ``index`` (absolute id) of chunk ``chunk_index`` (``chunk`` is what `open_chunk` returned)."""
 
-    def load_items_from_chunk(self, indices: Sequence[int], chunk_index: int, chunk: ChunkData) -> list[Any]:
+    def load_items_from_chunk(self, indices: Sequence[int], chunk_index: int, chunk: Any) -> list[Any]:
         """Decode the items ``indices`` (absolute ids) of chunk ``chunk_index``, in order (a batch's run of items)."""
         return [self.load_item_from_chunk(int(i), chunk_index, chunk) for i in indices]
 
@@ -116,7 +116,7 @@ class BaseItemLoader(ABC):
         return tuple(self.region_of_interest[chunk_index])
 
 
-def _adapt_0_2_76_item_loader(cls: type) -> None:
+def _adapt_0_2_76_item_loader(cls: type[BaseItemLoader]) -> None:
     """Item loaders written for LitData 0.2.76 define ``load_item_from_chunk(index, chunk_index, chunk_filepath,
     begin, filesize_bytes)``, with ``begin`` the chunk's first item id and ``filesize_bytes`` its ``chunk_bytes``.
     Such a method is kept as it is and called through this package's form (``chunk`` gives the file path)."""
@@ -127,12 +127,12 @@ def _adapt_0_2_76_item_loader(cls: type) -> None:
     def load_item_from_chunk(self: BaseItemLoader, index: int, chunk_index: int, chunk: ChunkData) -> Any:
         begins = self.__dict__.get("_legacy_begins")
         if begins is None or len(begins) != len(self._chunks) + 1:
-            begins = self._legacy_begins = running_starts(int(c["chunk_size"]) for c in self._chunks)
+            begins = self.__dict__["_legacy_begins"] = running_starts(int(c["chunk_size"]) for c in self._chunks)
         size = self._chunks[chunk_index].get("chunk_bytes") or os.path.getsize(chunk.path)
         return legacy(self, index, chunk_index, chunk.path, begins[chunk_index], size)
 
     load_item_from_chunk.__doc__ = legacy.__doc__
-    cls.load_item_from_chunk = load_item_from_chunk
+    cls.load_item_from_chunk = load_item_from_chunk  # type: ignore[method-assign]  # replaced on purpose
 
 
 def _guarded(chunk: Any, local: int, step: Callable[..., Any], *args: Any) -> Any:
@@ -163,18 +163,18 @@ def _leaf_column(deserializer: Serializer, data: np.ndarray, pos: int) -> LeafCo
         is_int = kind is IntSerializer
         return LeafColumn(pos, np.dtype("<i8" if is_int else "<f8"), (), "int" if is_int else "float")
     try:
-        if kind is NoHeaderNumpySerializer:
+        if type(deserializer) is NoHeaderNumpySerializer:
             dtype = np.dtype(deserializer._dtype)
             leaf = LeafColumn(pos, dtype, (len(data) // dtype.itemsize,), "array")
         elif kind is NumpySerializer:
-            dtype_index, ndim = struct.unpack_from("<II", data)
-            shape = struct.unpack_from(f"<{ndim}I", data, 8)
+            dtype_index, ndim = struct.unpack_from("<II", data.data)
+            shape = struct.unpack_from(f"<{ndim}I", data.data, 8)
             leaf = LeafColumn(pos + 8 + 4 * ndim, np.dtype(_NUMPY_DTYPES[dtype_index]), shape, "array")
-        elif kind is NoHeaderTensorSerializer:
+        elif type(deserializer) is NoHeaderTensorSerializer:
             dtype = _numpy_dtype(deserializer._dtype)
             leaf = LeafColumn(pos, dtype, (len(data) // dtype.itemsize,), "tensor")
         elif kind is TensorSerializer:
-            torch_dtype, shape, offset = _parse_tensor_header(data)
+            torch_dtype, shape, offset = _parse_tensor_header(data.data)
             leaf = LeafColumn(pos + offset, _numpy_dtype(torch_dtype), shape, "tensor")
         else:
             return None
@@ -188,7 +188,7 @@ def _leaf_column(deserializer: Serializer, data: np.ndarray, pos: int) -> LeafCo
 def _without_copies(deserializer: Serializer) -> Serializer:
     if not getattr(deserializer, "copy_arrays", False):
         return deserializer
-    viewing = copy.copy(deserializer)
+    viewing: Any = copy.copy(deserializer)  # a serializer with a copy_arrays switch (checked above)
     viewing.copy_arrays = False
     return viewing
 
@@ -234,9 +234,14 @@ class PyTreeLoader(BaseItemLoader):
     """The default loader: each item is a pytree of serialized leaves (``u32`` size per leaf, then the leaves)."""
 
     def setup(
-        self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None
+        self,
+        config: dict,
+        chunks: list[dict],
+        serializers: dict[str, Serializer],
+        region_of_interest=None,
+        force_download_queue: Any = None,
     ) -> None:
-        super().setup(config, chunks, serializers, region_of_interest)
+        super().setup(config, chunks, serializers, region_of_interest, force_download_queue)
         data_format = config.get("data_format") or []
         self._legacy = _is_legacy_config(config)
         self._deserializers = [
@@ -328,13 +333,14 @@ class PyTreeLoader(BaseItemLoader):
             return None
         expected = tuple((start, first[start : start + length].tobytes()) for start, length in headers)
         first_item = self._chunk_start(chunk_index)
+        assert chunk.offsets is not None  # fixed rows are found from the offsets
         return ChunkColumns(rows, first_item, tuple(leaves), int(chunk.offsets[0]), chunk.read_file, expected)
 
     def forget_columns(self, chunk_index: int) -> None:
         self._columns[chunk_index] = None
 
     def sample_from_row(self, row: np.ndarray) -> Any:
-        return self.decode_item(row)
+        return self.decode_item(row.data)
 
     def assemble_batch(self, leaf_values: list[Any]) -> Any:
         return assemble_collated(leaf_values, self._spec)
@@ -360,11 +366,12 @@ class TokensLoader(BaseItemLoader):
     def state_dict(self) -> dict:
         return {"block_size": self._block_size}
 
-    def setup(
+    def setup(  # type: ignore[override]  # LitData 0.2.76's signature, without force_download_queue
         self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None
     ) -> None:
         super().setup(config, chunks, serializers, region_of_interest)
-        if self._block_size is None or self._block_size <= 0:
+        block_size = self._block_size
+        if block_size is None or block_size <= 0:
             raise ValueError(
                 f"TokensLoader needs a positive block_size to read tokens, got {self._block_size!r}. "
                 "Use StreamingDataset(..., item_loader=TokensLoader(block_size=2048))."
@@ -380,9 +387,10 @@ class TokensLoader(BaseItemLoader):
                 "This dataset has no token counts (`dim`) in its index: it was not written with TokensLoader."
             )
         fmt = data_format[0]
-        serializer = serializer_for_format(fmt, serializers)
+        serializer: Any = serializer_for_format(fmt, serializers)  # a no_header_numpy or no_header_tensor serializer
         self._as_tensor = fmt.startswith("no_header_tensor")
         self._dtype = serializer._dtype  # torch or numpy dtype learnt from the format string
+        self._to_output: Callable[[np.ndarray], Any] | None
         if self._as_tensor:
             import torch
 
@@ -391,13 +399,14 @@ class TokensLoader(BaseItemLoader):
         else:
             self._np_dtype = np.dtype(self._dtype)
             self._to_output = None
-        self._blocks_start = running_starts((c["dim"] or 0) // self._block_size for c in chunks)
+        self._block = block_size  # validated above
+        self._blocks_start = running_starts((c["dim"] or 0) // block_size for c in chunks)
         self._columns: dict[int, ChunkColumns] = {}
 
     def generate_intervals(self) -> list[Interval]:
         intervals, begin = [], 0
         for i, chunk in enumerate(self._chunks):
-            num_blocks = (chunk["dim"] or 0) // self._block_size
+            num_blocks = (chunk["dim"] or 0) // self._block
             end = begin + num_blocks
             lo, hi = self._roi(i, (0, num_blocks))
             intervals.append(Interval(begin, begin + lo, begin + hi, end))
@@ -407,9 +416,9 @@ class TokensLoader(BaseItemLoader):
     def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
         local = index - self._blocks_start[chunk_index]
         itemsize = self._np_dtype.itemsize
-        start = local * self._block_size * itemsize
-        raw = chunk.data_area()[start : start + self._block_size * itemsize]
-        if len(raw) != self._block_size * itemsize or local < 0:
+        start = local * self._block * itemsize
+        raw = chunk.data_area()[start : start + self._block * itemsize]
+        if len(raw) != self._block * itemsize or local < 0:
             raise _corrupted(chunk, local, ValueError(f"the chunk ends before token block {local}"))
         return self._output(np.frombuffer(raw, self._np_dtype))
 
@@ -420,14 +429,14 @@ class TokensLoader(BaseItemLoader):
     def batch_columns(self, chunk_index: int, chunk: Any) -> ChunkColumns | None:
         columns = self._columns.get(chunk_index)
         if columns is None:
-            block_bytes = self._block_size * self._np_dtype.itemsize
-            num_blocks = (self._chunks[chunk_index]["dim"] or 0) // self._block_size
+            block_bytes = self._block * self._np_dtype.itemsize
+            num_blocks = (self._chunks[chunk_index]["dim"] or 0) // self._block
             area = chunk.data_area()
             if num_blocks == 0 or len(area) < num_blocks * block_bytes:
                 return None
             rows = np.frombuffer(area, np.uint8, num_blocks * block_bytes).reshape(num_blocks, block_bytes)
             kind = "tensor" if self._as_tensor else "array"
-            leaf = LeafColumn(0, self._np_dtype, (self._block_size,), kind)
+            leaf = LeafColumn(0, self._np_dtype, (self._block,), kind)
             area_position = len(chunk.buffer) - len(area)
             columns = ChunkColumns(rows, self._blocks_start[chunk_index], (leaf,), area_position, chunk.read_file)
             self._columns[chunk_index] = columns

@@ -72,7 +72,7 @@ def adapt_mds_index(index: dict) -> dict:
             }
         )
     names = first["column_names"]
-    leaf = {"type": None, "context": None, "children_spec": []}
+    leaf: dict[str, Any] = {"type": None, "context": None, "children_spec": []}
     spec = [1, {"type": "builtins.dict", "context": json.dumps(names), "children_spec": [leaf for _ in names]}]
     config = {
         "chunk_bytes": sum(chunk["chunk_bytes"] for chunk in chunks),
@@ -201,9 +201,14 @@ class MDSLoader(BaseItemLoader):
     """Reads the samples of MDS shards as dicts of columns (selected by ``format: "mds"`` in the adapted index)."""
 
     def setup(
-        self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None
+        self,
+        config: dict,
+        chunks: list[dict],
+        serializers: dict[str, Serializer],
+        region_of_interest=None,
+        force_download_queue: Any = None,
     ) -> None:
-        super().setup(config, chunks, serializers, region_of_interest)
+        super().setup(config, chunks, serializers, region_of_interest, force_download_queue)
         self._encodings: list[str] = list(config["data_format"])
         self._names: list[str] = list(
             config.get("mds_column_names") or json.loads(json.loads(config["data_spec"])[1]["context"])

@@ -448,7 +448,7 @@ def wav_bytes(array: Any, sampling_rate: int) -> bytes:
     return buffer.getvalue()
 
 
-_PCM_DTYPES = {1: np.uint8, 2: np.dtype("<i2"), 4: np.dtype("<i4")}
+_PCM_DTYPES: dict[int, np.dtype] = {1: np.dtype(np.uint8), 2: np.dtype("<i2"), 4: np.dtype("<i4")}
 
 
 def _decode_wav(data: bytes) -> tuple[np.ndarray, int] | None:
@@ -545,7 +545,8 @@ class VideoDecoder:
 
         with self._av.open(io.BytesIO(self._data)) as container:
             stream = container.streams.video[0]
-            frames, pts = [], []
+            frames: list[np.ndarray] = []
+            pts: list[float] = []
             for frame in container.decode(stream):
                 frames.append(frame.to_ndarray(format="rgb24"))
                 pts.append(float(frame.time) if frame.time is not None else float(len(pts)))
@@ -701,8 +702,11 @@ class NiftiSerializer(Serializer):
 
     def can_serialize(self, item: Any) -> bool:
         path = _path_of(item)
-        named = bool(path) and (path.lower().endswith(".nii") or path.lower().endswith(".nii.gz"))
-        return isinstance(item, Nifti) or (named and (not isinstance(item, str) or os.path.isfile(path)))
+        if isinstance(item, Nifti):
+            return True
+        if not path or not (path.lower().endswith(".nii") or path.lower().endswith(".nii.gz")):
+            return False
+        return not isinstance(item, str) or os.path.isfile(path)
 
 
 # ------------------------------------------------------------------------------------------------------- graphs

@@ -55,7 +55,7 @@ class ParallelStreamingDataset(_BaseStreamingDatasetWrapper):
             raise ValueError(f"`length` must be `None`, a non-negative integer, or `float('inf')`, got {length!r}.")
         if transform is not None and not callable(transform):
             raise TypeError(f"transform must be callable, got {transform!r}.")
-        self._length = int(length) if is_int else length
+        self._length = int(length) if isinstance(length, (int, np.integer)) else length  # bools were refused above
         self._transform = transform
         self._transform_nargs = _positional_arity(transform) if transform is not None else None
         self._seed = seed
@@ -70,7 +70,7 @@ class ParallelStreamingDataset(_BaseStreamingDatasetWrapper):
     def is_infinite(self) -> bool:
         return self._length == float("inf")
 
-    def get_len(self, num_workers: int, batch_size: int) -> int | None:
+    def get_len(self, num_workers: int, batch_size: int | Sequence[int]) -> int | None:
         """``length``, the shortest dataset's length when it is None, or None for an infinite stream."""
         if self._length is None:
             return min(self._child_len(index, num_workers, batch_size) for index in range(len(self._datasets)))

@@ -40,6 +40,7 @@ class ParquetChunk:
         """Row ``i`` of the file."""
         if self._rows is not None or not self._low_memory:
             self.load_all()
+            assert self._rows is not None  # read by load_all()
             return self._rows[i]
         group = int(np.searchsorted(self._group_starts, i, side="right")) - 1
         rows = self._groups.get(group)
@@ -86,7 +87,7 @@ class ParquetLoader(BaseItemLoader):
     def state_dict(self) -> dict:
         return {"pre_load_chunk": self._pre_load_chunk, "low_memory": self._low_memory, "columns": self._columns}
 
-    def setup(
+    def setup(  # type: ignore[override]  # LitData 0.2.76's signature, without force_download_queue
         self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None
     ) -> None:
         super().setup(config, chunks, serializers, region_of_interest)

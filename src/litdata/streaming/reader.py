@@ -14,6 +14,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from litdata.debugger import CAT_READ, trace_span
 from litdata.streaming.batching import BatchAssembler
 from litdata.streaming.checksums import ChunkChecksumError, verify_chunk
@@ -64,13 +66,13 @@ class _Prefetcher:
             passed = [name for i, name in self._pinned if i < position]
             self._pinned = [(i, name) for i, name in self._pinned if i >= position]
             self._cond.notify()
-            start = self._thread is None and self._next < len(self._plan)
-            if start:
-                self._thread = threading.Thread(target=self._run, name="litdata-prefetch", daemon=True)
+            thread = None
+            if self._thread is None and self._next < len(self._plan):
+                thread = self._thread = threading.Thread(target=self._run, name="litdata-prefetch", daemon=True)
         for name in passed:
             self._source.release(name)
-        if start:
-            self._thread.start()
+        if thread is not None:
+            thread.start()
 
     def _run(self) -> None:
         while True:
@@ -257,7 +259,7 @@ class BinaryReader:
             self.close()
         return item
 
-    def read_batch(self, parts: list[tuple[int, Sequence[int]]], ends_plan: bool) -> Any:
+    def read_batch(self, parts: list[tuple[int, Sequence[int] | np.ndarray]], ends_plan: bool) -> Any:
         """Read and collate a batch given as runs of items (absolute ids) of one chunk each, in order; ``ends_plan``:
         the batch holds the last item of the plan."""
         self._check_process()

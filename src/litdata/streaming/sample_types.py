@@ -309,15 +309,15 @@ class _DictPlan:
             raise _KeysChanged(self.path, missing, [key for key in sample if key not in self.keys])
         shaped = {}
         for key, default, action, nested in self.entries:
-            value = sample.get(key)
+            value: Any = sample.get(key)
             filled = value is None
             if filled:
                 value = default()
             if action == _WRAP:
                 if _is_json_row(value):
                     value = JsonLeaf(value)
-            elif action == _RECURSE:
-                value = nested.apply(value, check_keys=not filled)  # type: ignore[union-attr]
+            elif nested is not None:  # action is _RECURSE
+                value = nested.apply(value, check_keys=not filled)
             shaped[key] = value
         return shaped
 

@@ -21,6 +21,7 @@ import struct
 import sys
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -306,7 +307,7 @@ class FloatSerializer(Serializer):
 class NumpyScalarIntSerializer(IntSerializer):
     """Reads ``int`` leaves as ``np.int64`` scalars, as LitData 0.2.45 returned them."""
 
-    def deserialize(self, data: bytes | memoryview) -> np.int64:
+    def deserialize(self, data: bytes | memoryview) -> np.int64:  # type: ignore[override]  # LitData 0.2.45's numpy scalar, on purpose
         _check_size(data, 8, "int")
         return np.int64(_I64.unpack_from(data)[0])
 
@@ -729,7 +730,7 @@ _FORMAT_ALIASES = {"tiff": "tifffile"}  # data_format names that differ from the
 
 
 def serializer_for_format(
-    data_format: str, registry: OrderedDict[str, Serializer], *, legacy_scalars: bool = False
+    data_format: str, registry: Mapping[str, Serializer], *, legacy_scalars: bool = False
 ) -> Serializer:
     """A fresh, set-up serializer that reads leaves recorded as ``data_format`` in ``index.json``.
 

@@ -52,7 +52,7 @@ class Shuffle(ABC):
         item_shuffle_window: int = DEFAULT_ITEM_SHUFFLE_WINDOW,
         max_cache_size: int | None = None,
     ) -> None:
-        self.intervals = [tuple(int(value) for value in interval) for interval in intervals]
+        self.intervals: list[Interval] = [(int(a), int(b), int(c), int(d)) for a, b, c, d in intervals]
         self.chunk_bytes = list(chunk_bytes)
         self.seed = seed
         self.drop_last = drop_last
@@ -78,7 +78,7 @@ class Shuffle(ABC):
         self, world_size: int, num_nodes: int, num_workers: int, batch_size: int, current_epoch: int
     ) -> WorkerAssignment: ...
 
-    def items_for_piece(self, chunk_id: int, piece: Sequence[int], current_epoch: int) -> Sequence[int]:
+    def items_for_piece(self, chunk_id: int, piece: Sequence[int], current_epoch: int) -> Sequence[int] | np.ndarray:
         """Item ids of ``piece`` (a piece of chunk ``chunk_id``) in the order they are read in ``current_epoch``."""
         return item_order(
             piece[1], piece[2], self.seed, self.num_chunks, current_epoch, chunk_id, self.item_shuffle_window
@@ -237,9 +237,10 @@ def resolve_item_shuffle_window(value: int | bool | str | None) -> int:
     clamped at 0; anything unparsable falls back to 256.
     """
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
-        value = settings.ITEM_SHUFFLE_WINDOW.get()
-        if value.strip().lower() in ("", "auto"):
+        configured: str = settings.ITEM_SHUFFLE_WINDOW.get()
+        if configured.strip().lower() in ("", "auto"):
             return DEFAULT_ITEM_SHUFFLE_WINDOW
+        value = configured
     if isinstance(value, bool):
         return DEFAULT_ITEM_SHUFFLE_WINDOW if value else 0
     if isinstance(value, int):

@@ -97,7 +97,9 @@ def small_cache_size(value: int | float | str | None) -> bool:
     if value is None or isinstance(value, (bool, float)) or (isinstance(value, str) and _is_fraction(value)):
         return False
     size = parse_size(value)
-    return bool(size) and size < _ADVISED_MIN_CACHE
+    if not size:
+        return False
+    return size < _ADVISED_MIN_CACHE
 
 
 def _is_fraction(text: str) -> bool:
@@ -220,7 +222,8 @@ class CachedSource(ChunkSource):
                 state = self.__dict__.get("_process_state")
                 if state is None or state[0] != os.getpid():
                     marker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-                    state = self._process_state = (os.getpid(), threading.Lock(), Counter(), marker)
+                    pins: Counter = Counter()
+                    state = self._process_state = (os.getpid(), threading.Lock(), pins, marker)
         return state[1], state[2], state[3]
 
     def _marker(self, folder: str, filename: str) -> str:
@@ -525,6 +528,8 @@ def open_source(
     ``.../*.parquet`` locations keep only the matching files; ``hf://`` datasets are indexed on first use.
     """
     location = input_dir.url or input_dir.path
+    if location is None:
+        raise ValueError("No dataset location was given: pass input_dir, the folder or URL the dataset was written to.")
     check_dataset_location(location)
     base, pattern = split_parquet_pattern(location)
     cache_root = (cache_dir.path if isinstance(cache_dir, Dir) else cache_dir) or default_cache_root()

@@ -95,6 +95,14 @@ class TemporalArrayLoader(BaseItemLoader):
             }
         )
 
+    def _known_schema(self) -> dict[str, Any]:
+        if self._schema is None:
+            raise RuntimeError(
+                "TemporalArrayLoader has no schema yet: it learns it from the first record written, or from "
+                "index.json when a dataset is opened with it."
+            )
+        return self._schema
+
     def _set_schema(self, schema: dict[str, Any]) -> None:
         self._schema = schema
         fields = schema["fields"]
@@ -120,7 +128,7 @@ class TemporalArrayLoader(BaseItemLoader):
         arrays = {name: _as_array(name, value) for name, value in item.items()}
         if self._schema is None:
             self._learn_schema(arrays, {name for name, value in item.items() if _is_tensor(value)})
-        expected = set(self._schema["fields"])
+        expected = set(self._known_schema()["fields"])
         if set(arrays) != expected:
             raise ValueError(f"Every record needs the fields {sorted(expected)}, got {sorted(arrays)}.")
         frames = {len(array) if array.ndim else -1 for array in arrays.values()}
@@ -163,9 +171,14 @@ class TemporalArrayLoader(BaseItemLoader):
     # ------------------------------------------------------------------------------------------ reading
 
     def setup(
-        self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None
+        self,
+        config: dict,
+        chunks: list[dict],
+        serializers: dict[str, Serializer],
+        region_of_interest=None,
+        force_download_queue: Any = None,
     ) -> None:
-        super().setup(config, chunks, serializers, region_of_interest)
+        super().setup(config, chunks, serializers, region_of_interest, force_download_queue)
         schema = config.get("temporal_schema")
         if not schema:
             raise ValueError("This dataset has no temporal_schema: it was not written with TemporalArrayLoader.")
@@ -187,7 +200,7 @@ class TemporalArrayLoader(BaseItemLoader):
             return torch.from_numpy(array)
         return array
 
-    def decode_record(self, blob: bytes | memoryview) -> dict[str, Any]:
+    def decode_record(self, blob: bytes | bytearray | memoryview) -> dict[str, Any]:
         """All fields of a record, frames first."""
         (count,) = _FRAMES.unpack_from(blob)
         position, blocks = _FRAMES.size, {}
@@ -196,7 +209,7 @@ class TemporalArrayLoader(BaseItemLoader):
             position += count * group.stride
             for name in group.fields:
                 blocks[name] = block[name].copy()
-        return {name: self._output(name, blocks[name]) for name in self._schema["field_order"]}
+        return {name: self._output(name, blocks[name]) for name in self._known_schema()["field_order"]}
 
     def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
         return self.decode_record(chunk.item(index - self._starts[chunk_index]))
@@ -213,9 +226,10 @@ class TemporalArrayLoader(BaseItemLoader):
         total = chunk["temporal_frames"][local]
         if start + frames > total:
             raise IndexError(f"Window is outside the record ([{start}, {start + frames}) of its {total} frames).")
-        wanted = list(self._schema["field_order"] if fields is None else fields)
+        schema = self._known_schema()
+        wanted = list(schema["field_order"] if fields is None else fields)
         for name in wanted:
-            if name not in self._schema["fields"]:
+            if name not in schema["fields"]:
                 raise KeyError(name)
         ranges, position = [], chunk["temporal_offsets"][local] + _FRAMES.size
         for group in self._groups:
@@ -231,7 +245,7 @@ class TemporalArrayLoader(BaseItemLoader):
             block = np.frombuffer(data, dtype=group.dtype)
             for name in group.fields:
                 values[name] = block[name].copy()
-        wanted = self._schema["field_order"] if fields is None else fields
+        wanted = self._known_schema()["field_order"] if fields is None else fields
         return {name: self._output(name, values[name]) for name in wanted}
 
 
@@ -309,7 +323,7 @@ class _WindowRead:
         if not self.stored_as_is:  # the bytes on disk are not the record's: decode it whole, then slice
             record = self.dataset[self.index]
             start, frames = self.window
-            wanted = self.loader._schema["field_order"] if self.fields is None else self.fields
+            wanted = self.loader._known_schema()["field_order"] if self.fields is None else self.fields
             return {name: record[name][start : start + frames] for name in wanted}
         source = self.dataset._source
         source.acquire(self.filename)

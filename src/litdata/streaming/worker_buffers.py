@@ -42,7 +42,7 @@ def shared_tensor(storage: Any, dtype: np.dtype | torch.dtype, shape: tuple[int,
     """A tensor of ``dtype`` (numpy or torch) and ``shape`` over ``storage`` (from its first byte)."""
     if not isinstance(dtype, torch.dtype):
         dtype = torch.from_numpy(np.empty(0, dtype)).dtype
-    return torch.empty(0, dtype=dtype).set_(storage, 0, shape)
+    return torch.empty(0, dtype=dtype).set_(storage, 0, shape)  # type: ignore[call-overload]  # stride is optional at runtime, not in torch's stubs
 
 
 _pooling = {"enabled": False, "lend": False}  # set in each worker by the loader's batch stream
@@ -186,6 +186,7 @@ class _Received:
             free = self._copied.pop(pid, [])
             lent, slots = self._lent.get(pid), self._slots.get(pid)
             if lent:
+                assert slots is not None  # a slot is lent only after it was received
                 unused = [slot for slot in lent if torch._C._storage_Use_Count(slots[slot]._cdata) == 1]
                 lent.difference_update(unused)
                 free += unused

@@ -8,7 +8,7 @@ import re
 import time
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from litdata.streaming.compression import get_compressor, pack_framed_chunk, res
 from litdata.streaming.errors import LeafTypeChangedError, SampleStructureError
 from litdata.streaming.item_loader import BaseItemLoader, PyTreeLoader
 from litdata.streaming.sample_types import SampleShaper, describe_structure, fuse_types
-from litdata.streaming.serializers import JsonLeaf, Serializer, _get_serializers, select_serializer
+from litdata.streaming.serializers import JsonLeaf, SerializedBytes, Serializer, _get_serializers, select_serializer
 from litdata.utilities._pytree import TreeSpec, tree_flatten, treespec_dumps
 from litdata.utilities.format import _convert_bytes_to_int
 
@@ -192,7 +192,10 @@ class BinaryWriter:
                 f"the same keys, nesting and number of leaves.\n  first sample: {self._shaper.first_structure}\n"
                 f"  this sample:  {describe_structure(item)}"
             )
-        data, sizes = [], []
+        data_format = self._data_format
+        assert data_format is not None  # learnt with the first sample's structure
+        data: list[SerializedBytes] = []
+        sizes: list[int] = []
         for position, (leaf, serializer) in enumerate(zip(leaves, self._leaf_serializers)):
             try:
                 payload, _ = serializer.serialize(leaf)
@@ -201,15 +204,17 @@ class BinaryWriter:
                 value = leaf.value if isinstance(leaf, JsonLeaf) else leaf
                 raise LeafTypeChangedError(
                     f"Sample {index}: leaf {position} is a {type(value).__name__}, but the first sample fixed this "
-                    f"leaf's format to {self._data_format[position]!r}. Give every sample the same leaf types.\n"
+                    f"leaf's format to {data_format[position]!r}. Give every sample the same leaf types.\n"
                     f"  first sample: {self._shaper.first_structure}\n  this sample:  {describe_structure(item)}"
                 ) from err
             data.append(payload)
             sizes.append(size)
-        blob, dim = self._item_loader.encode_data(data, sizes, leaves)
+        # loaders take the serializers' bytes-like payloads as they are (LitData annotates them as bytes)
+        blob, dim = self._item_loader.encode_data(cast("list[bytes]", data), sizes, leaves)
         if self._encryption is not None and self._encryption.level == "sample":
             blob = self._encryption.encrypt(bytes(blob))
         if self._compression_level == "sample":
+            assert self._compressor is not None  # a compression level comes with a compression
             blob = self._compressor.compress(blob)
         return _Item(bytes(blob), dim)
 
@@ -267,6 +272,7 @@ class BinaryWriter:
         items, self._current = self._current, []
         self._current_bytes = self._current_count = 0
         blobs = [entry.blob for entry in items]
+        payload: bytes | list[bytes]
         if self._compression_level == "batch":
             payload = pack_framed_chunk(blobs, self._frame_rows, self._compressor)
             chunk_bytes = len(payload)
@@ -276,6 +282,7 @@ class BinaryWriter:
                 payload = self._encryption.encrypt(b"".join(payload))
             chunk_bytes = len(payload) if isinstance(payload, bytes) else sum(map(len, payload))
             if self._compression_level == "chunk":
+                assert self._compressor is not None  # a compression level comes with a compression
                 payload = self._compressor.compress(payload if isinstance(payload, bytes) else b"".join(payload))
         filename = self._chunk_filename()
         path = os.path.join(self._cache_dir, filename)
@@ -284,7 +291,7 @@ class BinaryWriter:
         chunk = {
             "chunk_bytes": chunk_bytes,
             "chunk_size": len(items),
-            "dim": None if dims[0] is None else int(sum(dims)),
+            "dim": None if dims[0] is None else int(sum(dim for dim in dims if dim is not None)),
             "filename": filename,
             **(self._item_loader.chunk_entries(blobs) if hasattr(self._item_loader, "chunk_entries") else {}),
         }

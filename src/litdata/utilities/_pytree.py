@@ -56,12 +56,12 @@ class TreeSpec:
         self.context = context
         self.children_specs = children_specs
         self.num_leaves: int = 1 if type is None else sum(child.num_leaves for child in children_specs)
-        self._unflatten: Callable[[list], Any] | None = None
+        self._unflatten: Callable[[list | tuple], Any] | None = None
 
     def is_leaf(self) -> bool:
         return self.type is None
 
-    def unflatten(self, leaves: list) -> Any:
+    def unflatten(self, leaves: list | tuple) -> Any:
         """Rebuild the tree from ``leaves`` (a list or tuple of exactly ``num_leaves`` values)."""
         if self._unflatten is None:
             self._unflatten = _compile_unflatten(self)
@@ -171,7 +171,7 @@ def tree_unflatten(leaves: Iterable[Any], spec: TreeSpec) -> Any:
 # -------------------------------------------------------------------------------------------------------- unflatten
 
 
-def _compile_unflatten(spec: TreeSpec) -> Callable[[list], Any]:
+def _compile_unflatten(spec: TreeSpec) -> Callable[[list | tuple], Any]:
     """Generate one lambda that rebuilds the whole tree with literal displays (no per-node calls)."""
     constants: list[Any] = []
     try:

@@ -104,10 +104,10 @@ class _BaseStreamingDatasetWrapper(IterableDataset, ABC):
 
     # ---------------------------------------------------------------- length
     @abstractmethod
-    def get_len(self, num_workers: int, batch_size: int) -> int | None:
+    def get_len(self, num_workers: int, batch_size: int | Sequence[int]) -> int | None:
         """Samples this rank yields per epoch, or None when it has no fixed length."""
 
-    def __len__(self) -> int | None:  # type: ignore[override]
+    def __len__(self) -> int | None:
         return self.get_len(self.num_workers, self.batch_size)
 
     def _child_len(self, index: int, num_workers: int, batch_size: int | Sequence[int]) -> int:
@@ -155,6 +155,11 @@ class _BaseStreamingDatasetWrapper(IterableDataset, ABC):
     def _continues_across_epochs(self) -> bool:
         """Whether a new epoch starts where the previous one stopped (instead of from scratch)."""
         return False
+
+    def _continue_from(self, num_samples_yielded: dict[int, list[int]], num_cycles: dict[int, list[int]]) -> None:
+        """Start the next epoch where every worker stopped; wrappers whose `_continues_across_epochs` can be True
+        implement it."""
+        raise NotImplementedError(f"{type(self).__name__} starts every epoch from scratch.")
 
     def _loaded_topology(self) -> tuple[int, int, int] | None:
         """``(world_size, num_workers, batch_size)`` of the loaded state, if any."""

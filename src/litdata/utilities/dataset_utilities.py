@@ -9,11 +9,11 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from litdata import settings
 from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
-from litdata.streaming.item_loader import BaseItemLoader
+from litdata.streaming.item_loader import BaseItemLoader, TokensLoader
 from litdata.streaming.resolver import Dir, _resolve_dir
 
 _LIGHTNING_CLOUD_CACHE_DIR = "/cache/chunks"
@@ -47,7 +47,7 @@ def get_default_cache_dir() -> str:
 def generate_roi(chunks: list[dict[str, Any]], item_loader: BaseItemLoader | None = None) -> list[tuple[int, int]]:
     """The default region of interest of each chunk: all its items (all its token blocks with `TokensLoader`)."""
     if item_loader is not None and type(item_loader).__name__ == "TokensLoader":
-        block = item_loader.block_size or 1
+        block = cast(TokensLoader, item_loader).block_size or 1
         return [(0, (chunk.get("dim") or 0) // block) for chunk in chunks]
     return [(0, chunk["chunk_size"]) for chunk in chunks]
 
@@ -66,7 +66,7 @@ def adapt_mds_shards_to_chunks(data: dict[str, Any]) -> dict[str, Any]:
         for shard in shards
     ]
     columns = shards[0]["column_names"]
-    leaf = {"type": None, "context": None, "children_spec": []}
+    leaf: dict[str, Any] = {"type": None, "context": None, "children_spec": []}
     spec = [1, {"type": "builtins.dict", "context": json.dumps(columns), "children_spec": [leaf] * len(columns)}]
     data["config"] = {
         "chunk_bytes": sum(shard["zip_data"]["bytes"] for shard in shards),
@@ -122,9 +122,9 @@ def subsample_streaming_dataset(
     from litdata.utilities.subsample import subsample_chunks
 
     input_dir = _resolve_dir(input_dir)
-    local = input_dir.url is None and input_dir.path and index_path is None
-    if local and not is_complete_dataset(input_dir.path) and index_shards(input_dir.path):
-        complete_dataset(input_dir.path)
+    local_path = input_dir.path if input_dir.url is None and index_path is None else None
+    if local_path and not is_complete_dataset(local_path) and index_shards(local_path):
+        complete_dataset(local_path)
     folder, _ = open_source(
         input_dir,
         cache_dir,

@@ -18,8 +18,10 @@ try:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
     from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+    _HAS_CRYPTOGRAPHY = True
 except ImportError:
-    Fernet = None
+    _HAS_CRYPTOGRAPHY = False
 
     class InvalidToken(Exception):  # type: ignore[no-redef]  # stands in when cryptography is not installed
         pass
@@ -59,7 +61,7 @@ def _validate_level(level: str) -> str:
 
 
 def _require_cryptography() -> None:
-    if Fernet is None:
+    if not _HAS_CRYPTOGRAPHY:
         raise ModuleNotFoundError(
             "Encryption needs the `cryptography` package; install it: `pip install cryptography`."
         )
@@ -236,13 +238,20 @@ class RSAEncryption(Encryption):
 
     def _load_pems(self, private_pem: bytes, public_pem: bytes, password: str) -> None:
         try:
-            self.private_key = serialization.load_pem_private_key(private_pem, password=password.encode("utf-8"))
+            private_key = serialization.load_pem_private_key(private_pem, password=password.encode("utf-8"))
         except (ValueError, TypeError) as error:
             raise DecryptionError(
                 "Cannot load the RSA private key: the password is wrong or the key file is damaged; "
                 "pass the password used when the keys were saved."
             ) from error
-        self.public_key = serialization.load_pem_public_key(public_pem)
+        public_key = serialization.load_pem_public_key(public_pem)
+        if not isinstance(private_key, rsa.RSAPrivateKey) or not isinstance(public_key, rsa.RSAPublicKey):
+            raise ValueError(
+                f"The key files hold a {type(private_key).__name__} and a {type(public_key).__name__}, not an RSA key "
+                "pair; pass the PEM files written by RSAEncryption.save_keys."
+            )
+        self.private_key = private_key
+        self.public_key = public_key
         self.password = password
 
     def save_keys(self, private_key_path: str, public_key_path: str) -> None:
@@ -292,5 +301,7 @@ class RSAEncryption(Encryption):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.level = state["level"]
         self.password = state["password"]
-        self.private_key = serialization.load_der_private_key(state["private_der"], password=None)
-        self.public_key = self.private_key.public_key()
+        private_key = serialization.load_der_private_key(state["private_der"], password=None)
+        assert isinstance(private_key, rsa.RSAPrivateKey)  # __getstate__ wrote this instance's own RSA key
+        self.private_key = private_key
+        self.public_key = private_key.public_key()

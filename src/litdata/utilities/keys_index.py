@@ -87,10 +87,11 @@ def keys_tables(
     if len(keys) != len(indices):
         raise ValueError(f"Got {len(keys)} keys for {len(indices)} indices; pass one key per sample.")
     normalized = [normalize_key(k) for k in keys]
-    if len(set(normalized)) != len(normalized):
-        seen: set = set()
-        duplicate = next(k for k in normalized if k in seen or seen.add(k))
-        raise ValueError(f"Duplicate key {duplicate!r}: every sample of a keyed dataset needs its own key.")
+    seen: set = set()
+    for key in normalized:
+        if key in seen:
+            raise ValueError(f"Duplicate key {key!r}: every sample of a keyed dataset needs its own key.")
+        seen.add(key)
     key_type = pa.large_string() if _key_type(normalized) is str else pa.int64()
     positions = chunk_positions(indices, chunks)
     shards: list[list[int]] = [[] for _ in range(num_shards)]

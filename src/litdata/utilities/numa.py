@@ -171,7 +171,7 @@ def get_gpu_affinity(device: Any = None, *, bind_memory: bool = True) -> NumaAff
         )
     properties = torch.cuda.get_device_properties(device if device is not None else torch.cuda.current_device())
     try:
-        pci = f"{properties.pci_domain_id:04x}:{properties.pci_bus_id:02x}:{properties.pci_device_id:02x}.0"
+        pci = f"{properties.pci_domain_id:04x}:{properties.pci_bus_id:02x}:{properties.pci_device_id:02x}.0"  # type: ignore[attr-defined]  # not in torch stubs
     except AttributeError as err:
         raise RuntimeError(
             "This PyTorch build does not expose GPU PCI identifiers. "

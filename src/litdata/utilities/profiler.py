@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import cProfile
+import functools
 import io
 import json
 import multiprocessing
@@ -182,7 +183,7 @@ class WorkerProfiling:
             if self.cprofile:
                 dump = CProfileDump(self.directory, "worker0")
                 dump.profile.enable()
-                _at_exit(lambda: (dump.profile.disable(), dump.dump()))
+                _at_exit(functools.partial(_stop_and_dump, dump))
         if self.worker_init_fn is not None:
             self.worker_init_fn(worker_id)
 
@@ -193,3 +194,8 @@ def _at_exit(callback: Callable[[], Any]) -> None:
         atexit.register(callback)
     else:
         Finalize(None, callback, exitpriority=10)
+
+
+def _stop_and_dump(dump: CProfileDump) -> None:
+    dump.profile.disable()
+    dump.dump()

@@ -54,7 +54,7 @@ def elastic_drop_count(sample_in_epoch: int, world_size: int, batch_size: int, r
 
 
 def lockstep_stream(
-    worker_sequences: Sequence[Sequence[int]], world_size: int, num_workers: int, batch_size: int
+    worker_sequences: Sequence[Sequence[int] | np.ndarray], world_size: int, num_workers: int, batch_size: int
 ) -> np.ndarray:
     """Positions (into the concatenation of ``worker_sequences``) in the order the original ranks consumed them.
 
@@ -83,12 +83,12 @@ def lockstep_stream(
 
 
 def elastic_plan(
-    worker_sequences: Sequence[Sequence[int]],
+    worker_sequences: Sequence[Sequence[int] | np.ndarray],
     original_topology: tuple[int, int, int],
     new_topology: tuple[int, int, int],
     drop_count: int,
     drop_last: bool,
-    worker_chunks: Sequence[Sequence[int]] | None = None,
+    worker_chunks: Sequence[Sequence[int] | np.ndarray] | None = None,
 ) -> list[list[int]]:
     """Items each new global worker reads for the rest of an epoch resumed on a different topology.
 
@@ -114,7 +114,7 @@ def elastic_plan(
     return _deal_chunk_visits(stream, chunks, drop_count, world_size * num_workers, drop_last)
 
 
-def _concatenated(sequences: Sequence[Sequence[int]]) -> np.ndarray:
+def _concatenated(sequences: Sequence[Sequence[int] | np.ndarray]) -> np.ndarray:
     return np.concatenate([np.zeros(0, dtype=np.int64)] + [np.asarray(seq, dtype=np.int64) for seq in sequences])
 
 

@@ -37,7 +37,7 @@ def worker_item_budgets(
 
 
 def assign_chunks_to_workers(
-    chunk_order: Sequence[int],
+    chunk_order: Sequence[int] | np.ndarray,
     intervals: Sequence[Sequence[int]],
     world_size: int,
     num_workers: int,
