@@ -23,6 +23,7 @@ from litdata.utilities.format import _human_readable_bytes
 from litdata.utilities.progress import progress_bar
 
 _CLEAR_BAR_MIN_FILES = 100  # below this, removing is too quick for a bar to help
+_CLEAR_BAR_STEP = 256  # files removed between two updates of the bar (updating per file doubles the time)
 
 
 def default_cache_dir() -> str:
@@ -47,17 +48,22 @@ def _folder_contents(path: str) -> tuple[int, int]:
 
 
 def _remove_folder(path: str, bar: Any) -> None:
-    """Delete ``path`` like `shutil.rmtree`, advancing ``bar`` by one per file removed (files another process removes
-    meanwhile, e.g. a reader evicting chunks, are skipped)."""
+    """Delete ``path`` like `shutil.rmtree`, advancing ``bar`` by the files removed, a few hundred at a time (files
+    another process removes meanwhile, e.g. a reader evicting chunks, are skipped)."""
+    unreported = 0
     for root, folders, names in os.walk(path, topdown=False):
         for name in names:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(os.path.join(root, name))
-            bar.update(1)
+            unreported += 1
+            if unreported == _CLEAR_BAR_STEP:
+                bar.update(unreported)
+                unreported = 0
         for name in folders:
             folder = os.path.join(root, name)
             with contextlib.suppress(FileNotFoundError):
                 (os.unlink if os.path.islink(folder) else os.rmdir)(folder)
+    bar.update(unreported)
     shutil.rmtree(path)  # what is left: the empty top folder, or files created while removing
 
 
