@@ -26,9 +26,6 @@ class _NoBar:
     def update(self, count: float = 1) -> None:
         self.n += count
 
-    def refresh(self) -> None:
-        pass
-
     def close(self) -> None:
         pass
 
