@@ -77,6 +77,16 @@ def test_clearing_the_cache_removes_a_linked_folder_but_not_its_contents(monkeyp
     assert not cache.exists() and (elsewhere / "keep.bin").read_bytes() == b"k"
 
 
+def test_clearing_a_cache_folder_that_is_a_link_empties_its_target_and_keeps_the_link(capsys, monkeypatch, tmp_path):
+    target, link = tmp_path / "big-disk" / "chunks", tmp_path / "chunks"
+    _fill_cache(target, 120)
+    link.symlink_to(target, target_is_directory=True)
+    monkeypatch.setenv("LITDATA_CACHE_DIR", str(link))
+    assert main(["cache", "clear", "--yes"]) == 0
+    assert link.is_symlink() and target.is_dir() and not list(target.iterdir())
+    assert f"Emptied {target}" in capsys.readouterr().out
+
+
 def test_inspect_summarises_a_dataset_written_by_litdata(capsys):
     folder = os.path.join(FIXTURES_DIR, "litdata-0.2.76", "mixed_zstd")
     assert main(["inspect", folder, "--json"]) == 0

@@ -49,7 +49,8 @@ def _folder_contents(path: str) -> tuple[int, int]:
 
 def _remove_folder(path: str, bar: Any) -> None:
     """Delete ``path`` like `shutil.rmtree`, advancing ``bar`` by the files removed, a few hundred at a time (files
-    another process removes meanwhile, e.g. a reader evicting chunks, are skipped)."""
+    another process removes meanwhile, e.g. a reader evicting chunks, are skipped). A ``path`` that is a link to a
+    folder is emptied and kept."""
     unreported = 0
     for root, folders, names in os.walk(path, topdown=False):
         for name in names:
@@ -64,7 +65,8 @@ def _remove_folder(path: str, bar: Any) -> None:
             with contextlib.suppress(FileNotFoundError):
                 (os.unlink if os.path.islink(folder) else os.rmdir)(folder)
     bar.update(unreported)
-    shutil.rmtree(path)  # what is left: the empty top folder, or files created while removing
+    if not os.path.islink(path):
+        shutil.rmtree(path)  # what is left: the empty top folder, or files created while removing
 
 
 def _confirmed(question: str) -> bool | None:
@@ -99,7 +101,10 @@ def _cache_clear(args: argparse.Namespace) -> int:
     show = files > _CLEAR_BAR_MIN_FILES and not args.quiet
     with progress_bar(f"Clearing the cache ({_human_readable_bytes(size)})", files, "files", show) as bar:
         _remove_folder(path, bar)
-    print(f"Removed {path}")
+    if os.path.islink(path):
+        print(f"Emptied {os.path.realpath(path)} (the cache folder {path} links to it and is kept)")
+    else:
+        print(f"Removed {path}")
     return 0
 
 
