@@ -13,12 +13,17 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from litdata import settings
 from litdata.__about__ import __version__
 from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
 from litdata.streaming.config import load_index_file
 from litdata.utilities.format import _human_readable_bytes
+from litdata.utilities.progress import progress_bar
+
+_CLEAR_BAR_MIN_FILES = 100  # below this, removing is too quick for a bar to help
+_CLEAR_BAR_STEP = 256  # files removed between two updates of the bar (updating per file doubles the time)
 
 
 def default_cache_dir() -> str:
@@ -31,13 +36,37 @@ def _cache_path(_: argparse.Namespace) -> int:
     return 0
 
 
-def _folder_bytes(path: str) -> int:
-    total = 0
-    for root, _, files in os.walk(path):
-        for name in files:
+def _folder_contents(path: str) -> tuple[int, int]:
+    """The number of files under ``path`` and their total size in bytes."""
+    files = size = 0
+    for root, _, names in os.walk(path):
+        files += len(names)
+        for name in names:
             with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(root, name)).st_size
-    return total
+                size += os.lstat(os.path.join(root, name)).st_size
+    return files, size
+
+
+def _remove_folder(path: str, bar: Any) -> None:
+    """Delete ``path`` like `shutil.rmtree`, advancing ``bar`` by the files removed, a few hundred at a time (files
+    another process removes meanwhile, e.g. a reader evicting chunks, are skipped). A ``path`` that is a link to a
+    folder is emptied and kept."""
+    unreported = 0
+    for root, folders, names in os.walk(path, topdown=False):
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(root, name))
+            unreported += 1
+            if unreported == _CLEAR_BAR_STEP:
+                bar.update(unreported)
+                unreported = 0
+        for name in folders:
+            folder = os.path.join(root, name)
+            with contextlib.suppress(FileNotFoundError):
+                (os.unlink if os.path.islink(folder) else os.rmdir)(folder)
+    bar.update(unreported)
+    if not os.path.islink(path):
+        shutil.rmtree(path)  # what is left: the empty top folder, or files created while removing
 
 
 def _confirmed(question: str) -> bool | None:
@@ -56,8 +85,9 @@ def _cache_clear(args: argparse.Namespace) -> int:
     if not os.path.isdir(path):
         print(f"Nothing to remove: {path} does not exist")
         return 0
+    files, size = _folder_contents(path)
     if not args.yes:
-        answer = _confirmed(f"Delete the cache folder {path} ({_human_readable_bytes(_folder_bytes(path))})?")
+        answer = _confirmed(f"Delete the cache folder {path} ({_human_readable_bytes(size)})?")
         if answer is None:
             print(
                 f"litdata: error: not deleting {path}: there is no terminal to confirm on. "
@@ -68,8 +98,13 @@ def _cache_clear(args: argparse.Namespace) -> int:
         if not answer:
             print("Nothing removed.")
             return 0
-    shutil.rmtree(path)
-    print(f"Removed {path}")
+    show = files > _CLEAR_BAR_MIN_FILES and not args.quiet
+    with progress_bar(f"Clearing the cache ({_human_readable_bytes(size)})", files, "files", show) as bar:
+        _remove_folder(path, bar)
+    if os.path.islink(path):
+        print(f"Emptied {os.path.realpath(path)} (the cache folder {path} links to it and is kept)")
+    else:
+        print(f"Removed {path}")
     return 0
 
 
@@ -135,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache_sub.add_parser("path", help="print the cache folder").set_defaults(func=_cache_path)
     clear = cache_sub.add_parser("clear", help="delete the cache folder (asks first)")
     clear.add_argument("-y", "--yes", action="store_true", help="delete without asking")
+    clear.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     clear.set_defaults(func=_cache_clear)
     inspect = sub.add_parser("inspect", help="summarise an optimized dataset (a folder or its index.json)")
     inspect.add_argument("path")

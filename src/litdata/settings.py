@@ -27,6 +27,7 @@ GROUPS = {
     "storage": "Storage",
     "optimize": "Optimize and map",
     "streaming": "Streaming",
+    "progress": "Progress bars",
     "debugging": "Debugging",
     "distributed": "Distributed and nodes",
     "platform": "Lightning platform",
@@ -268,6 +269,16 @@ POSIX_FAST = _declare(
     "`0`/`false` or empty turns the fast local-filesystem profile off; any other value forces it on.",
     "streaming",
     "detected",
+)
+
+# Progress bars
+TQDM_DISABLE = _declare(
+    "TQDM_DISABLE",
+    "str",
+    None,
+    "Any non-empty value hides every progress bar (`optimize`, `map`, `merge_datasets`, `index_parquet_dataset`, "
+    "`litdata cache clear`). It is tqdm's own switch, read by tqdm too: even `0` hides the bars.",
+    "progress",
 )
 
 # Debugging

@@ -14,6 +14,7 @@ from litdata.streaming.parquet import ParquetLoader
 from litdata.streaming.raw import FileIndexer, StreamingRawDataset
 from litdata.utilities.hf_dataset import index_hf_dataset
 from litdata.utilities.parquet import index_parquet_dataset
+from progress_output import final_bar
 
 
 # ---------------------------------------------------------------- Parquet
@@ -93,6 +94,25 @@ def test_index_parquet_dataset_into_a_cache_dir(tmp_path):
         str(tmp_path / "pq"), item_loader=ParquetLoader(), index_path=str(tmp_path / "idx" / "index.json")
     )
     assert len(dataset) == 10
+
+
+def test_indexing_parquet_files_shows_a_bar_of_the_files_read(tmp_path, capfd, monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    _write_parquet_folder(tmp_path / "pq", num_files=4)
+    index_parquet_dataset(str(tmp_path / "pq"))
+    bar = final_bar(capfd.readouterr().err, "Indexing Parquet files")
+    assert "100%" in bar and "4/4" in bar and "files/s" in bar
+
+
+@pytest.mark.parametrize("quiet", [{"verbose": False}, {"env": "1"}], ids=["verbose-false", "tqdm-disable"])
+def test_indexing_parquet_files_quietly_shows_no_bar(tmp_path, capfd, monkeypatch, quiet):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    if "env" in quiet:
+        monkeypatch.setenv("TQDM_DISABLE", quiet["env"])
+    _write_parquet_folder(tmp_path / "pq", num_files=2)
+    index_parquet_dataset(str(tmp_path / "pq"), verbose=quiet.get("verbose", True))
+    assert "Indexing Parquet files" not in capfd.readouterr().err
+    assert len(StreamingDataset(str(tmp_path / "pq"), item_loader=ParquetLoader())) == 20
 
 
 def test_parquet_folders_stream_from_a_bucket(backend, tmp_path, upload):

@@ -3,9 +3,11 @@
 import os
 
 import pytest
+from tqdm import tqdm
 
 import litdata as ld
 from litdata.storage import get_storage
+from progress_output import final_bar
 
 
 def pair(i):
@@ -44,6 +46,51 @@ def test_optimize_to_each_cloud_streams_back_the_same_samples(backend, tmp_path,
     assert "index.json" in names and not [n for n in names if "index.json" in n and n != "index.json"]
     dataset = ld.StreamingDataset(url, storage_options=backend.storage_options, cache_dir=_cache(tmp_path))
     assert sorted(dataset[i] for i in range(len(dataset))) == sorted(pair(i) for i in range(40))
+
+
+def _chunk_bytes(url, options):
+    storage = get_storage(url, options)
+    return sum(info.size for info in storage.list(url + "/") if info.url.rsplit("/", 1)[-1].startswith("chunk-"))
+
+
+def test_optimize_to_a_bucket_shows_a_bar_of_the_bytes_uploaded(s3, capfd, monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    url = f"{s3.endpoint}/dataset"
+    options = dict(chunk_size=4, num_workers=2, storage_options=s3.storage_options, start_method="fork")
+    ld.optimize(fn=pair, inputs=list(range(60)), output_dir=url, **options)
+    uploaded = tqdm.format_sizeof(_chunk_bytes(url, s3.storage_options))  # every worker's chunks, e.g. "1.55k"
+    bar = final_bar(capfd.readouterr().err, "Uploading chunks")
+    assert "100%" in bar and f"| {uploaded}/{uploaded} [" in bar and "B/s" in bar
+
+
+def test_optimize_with_verbose_false_shows_no_upload_bar(s3, capfd, monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    url = f"{s3.endpoint}/dataset"
+    options = dict(chunk_size=4, num_workers=1, storage_options=s3.storage_options, start_method="fork")
+    ld.optimize(fn=pair, inputs=list(range(20)), output_dir=url, verbose=False, **options)
+    assert _chunk_bytes(url, s3.storage_options) > 0
+    assert "Uploading" not in capfd.readouterr().err
+
+
+def test_optimize_into_a_local_folder_shows_no_upload_bar(tmp_path, capfd, monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    ld.optimize(fn=pair, inputs=list(range(20)), output_dir=str(tmp_path / "out"), chunk_size=4, num_workers=1)
+    err = capfd.readouterr().err
+    assert "100%" in final_bar(err, "Optimizing") and "Uploading" not in err
+
+
+def write_100_bytes(item, output_dir):
+    with open(os.path.join(output_dir, f"{item}.bin"), "wb") as f:
+        f.write(bytes(100))
+
+
+def test_map_to_a_bucket_shows_a_bar_of_the_bytes_uploaded(s3, capfd, monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    url = f"{s3.endpoint}/files"
+    ld.map(write_100_bytes, list(range(7)), url, num_workers=2, storage_options=s3.storage_options, start_method="fork")
+    assert len(_names(url, s3.storage_options)) == 7
+    bar = final_bar(capfd.readouterr().err, "Uploading files")
+    assert "100%" in bar and "| 700/700 [" in bar
 
 
 def test_remote_append_and_overwrite_modes(s3, tmp_path):

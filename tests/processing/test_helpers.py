@@ -8,6 +8,7 @@ from processing_fns import identity, square_pair
 from litdata.processing.functions import merge_datasets, optimize, walk
 from litdata.processing.readers import ParquetReader
 from litdata.streaming.dataset import StreamingDataset
+from progress_output import final_bar
 
 FORK = {"start_method": "fork", "verbose": False}
 
@@ -33,6 +34,26 @@ def test_merged_datasets_read_as_one_with_renamed_chunks(tmp_path):
     assert read_all(tmp_path / "merged") == [(i, i**2) for i in range(9)]
     with open(tmp_path / "merged" / "index.json") as f:
         assert [c["filename"] for c in json.load(f)["chunks"]] == [f"chunk-0-{n}.bin" for n in range(5)]
+
+
+def test_merging_shows_a_bar_of_the_chunks_copied(tmp_path, capfd, monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    for name, values in (("one", range(5)), ("two", range(5, 9))):  # 3 + 2 chunks
+        optimize(square_pair, list(values), str(tmp_path / name), chunk_size=2, num_workers=1, **FORK)
+    capfd.readouterr()
+    merge_datasets([str(tmp_path / "one"), str(tmp_path / "two")], str(tmp_path / "merged"))
+    bar = final_bar(capfd.readouterr().err, "Merging datasets")
+    assert "100%" in bar and "5/5" in bar and "chunks/s" in bar
+
+
+def test_merging_with_verbose_false_shows_no_bar(tmp_path, capfd, monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    for name in ("one", "two"):
+        optimize(square_pair, [1, 2, 3], str(tmp_path / name), chunk_size=2, num_workers=1, **FORK)
+    capfd.readouterr()
+    merge_datasets([str(tmp_path / "one"), str(tmp_path / "two")], str(tmp_path / "merged"), verbose=False)
+    assert "Merging datasets" not in capfd.readouterr().err
+    assert len(read_all(tmp_path / "merged")) == 6
 
 
 def test_merging_datasets_of_different_formats_is_refused(tmp_path):

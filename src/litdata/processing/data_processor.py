@@ -34,6 +34,7 @@ from litdata.processing.workers import (
     END_OF_INPUTS,
     FAILED,
     PROGRESS,
+    UPLOADS,
     Job,
     WorkerFailure,
     WorkerShare,
@@ -44,6 +45,7 @@ from litdata.processing.workers import (
 )
 from litdata.streaming.writer import merge_index_files
 from litdata.utilities.packing import _pack_greedily
+from litdata.utilities.progress import progress_bar
 
 _MAX_QUEUE_BATCH = 256
 _JOIN_TIMEOUT_S = 5.0
@@ -242,24 +244,30 @@ def next_chunk_indexes(existing: dict[str, Any] | None) -> dict[int, int]:
 
 
 class _Progress:
-    """One tqdm bar for all workers (nothing when tqdm is missing or ``verbose=False``)."""
+    """The bars of a run: inputs processed by all workers, and (remote outputs) the bytes the workers uploaded.
 
-    def __init__(self, total: int | None, verbose: bool, description: str) -> None:
-        self._bar = None
-        if verbose:
-            try:
-                from tqdm.auto import tqdm
-            except ImportError:
-                return
-            self._bar = tqdm(total=total, desc=description, smoothing=0, unit="item")
+    The upload bar appears with the first upload; its total grows as workers hand over files, so at the end of the
+    run it shows how much is still on its way to the output."""
+
+    def __init__(self, total: int | None, verbose: bool, description: str, upload_description: str) -> None:
+        self._verbose = verbose
+        self._upload_description = upload_description
+        self._bar = progress_bar(description, total, "items", verbose)
+        self._uploads: Any = None
 
     def update(self, count: int) -> None:
-        if self._bar is not None:
-            self._bar.update(count)
+        self._bar.update(count)
+
+    def uploaded(self, queued: int, uploaded: int) -> None:
+        if self._uploads is None:
+            self._uploads = progress_bar(self._upload_description, 0, enabled=self._verbose, in_bytes=True)
+        self._uploads.total += queued
+        self._uploads.update(uploaded)
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
+        self._bar.close()
+        if self._uploads is not None:
+            self._uploads.close()
 
 
 def _failure_error(failure: WorkerFailure) -> RuntimeError:
@@ -337,7 +345,8 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
             process.start()
         if feeder is not None:
             feeder.start()
-        progress = _Progress(plan.total, verbose, description)
+        uploading = "Uploading chunks" if job.kind == "optimize" else "Uploading files"
+        progress = _Progress(plan.total, verbose, description, uploading)
         _wait_for_workers(processes, events, progress)
     finally:
         if feeder is not None and feeder.ident is not None:  # not started when a worker failed to start
@@ -362,6 +371,8 @@ def _wait_for_workers(processes: list[Any], events: Any, progress: _Progress) ->
             continue
         if kind == PROGRESS:
             progress.update(payload)
+        elif kind == UPLOADS:
+            progress.uploaded(*payload)
         elif kind == DONE:
             finished.add(worker_index)
         elif kind == FAILED:

@@ -30,6 +30,7 @@ from litdata.streaming.item_loader import BaseItemLoader
 from litdata.streaming.writer import BinaryWriter
 from litdata.utilities.encryption import Encryption
 from litdata.utilities.keys_index import write_keys_index
+from litdata.utilities.progress import progress_bar
 
 if TYPE_CHECKING:
     import multiprocessing as mp
@@ -509,8 +510,11 @@ def merge_datasets(
     output_dir: str,
     max_workers: int | None = os.cpu_count(),
     storage_options: dict = {},  # noqa: B006
+    verbose: bool = True,
 ) -> None:
-    """Combine optimized datasets with the same format into ``output_dir`` (chunks copied as ``chunk-0-{n}``)."""
+    """Combine optimized datasets with the same format into ``output_dir`` (chunks copied as ``chunk-0-{n}``).
+
+    A progress bar on stderr counts the chunks copied; ``verbose=False`` (or ``TQDM_DISABLE=1``) hides it."""
     if len(input_dirs) < 2:
         raise ValueError(f"There should be more than 1 input directory to merge, got {len(input_dirs)}.")
     sources = [resolve_output(path, storage_options) for path in input_dirs]
@@ -538,6 +542,11 @@ def merge_datasets(
         source, filename, name = job
         output.put_file(source.local_path(filename), name)
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
-        list(pool.map(copy, copies))
+    with (
+        progress_bar("Merging datasets", len(copies), "chunks", verbose) as bar,
+        concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool,
+    ):
+        for future in concurrent.futures.as_completed([pool.submit(copy, job) for job in copies]):
+            future.result()
+            bar.update(1)
     output.write_json(_INDEX_FILENAME, {"config": first, "chunks": chunks})

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from litdata.storage import Storage
 
 _UPLOAD_THREADS = 4
+
+UploadListener = Callable[[int, int], None]  # (bytes handed over for upload, bytes uploaded)
 
 
 class LocalOutput:
@@ -83,6 +86,9 @@ class LocalOutput:
 
     def flush(self) -> None:
         """Wait until every published file has reached the output."""
+
+    def watch_uploads(self, listener: UploadListener | None) -> None:
+        """Nothing is uploaded to a local folder: ``listener`` is never called."""
 
     def exists(self, name: str) -> bool:
         return os.path.exists(self.join(name))
@@ -163,11 +169,27 @@ class RemoteOutput:
         self._storage_client: Storage | None = None
         self._uploads: ThreadPoolExecutor | None = None
         self._pending: list[Future] = []
+        self._listener: UploadListener | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.update(_storage_client=None, _uploads=None, _pending=[])
+        state.update(_storage_client=None, _uploads=None, _pending=[], _listener=None)
         return state
+
+    def watch_uploads(self, listener: UploadListener | None) -> None:
+        """Have ``listener(queued_bytes, uploaded_bytes)`` called when a file is handed over for upload (from the
+        caller's thread) and when its upload finished (possibly from an upload thread)."""
+        self._listener = listener
+
+    def _announce(self, path: str) -> None:
+        if self._listener is not None:
+            self._listener(os.path.getsize(path), 0)
+
+    def _upload(self, path: str, name: str) -> None:
+        size = os.path.getsize(path) if self._listener is not None else 0
+        self._storage.upload_file(path, self.join(name))
+        if self._listener is not None:
+            self._listener(0, size)
 
     @property
     def _storage(self) -> Any:
@@ -250,10 +272,11 @@ class RemoteOutput:
     def publish_chunk(self, path: str) -> None:
         if self._uploads is None:
             self._uploads = ThreadPoolExecutor(_UPLOAD_THREADS, thread_name_prefix="litdata-upload")
+        self._announce(path)
         self._pending.append(self._uploads.submit(self._upload_and_remove, path, os.path.basename(path)))
 
     def _upload_and_remove(self, path: str, name: str) -> None:
-        self._storage.upload_file(path, self.join(name))
+        self._upload(path, name)
         os.remove(path)
 
     def flush(self) -> None:
@@ -269,7 +292,8 @@ class RemoteOutput:
         for root, _, files in os.walk(local_dir):
             for name in files:
                 path = os.path.join(root, name)
-                self._storage.upload_file(path, self.join(os.path.relpath(path, local_dir)))
+                self._announce(path)
+                self._upload(path, os.path.relpath(path, local_dir))
         for entry in os.listdir(local_dir):
             target = os.path.join(local_dir, entry)
             shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)

@@ -37,6 +37,7 @@ from litdata.processing.nodes import NodeInfo
 from litdata.processing.readers import BaseReader
 from litdata.processing.workers import FAILED, PROGRESS, Job, WorkerFailure, WorkerShare, run_worker
 from litdata.streaming.writer import merge_index_files, write_index_atomic
+from litdata.utilities.progress import progress_bar
 
 ENV_EXECUTOR = settings.EXECUTOR.name
 _TASKS_PER_SLOT = 4
@@ -280,24 +281,17 @@ class _ProgressCounter:
 
 
 class _Bar:
-    """A tqdm bar set to absolute values (nothing when tqdm is missing or ``verbose=False``)."""
+    """A progress bar set to absolute values (nothing when tqdm is missing or ``verbose=False``)."""
 
     def __init__(self, total: int, verbose: bool, description: str) -> None:
-        self._bar = None
-        if verbose:
-            with contextlib.suppress(ImportError):
-                from tqdm.auto import tqdm
-
-                self._bar = tqdm(total=total, desc=description, smoothing=0, unit="item")
+        self._bar = progress_bar(description, total, "items", verbose)
 
     def show(self, count: int) -> None:
-        if self._bar is not None and count != self._bar.n:
-            self._bar.n = count
-            self._bar.refresh()
+        if count != self._bar.n:
+            self._bar.update(count - self._bar.n)
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
+        self._bar.close()
 
 
 def _start_progress_counter(ray: Any) -> Any:

@@ -17,6 +17,7 @@ import queue
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections import deque
@@ -32,7 +33,7 @@ from litdata.streaming.writer import BinaryWriter, write_index_atomic
 # Messages on the tasks queue are lists of (input index, input); this one ends a worker's stream.
 END_OF_INPUTS = None
 # Messages on the events queue: (kind, worker index, payload).
-PROGRESS, DONE, FAILED = "progress", "done", "failed"
+PROGRESS, UPLOADS, DONE, FAILED = "progress", "uploads", "done", "failed"
 
 _PROGRESS_INTERVAL_S = 0.1
 _PARENT_POLL_S = 1.0
@@ -108,13 +109,17 @@ def is_generator_function(fn: Callable[..., Any]) -> bool:
 
 
 class _ProgressReporter:
-    """Counts processed inputs and sends them to the main process at most every `_PROGRESS_INTERVAL_S`."""
+    """Counts processed inputs and uploaded bytes and sends them to the main process at most every
+    `_PROGRESS_INTERVAL_S` (inputs from the worker's thread, uploads from any thread)."""
 
     def __init__(self, events: Any, worker_index: int) -> None:
         self._events = events
         self._worker_index = worker_index
         self._pending = 0
         self._last_sent = float("-inf")
+        self._upload_lock = threading.Lock()
+        self._bytes_queued = self._bytes_uploaded = 0
+        self._uploads_last_sent = float("-inf")
 
     def advance(self) -> None:
         self._pending += 1
@@ -123,10 +128,27 @@ class _ProgressReporter:
             self.flush()
             self._last_sent = now
 
+    def uploads(self, queued: int, uploaded: int) -> None:
+        """``queued`` more bytes were handed over for upload, ``uploaded`` more bytes reached the output."""
+        with self._upload_lock:
+            self._bytes_queued += queued
+            self._bytes_uploaded += uploaded
+            now = time.monotonic()
+            if now - self._uploads_last_sent >= _PROGRESS_INTERVAL_S:
+                self._send_uploads()
+                self._uploads_last_sent = now
+
+    def _send_uploads(self) -> None:
+        if self._bytes_queued or self._bytes_uploaded:
+            self._events.put((UPLOADS, self._worker_index, (self._bytes_queued, self._bytes_uploaded)))
+            self._bytes_queued = self._bytes_uploaded = 0
+
     def flush(self) -> None:
         if self._pending:
             self._events.put((PROGRESS, self._worker_index, self._pending))
             self._pending = 0
+        with self._upload_lock:
+            self._send_uploads()
 
 
 def _pull_from_queue(tasks: Any) -> Iterator[list[tuple[int, Any]] | None]:
@@ -296,6 +318,7 @@ def run_worker(job: Job, share: WorkerShare, tasks: Any, events: Any) -> None:
     os.environ[ENV_GLOBAL_RANK_OPTIMIZE] = str(share.rank)
     os.environ[ENV_NUM_WORKERS_OPTIMIZE] = str(job.num_workers)
     progress = _ProgressReporter(events, share.worker_index)
+    job.output.watch_uploads(progress.uploads)
     item: Any = None
     has_item = False
     try:

@@ -23,12 +23,13 @@ def hf_index_folder(dataset_url: str, cache_dir: str | None = None) -> str:
 
 def index_hf_dataset(dataset_url: str, cache_dir: str | None = None, storage_options: dict | None = None) -> str:
     """Index the Parquet files of ``dataset_url`` once (later calls reuse the cached index); returns the folder
-    holding the ``index.json``. Needs huggingface_hub."""
+    holding the ``index.json``, with a progress bar of the files read (``TQDM_DISABLE=1`` hides it). Needs
+    huggingface_hub."""
     if not dataset_url.startswith("hf://"):
         raise ValueError(f"index_hf_dataset expects an hf://datasets/{{org}}/{{repo}} URL, got {dataset_url!r}.")
     folder = hf_index_folder(dataset_url, cache_dir)
     if not os.path.exists(os.path.join(folder, _INDEX_FILENAME)):
-        write_index(build_parquet_index(dataset_url.rstrip("/"), storage_options), folder)
+        write_index(build_parquet_index(dataset_url.rstrip("/"), storage_options, verbose=True), folder)
     return folder
 
 

@@ -205,28 +205,23 @@ def iter_keys(
     from litdata.streaming.sampler import ChunkedIndex
     from litdata.streaming.serializers import _get_serializers
     from litdata.streaming.sources import open_source
+    from litdata.utilities.progress import progress_bar
 
     folder, source = open_source(_resolve_dir(input_dir), cache_dir, storage_options=storage_options)
     config = ChunksConfig(_read_index(folder), _get_serializers(None), encryption=encryption)
     reader = BinaryReader(folder, config, source)
     reader.prefetch(list(range(len(config.chunks))))
-    progress = None
-    if verbose:
-        from tqdm.auto import tqdm
-
-        progress = tqdm(total=sum(int(c["chunk_size"]) for c in config.chunks), desc="Indexing keys", unit="sample")
+    progress = progress_bar("Indexing keys", sum(int(c["chunk_size"]) for c in config.chunks), "samples", verbose)
     position = 0
     try:
         for chunk_index, interval in enumerate(config.intervals):
             for item in range(interval.chunk_start, interval.chunk_end):
                 yield position, key_fn(reader.read(ChunkedIndex(item, chunk_index)))
                 position += 1
-            if progress is not None:
-                progress.update(interval.chunk_end - interval.chunk_start)
+            progress.update(interval.chunk_end - interval.chunk_start)
     finally:
         reader.close()
-        if progress is not None:
-            progress.close()
+        progress.close()
 
 
 def build_keys_index(

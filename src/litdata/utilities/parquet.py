@@ -10,11 +10,12 @@ import os
 import struct
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
 from litdata.storage import ObjectInfo, Storage, get_storage, join_url
+from litdata.utilities.progress import progress_bar
 
 _FOOTER_TAIL = 8  # u32 footer length + b"PAR1"
 
@@ -38,8 +39,11 @@ def _read_schema_and_rows(storage: Storage, obj: ObjectInfo) -> tuple[list[str],
     return [str(f.type) for f in metadata.schema.to_arrow_schema()], metadata.num_rows
 
 
-def build_parquet_index(url: str, storage_options: dict | None = None, num_workers: int = 4) -> dict[str, Any]:
-    """The ``index.json`` content for the Parquet files in ``url`` (they must all have the same column types)."""
+def build_parquet_index(
+    url: str, storage_options: dict | None = None, num_workers: int = 4, verbose: bool = False
+) -> dict[str, Any]:
+    """The ``index.json`` content for the Parquet files in ``url`` (they must all have the same column types);
+    ``verbose=True`` shows a progress bar of the files read."""
     storage = get_storage(url, storage_options)
     files = list_parquet_files(storage, url)
     if not files:
@@ -48,8 +52,15 @@ def build_parquet_index(url: str, storage_options: dict | None = None, num_worke
         import pyarrow.parquet  # noqa: F401
     except ImportError as err:
         raise ImportError("Indexing Parquet files needs pyarrow: pip install pyarrow") from err
-    with ThreadPoolExecutor(max_workers=max(1, num_workers)) as pool:
-        metas = list(pool.map(lambda obj: _read_schema_and_rows(storage, obj), files))
+    with (
+        progress_bar("Indexing Parquet files", len(files), "files", verbose) as bar,
+        ThreadPoolExecutor(max_workers=max(1, num_workers)) as pool,
+    ):
+        futures = [pool.submit(_read_schema_and_rows, storage, obj) for obj in files]
+        for future in as_completed(futures):
+            future.result()
+            bar.update(1)
+        metas = [future.result() for future in futures]
     data_format = metas[0][0]
     for obj, (types, _) in zip(files, metas):
         if types != data_format:
@@ -86,14 +97,19 @@ def write_index(index: dict[str, Any], folder: str) -> str:
 
 
 def index_parquet_dataset(
-    pq_dir_url: str, cache_dir: str | None = None, storage_options: dict | None = None, num_workers: int = 4
+    pq_dir_url: str,
+    cache_dir: str | None = None,
+    storage_options: dict | None = None,
+    num_workers: int = 4,
+    verbose: bool = True,
 ) -> None:
     """Write an ``index.json`` for the Parquet files of ``pq_dir_url`` so `StreamingDataset` can stream them.
 
     The index goes into ``cache_dir`` when given, else next to the files (uploaded for ``s3://``, ``gs://``,
-    ``azure://``, ... URLs).
+    ``azure://``, ... URLs). A progress bar on stderr counts the files indexed; ``verbose=False`` (or
+    ``TQDM_DISABLE=1``) hides it.
     """
-    index = build_parquet_index(pq_dir_url, storage_options, num_workers)
+    index = build_parquet_index(pq_dir_url, storage_options, num_workers, verbose)
     if cache_dir is not None or "://" not in pq_dir_url:
         write_index(index, cache_dir or pq_dir_url)
         return
