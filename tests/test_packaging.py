@@ -37,8 +37,10 @@ def test_the_package_ships_type_information():
 
 def test_importing_litdata_and_running_optimize_workers_does_not_import_torch():
     script = (
-        "import sys, litdata, litdata.processing.workers, litdata.streaming.writer\n"
-        "litdata.optimize\n"
+        "import sys, tempfile, litdata, litdata.processing.workers, litdata.streaming.writer\n"
+        "import litdata.processing.functions, litdata.processing.data_processor, litdata.streaming.item_loader\n"
+        "litdata.optimize(fn=str, inputs=list(range(20)), output_dir=tempfile.mkdtemp(), chunk_size=5,\n"
+        "                 num_workers=1, start_method='fork', verbose=False)\n"
         "print('torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

@@ -11,8 +11,6 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from torch.utils.data import get_worker_info
-
 from litdata import settings
 
 _MAX_AUTO_THREADS = 8
@@ -26,6 +24,8 @@ def decode_threads() -> int:
     configured = settings.DECODE_THREADS.get()
     if configured is not None:
         return max(1, configured)
+    from torch.utils.data import get_worker_info  # torch is imported already when batches are read; not at import
+
     if get_worker_info() is not None:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
