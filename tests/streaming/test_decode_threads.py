@@ -2,6 +2,7 @@
 order, as decoding them one by one; errors still name the item; a user's serializer is never called from threads."""
 
 import io
+import threading
 
 import numpy as np
 import pytest
@@ -17,9 +18,9 @@ from helpers import build_dataset
 
 
 def jpeg(i):
-    pixels = np.random.default_rng(i).integers(0, 255, (48, 40, 3), dtype=np.uint8)
+    pixels = np.random.default_rng(i).integers(0, 255, (240, 320, 3), dtype=np.uint8)  # ~45 KB: decoded on threads
     data = io.BytesIO()
-    Image.fromarray(pixels).save(data, format="JPEG", quality=85)
+    Image.fromarray(pixels).save(data, format="JPEG", quality=95)
     return Image.open(io.BytesIO(data.getvalue()))
 
 
@@ -38,11 +39,20 @@ def test_batches_decoded_on_threads_equal_batches_decoded_one_by_one(images, mon
     one_by_one = epoch(images)
     monkeypatch.setenv("LITDATA_DECODE_THREADS", "4")
     assert decode_threads.decode_pool() is not None
+    decoding_threads = set()
+    decode = JPEGSerializer.deserialize
+
+    def recording(self, data):
+        decoding_threads.add(threading.current_thread().name)
+        return decode(self, data)
+
+    monkeypatch.setattr(JPEGSerializer, "deserialize", recording)
     threaded = epoch(images)
+    assert len(decoding_threads) > 1 and all(name.startswith("litdata-decode") for name in decoding_threads)
     assert [ids for ids, _ in threaded] == [ids for ids, _ in one_by_one]
     assert sorted(sum((ids for ids, _ in threaded), [])) == list(range(90))
     for (ids, batch), (_, expected) in zip(threaded, one_by_one):
-        assert batch.dtype == torch.uint8 and batch.shape == (len(ids), 3, 48, 40)
+        assert batch.dtype == torch.uint8 and batch.shape == (len(ids), 3, 240, 320)
         assert torch.equal(batch, expected)
 
 

@@ -135,6 +135,9 @@ def _adapt_0_2_76_item_loader(cls: type[BaseItemLoader]) -> None:
     cls.load_item_from_chunk = load_item_from_chunk  # type: ignore[method-assign]  # replaced on purpose
 
 
+_PARALLEL_MIN_ITEM_BYTES = 16 << 10  # mean item size from which a batch's images are decoded on several threads
+
+
 def _guarded(chunk: Any, local: int, step: Callable[..., Any], *args: Any) -> Any:
     """``step(*args)`` for item ``local`` of ``chunk``; an error caused by its bytes becomes a `ChunkCorruptedError`
     naming the chunk and the item."""
@@ -281,7 +284,16 @@ class PyTreeLoader(BaseItemLoader):
         locals_ = [int(i) - self._chunk_start(chunk_index) for i in indices]
         blobs = [_guarded(chunk, local, chunk.item, local) for local in locals_]  # reads stay on this thread
         views = chunk.returns_views
-        return list(pool.map(lambda local, blob: _guarded(chunk, local, self.decode_item, blob, views), locals_, blobs))
+
+        def decode(share: slice) -> list[Any]:
+            pairs = zip(locals_[share], blobs[share])
+            return [_guarded(chunk, local, self.decode_item, blob, views) for local, blob in pairs]
+
+        if sum(map(len, blobs)) < _PARALLEL_MIN_ITEM_BYTES * len(blobs):  # small images: threads cost more than
+            return decode(slice(None))  # they save (the GIL is held for much of a small image's decode)
+        step = -(-len(blobs) // pool._max_workers)  # one contiguous share per thread: few hand-offs
+        shares = pool.map(decode, [slice(start, start + step) for start in range(0, len(blobs), step)])
+        return [sample for share in shares for sample in share]
 
     def _chunk_start(self, chunk_index: int) -> int:
         return self._starts[chunk_index]
