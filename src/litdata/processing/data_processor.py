@@ -10,10 +10,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
-import pickle
 import queue
 import re
 import threading
@@ -277,11 +275,7 @@ def _failure_error(failure: WorkerFailure) -> RuntimeError:
         who = f"Worker {failure.rank} failed outside of fn."
     else:
         who = f"Worker {failure.rank} failed while processing the input {failure.input_repr}."
-    error = RuntimeError(f"{who}\nTraceback:\n{failure.traceback}")
-    if failure.pickled_exception is not None:
-        with contextlib.suppress(Exception):
-            error.__cause__ = pickle.loads(failure.pickled_exception)
-    return error
+    return failure.as_error(f"{who}\nTraceback:\n{failure.traceback}")
 
 
 class _Feeder(threading.Thread):

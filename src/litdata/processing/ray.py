@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pickle
 import re
 import signal
 import sys
@@ -379,11 +378,7 @@ def _failure_error(result: _TaskResult, task: int) -> RuntimeError:
         who = f"{where} failed outside of fn."
     else:
         who = f"{where} failed while processing the input {failure.input_repr}."
-    error = RuntimeError(f"{who}\nRemote traceback:\n{failure.traceback}")
-    if failure.pickled_exception is not None:
-        with contextlib.suppress(Exception):
-            error.__cause__ = pickle.loads(failure.pickled_exception)
-    return error
+    return failure.as_error(f"{who}\nRemote traceback:\n{failure.traceback}")
 
 
 def _finish_optimize(output: Any, results: list[_TaskResult], existing_index: dict[str, Any] | None) -> None:

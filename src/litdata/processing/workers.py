@@ -7,6 +7,7 @@ the main process about progress, completion and failure through the ``events`` q
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import inspect
@@ -83,6 +84,15 @@ class WorkerFailure:
     input_repr: str | None
     traceback: str
     pickled_exception: bytes | None
+
+    def as_error(self, message: str) -> RuntimeError:
+        """A `RuntimeError` with ``message`` (who failed, then the traceback), caused by the worker's exception when
+        it could be sent."""
+        error = RuntimeError(message)
+        if self.pickled_exception is not None:
+            with contextlib.suppress(Exception):
+                error.__cause__ = pickle.loads(self.pickled_exception)
+        return error
 
 
 def share_fingerprint(items: list[tuple[int, Any]], settings: Any) -> str:

@@ -59,7 +59,7 @@ class BatchBufferPool:
             if slot is None:
                 if len(slots) >= self._buffers_per_size or self._pooled_bytes + nbytes > self._max_bytes:
                     return None
-                slot = [mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE), None]  # copied on write when forked
+                slot = [_private_mapping(nbytes), None]
                 slots.append(slot)
                 self._pooled_bytes += nbytes
             view = np.frombuffer(slot[0], dtype, math.prod(shape)).reshape(shape)
@@ -86,6 +86,14 @@ class BatchBufferPool:
 _DONTFORK = getattr(mmap, "MADV_DONTFORK", None)
 _DOFORK = getattr(mmap, "MADV_DOFORK", None)
 _orphans: list = []
+
+
+def _private_mapping(nbytes: int) -> mmap.mmap:
+    """Anonymous memory of this process: copied on write when it forks (a shared mapping would let a forked child
+    see the buffer refilled). Windows has no fork and no ``flags``."""
+    if hasattr(mmap, "MAP_PRIVATE"):
+        return mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE)
+    return mmap.mmap(-1, nbytes)
 
 
 def _advise(mapping: mmap.mmap, advice: int | None) -> None:
