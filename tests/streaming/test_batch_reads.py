@@ -344,3 +344,13 @@ def test_batches_whose_items_differ_from_their_chunk_layout_come_out_right_with_
         for batch in batches:
             assert tuple(batch["a"].shape[1:]) == ((6, 2) if batch["i"][0] >= 15 else (2, 6))
             assert torch.equal(batch["a"], batch["i"].float()[:, None, None].expand_as(batch["a"]))
+
+
+def test_spawned_workers_start_with_their_own_buffers_and_deliver_every_batch_intact(tmp_path):
+    folder = build_dataset(tmp_path / "spawn", 60, chunk_size=10, make=lambda i: np.full(5000, i, dtype=np.int64))
+    dataset = StreamingDataset(folder, shuffle=True)
+    for _ in range(2):  # the second epoch's workers inherit nothing under spawn
+        loader = StreamingDataLoader(dataset, batch_size=4, num_workers=2, multiprocessing_context="spawn")
+        kept = list(loader)
+        assert sorted(torch.cat(kept)[:, 0].tolist()) == list(range(60))
+        assert all(torch.equal(b, b[:, :1].expand_as(b)) for b in kept)
