@@ -244,10 +244,9 @@ class StreamingDataLoader(DataLoader):
         dataset = self.dataset
         if (
             isinstance(dataset, _BaseStreamingDatasetWrapper)
-            and dataset._continues_across_epochs()
             and self._num_samples_yielded_wrapper
+            and dataset._continue_from(self._num_samples_yielded_wrapper, self._num_cycles)
         ):
-            dataset._continue_from(self._num_samples_yielded_wrapper, self._num_cycles)
             return
         self._num_samples_yielded_wrapper, self._num_cycles = {}, {}
         dataset.reset_state_dict()

@@ -94,14 +94,14 @@ class ParallelStreamingDataset(_BaseStreamingDatasetWrapper):
         # every item takes one sample of each dataset: each child served this epoch's sample count
         return [samples_in_epoch] * len(self._datasets)
 
-    def _continues_across_epochs(self) -> bool:
-        return self.resume and self.is_cycling()
-
-    def _continue_from(self, num_samples_yielded: dict[int, list[int]], num_cycles: dict[int, list[int]]) -> None:
+    def _continue_from(self, num_samples_yielded: dict[int, list[int]], num_cycles: dict[int, list[int]]) -> bool:
         """Start the next epoch at every worker's current position (``resume=True`` with a ``length``)."""
+        if not (self.resume and self.is_cycling()):
+            return False
         self._num_samples_yielded = {worker: list(counts) for worker, counts in num_samples_yielded.items()}
         self._num_cycles = {worker: list(cycles) for worker, cycles in num_cycles.items()}
         self._samples_in_epoch = 0
+        return True
 
     # ---------------------------------------------------------------- iteration (in each worker)
     def __iter__(self) -> Iterator[Any]:

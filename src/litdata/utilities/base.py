@@ -152,14 +152,10 @@ class _BaseStreamingDatasetWrapper(IterableDataset, ABC):
             totals = [total + count for total, count in zip(totals, counts)]
         return totals
 
-    def _continues_across_epochs(self) -> bool:
-        """Whether a new epoch starts where the previous one stopped (instead of from scratch)."""
+    def _continue_from(self, num_samples_yielded: dict[int, list[int]], num_cycles: dict[int, list[int]]) -> bool:
+        """Start the next epoch where every worker stopped, if this wrapper continues across epochs; returns whether
+        it did (this base class starts every epoch from scratch)."""
         return False
-
-    def _continue_from(self, num_samples_yielded: dict[int, list[int]], num_cycles: dict[int, list[int]]) -> None:
-        """Start the next epoch where every worker stopped; wrappers whose `_continues_across_epochs` can be True
-        implement it."""
-        raise NotImplementedError(f"{type(self).__name__} starts every epoch from scratch.")
 
     def _loaded_topology(self) -> tuple[int, int, int] | None:
         """``(world_size, num_workers, batch_size)`` of the loaded state, if any."""
