@@ -524,6 +524,13 @@ class StreamingDataset(IterableDataset):
             for count in by_name[name]["temporal_frames"][lo:hi]
         ]
 
+    def _locate_record(self, index: int) -> ChunkedIndex:
+        """Where record ``index`` is (see `_locate`); ``IndexError("Unknown record index.")`` when there is none."""
+        try:
+            return self._locate(index)
+        except IndexError:
+            raise IndexError("Unknown record index.") from None
+
     def read_window(
         self,
         index: int,
@@ -546,10 +553,7 @@ class StreamingDataset(IterableDataset):
         check_window_request(index, start, frames, max_concurrent_reads)
         if fields is not None and not isinstance(fields, str) and len(fields) == 0:
             return {}
-        try:
-            location = self._locate(index)
-        except IndexError:
-            raise IndexError("Unknown record index.") from None
+        location = self._locate_record(index)
         if temporal.reads_windows(self):
             return temporal.read_window(self, index, start, frames, fields)
         return cut_window(self._get_reader().read(location), start, frames, fields)
@@ -572,10 +576,7 @@ class StreamingDataset(IterableDataset):
 
         check_window_request(index, start, frames, max_concurrent_reads)
         if temporal.reads_windows(self) and (fields is None or len(fields) > 0):
-            try:
-                self._locate(index)
-            except IndexError:
-                raise IndexError("Unknown record index.") from None
+            self._locate_record(index)
             return await temporal.aread_window(self, index, start, frames, fields, max_concurrent_reads)
         return await asyncio.to_thread(
             self.read_window, index, start, frames, fields, max_concurrent_reads=max_concurrent_reads
