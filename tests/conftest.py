@@ -73,14 +73,18 @@ _REPORTED_DISTRIBUTIONS = [
 ]
 
 
-def pytest_report_header(config):
-    """The resolved versions of our dependencies, so every run says what it tested against."""
+def pytest_sessionstart(session):
+    """Print the resolved versions of our dependencies (also under ``-q``), so every run says what it tested."""
     from importlib.metadata import PackageNotFoundError, version
 
+    config = session.config
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or hasattr(config, "workerinput"):  # pytest-xdist workers report through the controller
+        return
     found = []
     for name in _REPORTED_DISTRIBUTIONS:
         try:
             found.append(f"{name}=={version(name)}")
         except PackageNotFoundError:
             found.append(f"{name}: not installed")
-    return "dependencies: " + ", ".join(found)
+    reporter.write_line("dependencies: " + ", ".join(found))
