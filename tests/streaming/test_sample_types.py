@@ -187,7 +187,7 @@ def test_types_fuse_across_samples_and_stay_json_serialisable():
             },
         ),
     ],
-    ids=repr,
+    ids=lambda value: f"PIL.Image-{value.mode}-{value.size}" if isinstance(value, Image.Image) else repr(value),
 )
 def test_infer_types_follows_litdatas_kinds(value, expected):
     assert infer_types(value) == expected
