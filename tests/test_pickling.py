@@ -17,12 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pickling_objects import AesGcmEncryption, SquaresRecipe, TextFilesRecipe, record, row_sums, tokens
 
 import litdata as ld
 from litdata.processing.readers import ParquetReader
@@ -31,6 +29,8 @@ from litdata.streaming import serializers
 from litdata.streaming.item_loader import PyTreeLoader, TokensLoader
 from litdata.streaming.parquet import ParquetLoader
 from litdata.utilities.encryption import Encryption, FernetEncryption, RSAEncryption
+from pickling_objects import AesGcmEncryption, SquaresRecipe, TextFilesRecipe, record, row_sums, tokens
+
 from testpaths import TESTS_DIR
 
 # Modules a pickled user-facing object may reference: ours, the standard library's reconstruction helpers, and
