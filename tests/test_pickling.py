@@ -23,7 +23,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import litdata as ld
-from litdata.processing.readers import ParquetReader
+from litdata.processing.readers import ParquetReader, StreamingDataLoaderReader
 from litdata.processing.recipes import DataProcessor
 from litdata.streaming import serializers
 from litdata.streaming.item_loader import PyTreeLoader, TokensLoader
@@ -33,9 +33,20 @@ from pickling_objects import AesGcmEncryption, SquaresRecipe, TextFilesRecipe, r
 
 from testpaths import TESTS_DIR
 
-# Modules a pickled user-facing object may reference: ours, the standard library's reconstruction helpers, and
-# numpy for arrays. A cipher, a client or a file handle of another library would show up as its module.
-_ALLOWED_MODULES = ("litdata", "pickling_objects", "builtins", "copyreg", "collections", "_codecs", "pathlib", "numpy")
+# Modules a pickled user-facing object may reference: ours, the standard library's reconstruction helpers, numpy
+# for arrays and torch's DataLoader classes (samplers) for a StreamingDataLoader. A cipher, a client or a file handle
+# of another library would show up as its module.
+_ALLOWED_MODULES = (
+    "litdata",
+    "pickling_objects",
+    "builtins",
+    "copyreg",
+    "collections",
+    "_codecs",
+    "pathlib",
+    "numpy",
+    "torch.utils.data",
+)
 
 ENCRYPTIONS: dict[str, Callable[[], Encryption]] = {
     "fernet-sample": lambda: FernetEncryption("correct horse", level="sample"),
@@ -104,6 +115,10 @@ def test_readers_and_item_loaders_pickle_after_use(tmp_path, dataset_dir):
     shards = reader.remap_items([str(tmp_path / "table.parquet")], 2)
     reader.read(shards[0])
     assert len(assert_pickles_by_configuration(reader).read(shards[1])) == 4
+
+    batches = StreamingDataLoaderReader(ld.StreamingDataLoader(ld.StreamingDataset(dataset_dir), batch_size=4))
+    assert batches.read(0)["id"].tolist() == [0, 1, 2, 3]
+    assert assert_pickles_by_configuration(batches).read(0)["id"].tolist() == [0, 1, 2, 3]
 
     dataset = ld.StreamingDataset(dataset_dir, item_loader=PyTreeLoader())
     dataset[7]
