@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 import litdata as ld
+from litdata.processing.vanished import RecentInputs, describe_input, vanished_worker_error
+from litdata.processing.workers import FINISHING
 
 _SRC = str(Path(__file__).resolve().parents[2] / "src")
 LIMIT_S = 30
@@ -197,3 +199,23 @@ def test_workers_that_finish_normally_are_never_taken_for_vanished_ones(tmp_path
 
 def _index_sample(index):
     return {"index": index}
+
+
+def test_a_stream_forgets_old_inputs_but_never_one_a_worker_still_holds():
+    recent = RecentInputs(size=3)
+    held = {2}
+    recent.keep_in_use(lambda: held)
+    assert [index for index, _ in recent.record((i, f"item-{i}") for i in range(10))] == list(range(10))
+    assert recent[2] == "item-2"
+    assert [recent[i] for i in (8, 9)] == ["item-8", "item-9"]
+    with pytest.raises(KeyError):
+        recent[5]
+    assert describe_input(recent, 5) == "input #5"
+
+
+def test_a_worker_that_vanishes_while_writing_its_last_output_is_told_apart_from_one_inside_fn():
+    error = vanished_worker_error(3, -9, FINISHING, 41, list(range(50)))
+    assert str(error).startswith("Worker 3 was killed by SIGKILL after its last input (the input 41)")
+    assert "out-of-memory" in str(error)
+    long_input = "x" * 1000
+    assert len(describe_input([long_input], 0)) < 400

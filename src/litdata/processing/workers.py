@@ -109,10 +109,9 @@ class ShareStatus:
     def __init__(self, context: Any, num_workers: int) -> None:
         self._slots = context.RawArray("q", [STARTING, NO_INPUT] * num_workers)
 
-    def mark(self, worker_index: int, phase: int, input_index: int | None = None) -> None:
-        self._slots[2 * worker_index] = phase
-        if input_index is not None:
-            self._slots[2 * worker_index + 1] = input_index
+    def slots_of(self, worker_index: int) -> tuple[Any, int]:
+        """The shared array and the offset of ``worker_index``'s phase; its input index follows it."""
+        return self._slots, 2 * worker_index
 
     def inputs_in_use(self) -> set[int]:
         """Indexes of the inputs the workers are processing or processed last (their own or a vanished one's)."""
@@ -349,10 +348,6 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _no_status(worker_index: int, phase: int, input_index: int | None = None) -> None:
-    """Stands in for `ShareStatus.mark` where nobody watches (Ray tasks report through Ray)."""
-
-
 def run_worker(job: Job, share: WorkerShare, tasks: Any, events: Any, status: ShareStatus | None = None) -> None:
     """Entry point of a worker process (see the module docstring); ``status`` (local runs) tracks its progress."""
     _die_with_parent()
@@ -363,20 +358,22 @@ def run_worker(job: Job, share: WorkerShare, tasks: Any, events: Any, status: Sh
     job.output.watch_uploads(progress.uploads)
     item: Any = None
     has_item = False
-    mark = status.mark if status is not None else _no_status
+    # two plain stores per input into shared memory (a private list where nobody watches: Ray tasks)
+    slots, at = status.slots_of(share.worker_index) if status is not None else ([STARTING, NO_INPUT], 0)
     try:
         sink = _ChunkSink(job, share) if job.kind == "optimize" else _FileSink(job, share)
         for index, item, is_last in _iter_inputs(share, tasks):
             has_item = True
-            mark(share.worker_index, PROCESSING, index)
+            slots[at + 1] = index
+            slots[at] = PROCESSING
             sink.consume(job.reader.read(item) if job.reader is not None else item, is_last)
-            mark(share.worker_index, BETWEEN_INPUTS)
+            slots[at] = BETWEEN_INPUTS
             has_item = False
             progress.advance()
-        mark(share.worker_index, FINISHING)
+        slots[at] = FINISHING
         sink.finish()
         progress.flush()
-        mark(share.worker_index, FINISHED)
+        slots[at] = FINISHED
         events.put((DONE, share.worker_index, None))
     except BaseException as exc:
         progress.flush()
