@@ -51,8 +51,9 @@ from compat_fns import pair
 
 root = params["root"]
 key = FernetEncryption("pw-1", level=params["level"])
+# forked workers: LitData 0.2.76 cannot pickle its FernetEncryption for spawned ones since cryptography 51
 ld.optimize(fn=pair, inputs=list(range(12)), output_dir=root + "/secret", chunk_size=5, num_workers=1, verbose=False,
-            encryption=key)
+            encryption=key, start_method="fork")
 """
 
 

@@ -108,7 +108,7 @@ def test_a_failing_fn_raises_with_the_input_and_leaves_no_index_and_no_child(tmp
 
 
 def test_a_worker_that_dies_stops_the_run(tmp_path):
-    with pytest.raises(RuntimeError, match="exited unexpectedly with code 3"):
+    with pytest.raises(RuntimeError, match="exited with code 3 while processing the input 5"):
         optimize(crash_on_five, list(range(10)), str(tmp_path), chunk_size=2, num_workers=2, **FORK)
     assert multiprocessing.active_children() == []
 

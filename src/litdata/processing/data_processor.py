@@ -26,6 +26,7 @@ from litdata.processing.nodes import NodeInfo
 from litdata.processing.output import Output
 from litdata.processing.spawn_guard import BOOTSTRAP_EXIT_CODE, bootstrap_error
 from litdata.processing.staging import chunk_names, remove_replaced_chunks
+from litdata.processing.vanished import RecentInputs, vanished_worker_error
 from litdata.processing.workers import (
     CHECKPOINT_DIR,
     DONE,
@@ -34,6 +35,7 @@ from litdata.processing.workers import (
     PROGRESS,
     UPLOADS,
     Job,
+    ShareStatus,
     WorkerFailure,
     WorkerShare,
     checkpoint_name,
@@ -47,11 +49,16 @@ from litdata.utilities.progress import progress_bar
 
 _MAX_QUEUE_BATCH = 256
 _JOIN_TIMEOUT_S = 5.0
+_FEEDER_JOIN_TIMEOUT_S = 1.0
 _FEEDER_RANK = -1  # failures of the thread that reads lazy inputs in the main process
 _EVENT_POLL_S = 0.2
+# A worker seen dead without its DONE gets this long for its last messages (already in the pipe) to be read.
+_EXIT_GRACE_S = 0.5
 _NODE_INDEX_POLL_S = 0.5
 _CHUNK_FILE = re.compile(r"^chunk-(\d+)-(\d+)(?:\..+)?\.bin$")
 _WORKER_INDEX_FILE = re.compile(r"^(\d+)\.index\.json$")
+# Inputs of a stream still in flight per worker: its queue slots (4), the one it holds and the one it looked ahead.
+_RECENT_STREAM_INPUTS_PER_WORKER = 8
 ALL_DONE = "ALL_DONE"  # put once on an optimize(queue=...) queue: no more inputs (for any number of workers)
 
 # ----------------------------------------------------------------------------------------------------------- plan
@@ -112,6 +119,7 @@ class WorkPlan:
     shares: list[WorkerShare]
     batches: Iterable[list[tuple[int, Any]]] | None  # None when every worker has a fixed share
     total: int | None  # number of inputs for the progress bar, if known
+    inputs: Any = None  # input index -> input, to name a vanished worker's input (None: not kept)
 
 
 def plan_static(
@@ -136,7 +144,7 @@ def plan_static(
         WorkerShare(worker, node.rank * num_workers + worker, items=[(i, inputs[i]) for i in part])
         for worker, part in enumerate(parts)
     ]
-    return WorkPlan(shares, batches=None, total=len(indexes))
+    return WorkPlan(shares, batches=None, total=len(indexes), inputs=inputs)
 
 
 def plan_queue(
@@ -146,13 +154,15 @@ def plan_queue(
     order = sorted(indexes, key=lambda i: sizes[i], reverse=True) if sizes is not None else indexes
     size = queue_batch_size(len(indexes), num_workers)
     shares = [WorkerShare(worker, node.rank * num_workers + worker) for worker in range(num_workers)]
-    return WorkPlan(shares, batches=list(batched(((i, inputs[i]) for i in order), size)), total=len(indexes))
+    batches = list(batched(((i, inputs[i]) for i in order), size))
+    return WorkPlan(shares, batches=batches, total=len(indexes), inputs=inputs)
 
 
 def plan_stream(stream: Iterable[Any], node: NodeInfo, num_workers: int, total: int | None) -> WorkPlan:
     """Inputs produced lazily in the main process (a dataloader, a user queue) go through the shared queue."""
     shares = [WorkerShare(worker, node.rank * num_workers + worker) for worker in range(num_workers)]
-    return WorkPlan(shares, batches=batched(enumerate(stream), 1), total=total)
+    recent = RecentInputs(_RECENT_STREAM_INPUTS_PER_WORKER * num_workers)
+    return WorkPlan(shares, batches=batched(recent.record(enumerate(stream)), 1), total=total, inputs=recent)
 
 
 def plan_dataloader(dataloader: Any, node: NodeInfo, num_workers: int) -> WorkPlan:
@@ -328,8 +338,12 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
     context = multiprocessing.get_context(start_method)
     events = context.Queue()
     tasks = context.Queue(maxsize=4 * len(plan.shares)) if plan.batches is not None else None
+    status = ShareStatus(context, len(plan.shares))
+    if isinstance(plan.inputs, RecentInputs):
+        plan.inputs.keep_in_use(status.inputs_in_use)
+    new_process: Any = context.Process  # type: ignore[attr-defined]  # every concrete context has Process; typeshed's BaseContext does not
     processes = [
-        context.Process(target=run_worker, args=(job, share, tasks, events), name=f"litdata-worker-{share.rank}")  # type: ignore[attr-defined]  # every concrete context has Process; typeshed's BaseContext does not
+        new_process(target=run_worker, args=(job, share, tasks, events, status), name=f"litdata-worker-{share.rank}")
         for share in plan.shares
     ]
     feeder = _Feeder(plan.batches, tasks, len(plan.shares), events) if plan.batches is not None else None
@@ -341,11 +355,11 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
             feeder.start()
         uploading = "Uploading chunks" if job.kind == "optimize" else "Uploading files"
         progress = _Progress(plan.total, verbose, description, uploading)
-        _wait_for_workers(processes, events, progress)
+        _WorkerWatch(processes, plan, status, events, progress).wait()
     finally:
         if feeder is not None and feeder.ident is not None:  # not started when a worker failed to start
             feeder.stop.set()
-            feeder.join()
+            feeder.join(_FEEDER_JOIN_TIMEOUT_S)  # it may wait on a user's queue forever; it is a daemon thread
         _stop_processes([process for process in processes if process.ident is not None])
         if progress is not None:
             progress.close()
@@ -355,33 +369,56 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
                 q.close()
 
 
-def _wait_for_workers(processes: list[Any], events: Any, progress: _Progress) -> None:
-    finished: set[int] = set()
-    while len(finished) < len(processes):
-        try:
-            kind, worker_index, payload = events.get(timeout=_EVENT_POLL_S)
-        except queue.Empty:
-            _check_alive(processes, finished)
-            continue
+class _WorkerWatch:
+    """Reads the workers' events until every worker reported its share as done; raises on the first failure.
+
+    A worker that ended without reporting (any exit code, a signal) is a failure too: every `_EVENT_POLL_S`, also
+    while other workers keep sending progress, the processes are checked; one found dead gets `_EXIT_GRACE_S` for
+    its last messages to be read, then the run stops with `vanished_worker_error`.
+    """
+
+    def __init__(self, processes: list[Any], plan: WorkPlan, status: ShareStatus, events: Any, progress: _Progress):
+        self._processes = processes
+        self._plan = plan
+        self._status = status
+        self._events = events
+        self._progress = progress
+        self._finished: set[int] = set()
+        self._dead_since: dict[int, float] = {}
+
+    def wait(self) -> None:
+        next_check = time.monotonic() + _EVENT_POLL_S
+        while len(self._finished) < len(self._processes):
+            try:
+                self._handle(*self._events.get(timeout=_EVENT_POLL_S))
+            except queue.Empty:
+                pass
+            if time.monotonic() >= next_check:
+                self._check_alive()
+                next_check = time.monotonic() + _EVENT_POLL_S
+
+    def _handle(self, kind: str, worker_index: int, payload: Any) -> None:
         if kind == PROGRESS:
-            progress.update(payload)
+            self._progress.update(payload)
         elif kind == UPLOADS:
-            progress.uploaded(*payload)
+            self._progress.uploaded(*payload)
         elif kind == DONE:
-            finished.add(worker_index)
+            self._finished.add(worker_index)
         elif kind == FAILED:
             raise _failure_error(payload)
 
-
-def _check_alive(processes: list[Any], finished: set[int]) -> None:
-    for worker_index, process in enumerate(processes):
-        if worker_index not in finished and process.exitcode == BOOTSTRAP_EXIT_CODE:
-            raise bootstrap_error()
-        if worker_index not in finished and process.exitcode not in (None, 0):
-            raise RuntimeError(
-                f"Worker {worker_index} exited unexpectedly with code {process.exitcode} (killed, e.g. out of "
-                "memory?). Lower num_workers or the memory used per input."
-            )
+    def _check_alive(self) -> None:
+        now = time.monotonic()
+        for worker_index, process in enumerate(self._processes):
+            if worker_index in self._finished or process.exitcode is None:
+                continue
+            if process.exitcode == BOOTSTRAP_EXIT_CODE:
+                raise bootstrap_error()
+            dead_since = self._dead_since.setdefault(worker_index, now)
+            if now - dead_since >= _EXIT_GRACE_S:
+                phase, input_index = self._status.read(worker_index)
+                rank = self._plan.shares[worker_index].rank
+                raise vanished_worker_error(rank, process.exitcode, phase, input_index, self._plan.inputs)
 
 
 # --------------------------------------------------------------------------------------------------------- finish

@@ -136,3 +136,7 @@ class StreamingDataLoaderReader(BaseReader):
         if self._iterator is None:
             self._iterator = iter(self.dataloader)
         return next(self._iterator)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the dataloader, not a running iteration over it (its worker processes cannot travel)."""
+        return {**self.__dict__, "_iterator": None}

@@ -36,6 +36,10 @@ END_OF_INPUTS = None
 # Messages on the events queue: (kind, worker index, payload).
 PROGRESS, UPLOADS, DONE, FAILED = "progress", "uploads", "done", "failed"
 
+# Where a worker is in its share (see `ShareStatus`).
+STARTING, PROCESSING, BETWEEN_INPUTS, FINISHING, FINISHED = range(5)
+NO_INPUT = -1
+
 _PROGRESS_INTERVAL_S = 0.1
 _PARENT_POLL_S = 1.0
 _PR_SET_PDEATHSIG = 1
@@ -93,6 +97,29 @@ class WorkerFailure:
             with contextlib.suppress(Exception):
                 error.__cause__ = pickle.loads(self.pickled_exception)
         return error
+
+
+class ShareStatus:
+    """Where each worker of a run is: its phase and the input it is processing (or processed last).
+
+    The slots live in shared memory and each worker writes only its own (two integer stores per input, no lock), so
+    the main process can still read them after the worker vanished without a word (``os._exit``, a signal).
+    """
+
+    def __init__(self, context: Any, num_workers: int) -> None:
+        self._slots = context.RawArray("q", [STARTING, NO_INPUT] * num_workers)
+
+    def slots_of(self, worker_index: int) -> tuple[Any, int]:
+        """The shared array and the offset of ``worker_index``'s phase; its input index follows it."""
+        return self._slots, 2 * worker_index
+
+    def inputs_in_use(self) -> set[int]:
+        """Indexes of the inputs the workers are processing or processed last (their own or a vanished one's)."""
+        return {self._slots[slot + 1] for slot in range(0, len(self._slots), 2) if self._slots[slot] != STARTING}
+
+    def read(self, worker_index: int) -> tuple[int, int]:
+        """``(phase, input index)`` of a worker; the index is `NO_INPUT` before its first input."""
+        return self._slots[2 * worker_index], self._slots[2 * worker_index + 1]
 
 
 def share_fingerprint(items: list[tuple[int, Any]], settings: Any) -> str:
@@ -321,8 +348,8 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def run_worker(job: Job, share: WorkerShare, tasks: Any, events: Any) -> None:
-    """Entry point of a worker process (see the module docstring)."""
+def run_worker(job: Job, share: WorkerShare, tasks: Any, events: Any, status: ShareStatus | None = None) -> None:
+    """Entry point of a worker process (see the module docstring); ``status`` (local runs) tracks its progress."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the main process, which terminates us
     os.environ[ENV_GLOBAL_RANK_OPTIMIZE] = str(share.rank)
@@ -331,15 +358,22 @@ def run_worker(job: Job, share: WorkerShare, tasks: Any, events: Any) -> None:
     job.output.watch_uploads(progress.uploads)
     item: Any = None
     has_item = False
+    # two plain stores per input into shared memory (a private list where nobody watches: Ray tasks)
+    slots, at = status.slots_of(share.worker_index) if status is not None else ([STARTING, NO_INPUT], 0)
     try:
         sink = _ChunkSink(job, share) if job.kind == "optimize" else _FileSink(job, share)
-        for _, item, is_last in _iter_inputs(share, tasks):
+        for index, item, is_last in _iter_inputs(share, tasks):
             has_item = True
+            slots[at + 1] = index
+            slots[at] = PROCESSING
             sink.consume(job.reader.read(item) if job.reader is not None else item, is_last)
+            slots[at] = BETWEEN_INPUTS
             has_item = False
             progress.advance()
+        slots[at] = FINISHING
         sink.finish()
         progress.flush()
+        slots[at] = FINISHED
         events.put((DONE, share.worker_index, None))
     except BaseException as exc:
         progress.flush()

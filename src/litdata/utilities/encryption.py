@@ -77,6 +77,11 @@ class Encryption(ABC):
     Subclasses set ``level`` (``"sample"`` by default) and implement ``algorithm``, ``encrypt``, ``decrypt``,
     ``save`` and ``load``. The writer and reader only use ``algorithm``, ``level``, ``encrypt``, ``decrypt`` and
     ``state_dict``; the state dict is what the dataset's ``index.json`` records.
+
+    An instance travels to worker processes by pickling (``optimize`` workers, DataLoader workers), so keep its
+    configuration (key bytes, options) in attributes. If it holds an object of another library that cannot be
+    pickled (cryptography's ciphers cannot since cryptography 51), define ``__getstate__`` to return the
+    configuration and ``__setstate__`` to rebuild that object from it, as :class:`FernetEncryption` does.
     """
 
     level: str = EncryptionLevel.SAMPLE
@@ -181,6 +186,18 @@ class FernetEncryption(Encryption):
         instance = cls.__new__(cls)
         instance._initialize(password, state["level"], base64.urlsafe_b64decode(state["salt"]))
         return instance
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the configuration (password, level, salt and the derived key), never the live ``Fernet`` object:
+        since cryptography 51 that object cannot be pickled, and workers started with ``spawn`` receive a copy."""
+        state = dict(self.__dict__)
+        state.pop("fernet", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        _require_cryptography()
+        self.__dict__.update(state)
+        self.fernet = Fernet(self.key)  # the key is already derived: no second PBKDF2 run in the worker
 
 
 class RSAEncryption(Encryption):

@@ -1,0 +1,109 @@
+"""The error raised when a worker of a local `optimize`/`map` ended without reporting its share as done.
+
+A worker reports its end (done, or the exception it caught) on the events queue. One that ends otherwise, whatever
+its exit code (``os._exit(0)`` in ``fn``, ``SystemExit`` while a spawned worker imports the main script, a signal
+such as the out-of-memory killer's SIGKILL), did not finish its share: the run stops, and this error says which
+worker, where in its share it was (from `ShareStatus`) and what likely ended it.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from litdata.processing.workers import BETWEEN_INPUTS, NO_INPUT, PROCESSING, STARTING
+
+_REPR_LIMIT = 300
+
+
+class RecentInputs:
+    """The inputs a lazy stream handed out, by input index: the last ``size`` ones, plus those a worker still holds
+    (``keep_in_use``), so that a vanished worker's input can be named however far the stream went on."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[int, Any] = OrderedDict()
+        self._in_use: Callable[[], set[int]] = set
+
+    def keep_in_use(self, in_use: Callable[[], set[int]]) -> None:
+        """Never forget the inputs whose indexes ``in_use()`` returns (those the workers are processing)."""
+        self._in_use = in_use
+
+    def record(self, pairs: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+        for index, item in pairs:
+            self._items[index] = item
+            if len(self._items) > self._size:
+                self._forget_one()
+            yield index, item
+
+    def _forget_one(self) -> None:
+        in_use = self._in_use()
+        for index in self._items:
+            if index not in in_use:
+                del self._items[index]
+                return
+
+    def __getitem__(self, index: int) -> Any:
+        return self._items[index]
+
+
+def describe_input(inputs: Any, index: int) -> str:
+    """``the input <repr>`` when ``inputs`` still knows input ``index``, else ``input #index``."""
+    try:
+        text = repr(inputs[index])
+    except Exception:  # no inputs kept (a dataloader), forgotten by RecentInputs, or a failing repr
+        return f"input #{index}"
+    if len(text) > _REPR_LIMIT:
+        text = text[:_REPR_LIMIT] + "..."
+    return f"the input {text}"
+
+
+def _how_it_ended(exitcode: int) -> str:
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"was killed by {name}"
+    return f"exited with code {exitcode}"
+
+
+def _likely_cause(exitcode: int, phase: int) -> str:
+    if exitcode == -signal.SIGKILL:
+        return (
+            "SIGKILL usually comes from the kernel's out-of-memory killer: lower num_workers or the memory used "
+            "per input (or someone ran `kill -9`)."
+        )
+    if exitcode < 0:
+        return "another process (or the system) sent it that signal."
+    if phase == STARTING:
+        return (
+            "the worker could not start: with the 'spawn' start method every worker imports your main script "
+            "again, and something in it ends the process at import (sys.exit(), raise SystemExit, os._exit). "
+            'Put that code under `if __name__ == "__main__":`. If a traceback is printed above, loading the job '
+            "(fn, reader, encryption) in the worker failed."
+        )
+    if phase == PROCESSING:
+        return (
+            "fn (or a library it calls) ended the process, e.g. os._exit() or a crash in native code; an exception "
+            "would have been reported with its traceback. Return or raise from fn instead of exiting."
+        )
+    return "the process was ended outside of fn (os._exit() in another thread, or a crash in native code)."
+
+
+def vanished_worker_error(rank: int, exitcode: int, phase: int, input_index: int, inputs: Any) -> RuntimeError:
+    """The error for worker ``rank`` that ended with ``exitcode`` in ``phase`` of its share (see `ShareStatus`)."""
+    if phase == STARTING or input_index == NO_INPUT:
+        where = "before it processed any input"
+    elif phase == PROCESSING:
+        where = f"while processing {describe_input(inputs, input_index)}"
+    elif phase == BETWEEN_INPUTS:
+        where = f"after processing {describe_input(inputs, input_index)}, while waiting for its next input"
+    else:
+        where = f"after its last input ({describe_input(inputs, input_index)}), while writing its last output"
+    return RuntimeError(
+        f"Worker {rank} {_how_it_ended(exitcode)} {where}, without reporting its share as done, so the run stopped "
+        f"before finishing its output. Likely cause: {_likely_cause(exitcode, phase)}"
+    )
