@@ -144,13 +144,6 @@ class FernetEncryption(Encryption):
         self.key = _derive_fernet_key(password, salt)
         self.fernet = Fernet(self.key)
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Pickled by configuration: cryptography >= 51's Fernet is a native object that cannot be pickled.
-        return {"password": self.password, "level": self.level, "salt": self.salt}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self._initialize(state["password"], state["level"], state["salt"])
-
     @property
     def algorithm(self) -> str:
         return "fernet"
