@@ -1,0 +1,80 @@
+"""The differential configuration matrix: every combination of shuffle, workers (persistent or not), collate path,
+batch size, drop_last, world size, resume and dataset kind reads every sample exactly once per epoch (union over
+ranks) in the order the real LitData 0.2.76 reads it, or differs from it as README "Where we differ" says.
+
+CI checks a seeded pairwise subset (every pair of axis values occurs); ``make test-matrix`` checks every combination.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import matrix
+from conftest import COUNTS, DIFFERENCES
+
+COMBOS, CI_KEYS = matrix.selected_combos()
+
+pytestmark = pytest.mark.reference
+
+
+def _param(combo: dict) -> object:
+    marks = [] if matrix.cache_key(combo) in CI_KEYS else [pytest.mark.matrix_full]
+    return pytest.param(combo, id=matrix.combo_id(combo), marks=marks)
+
+
+@pytest.mark.parametrize("combo", [_param(combo) for combo in COMBOS])
+def test_every_epoch_holds_every_sample_once_in_the_order_of_0_2_76(matrix_outcomes, combo):
+    outcomes, _, _ = matrix_outcomes
+    ours, reference = outcomes[matrix.cache_key(combo)]
+    COUNTS["combos"] += 1
+    problems = matrix.exactly_once_problems(combo, ours)
+    assert not problems, f"not exactly once: {problems}"
+    COUNTS["exact"] += 1
+    if ours == reference:
+        COUNTS["same order"] += 1
+        return
+    difference = matrix.documented_difference(combo, ours, reference)
+    assert difference is not None, (
+        f"the order differs from LitData 0.2.76 (reference problems: "
+        f"{matrix.exactly_once_problems(combo, reference) or 'none'})"
+    )
+    COUNTS["documented differences"] += 1
+    DIFFERENCES[difference] = DIFFERENCES.get(difference, 0) + 1
+
+
+GLOO_COMBOS = [
+    {
+        "dataset": "plain",
+        "shuffle": True,
+        "collate": "custom",
+        "batch_size": 7,
+        "drop_last": True,
+        "world_size": 2,
+        "resume": True,
+        "num_workers": 2,
+        "persistent": True,
+    },
+    {
+        "dataset": "zstd",
+        "shuffle": True,
+        "collate": "transform",
+        "batch_size": 7,
+        "drop_last": False,
+        "world_size": 3,
+        "resume": False,
+        "num_workers": 1,
+        "persistent": True,
+    },
+]
+
+
+def test_real_gloo_ranks_read_what_the_rank_override_reads_and_0_2_76_reads(matrix_outcomes):
+    _, datasets, root = matrix_outcomes
+    gloo = [{**combo, "ranks": "gloo"} for combo in GLOO_COMBOS]
+    ours = matrix.run_ours(datasets, GLOO_COMBOS + gloo, root + "/gloo")
+    reference = matrix.run_reference(datasets, GLOO_COMBOS, root + "/gloo")
+    for combo, real in zip(GLOO_COMBOS, gloo):
+        overridden = ours[matrix.cache_key(combo)]
+        assert not matrix.exactly_once_problems(combo, overridden)
+        assert ours[matrix.cache_key(real)] == overridden
+        assert overridden == reference[matrix.cache_key(combo)]
