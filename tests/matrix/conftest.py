@@ -10,9 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import matrix
-
-COUNTS = {"combos": 0, "exact": 0, "same order": 0, "documented differences": 0}
-DIFFERENCES: dict[str, int] = {}
+from matrix import COUNTS, DIFFERENCES
 
 
 @pytest.fixture(scope="session")

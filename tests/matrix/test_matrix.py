@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import matrix
-from conftest import COUNTS, DIFFERENCES
+from matrix import COUNTS, DIFFERENCES
 
 COMBOS, CI_KEYS = matrix.selected_combos()
 
@@ -78,3 +78,33 @@ def test_real_gloo_ranks_read_what_the_rank_override_reads_and_0_2_76_reads(matr
         assert not matrix.exactly_once_problems(combo, overridden)
         assert ours[matrix.cache_key(real)] == overridden
         assert overridden == reference[matrix.cache_key(combo)]
+
+
+PARALLEL_PERSISTENT_COMBO = {
+    "dataset": "parallel",
+    "shuffle": True,
+    "collate": "custom",
+    "batch_size": 1,
+    "drop_last": True,
+    "world_size": 1,
+    "resume": False,
+    "num_workers": 1,
+    "persistent": True,
+}
+
+
+def test_parallel_datasets_reshuffle_every_epoch_with_persistent_workers_unlike_0_2_76(matrix_outcomes):
+    """README "Where we differ": ours reads what fresh workers read, epoch after epoch; 0.2.76's persistent worker
+    repeats the first epoch's order of the dataset it did not read to its end."""
+    _, datasets, root = matrix_outcomes
+    fresh = {**PARALLEL_PERSISTENT_COMBO, "persistent": False}
+    ours = matrix.run_ours(datasets, [PARALLEL_PERSISTENT_COMBO, fresh], root + "/parallel")
+    reference = matrix.run_reference(datasets, [PARALLEL_PERSISTENT_COMBO, fresh], root + "/parallel")
+    key, fresh_key = matrix.cache_key(PARALLEL_PERSISTENT_COMBO), matrix.cache_key(fresh)
+    assert ours[key] == ours[fresh_key] == reference[fresh_key]
+    second_dataset = [[i % 10000 for i in epoch[0]] for epoch in reference[key]["epochs"]]
+    assert second_dataset[0] == second_dataset[1] == second_dataset[2]
+    assert [[i % 10000 for i in epoch[0]] for epoch in ours[key]["epochs"]][1] != second_dataset[0]
+    assert (
+        matrix.documented_difference(PARALLEL_PERSISTENT_COMBO, ours[key], reference[key]) == matrix.PARALLEL_PERSISTENT
+    )

@@ -55,9 +55,10 @@ class _ResumableMultiProcessingIter(_MultiProcessingDataLoaderIter):
             received.adopt(worker.pid, inherited.get(worker_id, []))
         # batch requests tell each worker which of its shared buffers it may fill again; a persistent worker's
         # next epoch starts with the loader's plan of it
-        self._index_queues = [  # type: ignore[misc]  # wraps the queue, forwarding all but put
+        queues = [
             PlanningIndexQueue(ReleasingIndexQueue(q, w), stream) for q, w in zip(self._index_queues, self._workers)
         ]
+        self._index_queues = queues  # type: ignore[assignment]  # wrappers forwarding all but put
 
     def _shutdown_workers(self) -> None:
         super()._shutdown_workers()
