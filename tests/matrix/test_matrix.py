@@ -7,10 +7,16 @@ CI checks a seeded pairwise subset (every pair of axis values occurs); ``make te
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 import matrix
 from matrix import COUNTS, DIFFERENCES
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "api"))
+from reference_run import run_ours, run_reference
 
 COMBOS, CI_KEYS = matrix.selected_combos()
 
@@ -108,3 +114,38 @@ def test_parallel_datasets_reshuffle_every_epoch_with_persistent_workers_unlike_
     assert (
         matrix.documented_difference(PARALLEL_PERSISTENT_COMBO, ours[key], reference[key]) == matrix.PARALLEL_PERSISTENT
     )
+
+
+BREAK_OFF = """
+import json, os, sys, warnings
+warnings.filterwarnings("ignore")
+os.environ["LITDATA_POSIX_FAST"] = "0"
+from litdata import StreamingDataLoader, StreamingDataset
+
+def ids(samples):
+    return [int(sample["i"]) for sample in samples]
+
+if __name__ == "__main__":
+    runs = {}
+    for persistent in (True, False):
+        dataset = StreamingDataset(sys.argv[1], shuffle=True, seed=3)
+        loader = StreamingDataLoader(dataset, batch_size=4, num_workers=2, persistent_workers=persistent, collate_fn=ids)
+        for step, _ in enumerate(loader):
+            if step == 2:
+                break
+        runs[str(persistent)] = [[i for batch in loader for i in batch] for _ in range(2)]
+    print(json.dumps(runs))
+"""
+
+
+def test_persistent_workers_broken_off_mid_epoch_read_the_next_epochs_as_fresh_workers_unlike_0_2_76(
+    matrix_outcomes,
+):
+    """README "Where we differ": after an epoch broken off mid-way, persistent workers read what fresh workers read
+    (0.2.76's persistent workers do not: their copy of the dataset missed the end of the epoch)."""
+    _, datasets, _ = matrix_outcomes
+    ours, reference = run_ours(BREAK_OFF, datasets["plain"]), run_reference(BREAK_OFF, datasets["plain"])
+    assert ours["True"] == ours["False"] == reference["False"]
+    assert reference["True"] != reference["False"]
+    for epoch in ours["True"] + reference["True"]:
+        assert sorted(epoch) == list(range(matrix.NUM_ITEMS))
