@@ -14,6 +14,7 @@ help:
 	@echo "make demo-s3 - the same against a local S3 server: optimize into a bucket, stream back cold and warm"
 	@echo "make demo-ray - the same on a local 2-node Ray cluster (loopback-only namespace, needs root)"
 	@echo "make test   - install, lint, and run the whole test suite"
+	@echo "make test-matrix - every combination of the loader configuration matrix against LitData 0.2.76"
 	@echo "make lint   - ruff check, ruff format --check, and mypy on src/ (configured in pyproject.toml)"
 	@echo "make test-oldest - the core tests on the lowest version of every dependency pyproject.toml allows (part of make test)"
 	@echo "make docs   - build the documentation site into site/ (warnings are errors)"
@@ -102,6 +103,12 @@ $(OLDEST_VENV)/.installed: pyproject.toml .ci/lowest_constraints.py
 .PHONY: test-oldest
 test-oldest: $(OLDEST_VENV)/.installed
 	$(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup $(OLDEST_TESTS)
+
+# Every combination of the configuration matrix (tests/matrix), ours against LitData 0.2.76 (whose outcomes are
+# cached in .cache/matrix-reference/); the summary prints the counts. `make test` runs the pairwise CI subset.
+.PHONY: test-matrix
+test-matrix: install reference
+	LITDATA_MATRIX=full LITDATA_REFERENCE_PATH=$(abspath $(REF_DIR)) $(PY) -m pytest -q -p no:cacheprovider tests/matrix
 
 # The documentation site (MkDocs Material + mkdocstrings); strict: a warning fails the build.
 docs: install

@@ -56,29 +56,36 @@ def epoch_ids(loader):
     return sorted(i for batch in loader for i in check_batch(batch))
 
 
-WORKERS = [0, 2]
+WORKERS = [0, 2, "2-persistent"]  # in the training process, 2 workers, 2 workers kept across epochs
+
+
+def loader_workers(workers) -> dict:
+    """The loader arguments of a ``WORKERS`` setting."""
+    if workers == "2-persistent":
+        return {"num_workers": 2, "persistent_workers": True}
+    return {"num_workers": workers}
 
 
 # ---------------------------------------------------------------- keeping what the loader gave
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_whole_batches_kept_over_two_epochs_stay_intact(folders, num_workers):
-    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, num_workers=num_workers)
+@pytest.mark.parametrize("workers", WORKERS)
+def test_whole_batches_kept_over_two_epochs_stay_intact(folders, workers):
+    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, **loader_workers(workers))
     kept = [batch for _ in range(2) for batch in loader]
     assert sorted(i for b in kept for i in check_batch(b)) == sorted(list(range(NUM_ITEMS)) * 2)
 
 
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_numpy_views_of_kept_batches_stay_intact(folders, num_workers):
-    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, num_workers=num_workers)
+@pytest.mark.parametrize("workers", WORKERS)
+def test_numpy_views_of_kept_batches_stay_intact(folders, workers):
+    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, **loader_workers(workers))
     kept = [(batch["i"].tolist(), batch["x"].numpy()) for batch in loader]
     for ids, x in kept:
         check_rows(x, ids)
 
 
-@pytest.mark.parametrize("num_workers", WORKERS)
+@pytest.mark.parametrize("workers", WORKERS)
 @pytest.mark.parametrize("accessor", ["untyped_storage", "storage"])
-def test_storages_kept_alone_are_never_refilled(folders, num_workers, accessor):
-    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, num_workers=num_workers)
+def test_storages_kept_alone_are_never_refilled(folders, workers, accessor):
+    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, **loader_workers(workers))
     kept = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TypedStorage is deprecated
@@ -92,9 +99,9 @@ def test_storages_kept_alone_are_never_refilled(folders, num_workers, accessor):
         check_rows(x, ids)
 
 
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_slices_and_views_of_batches_stay_intact(folders, num_workers):
-    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, num_workers=num_workers)
+@pytest.mark.parametrize("workers", WORKERS)
+def test_slices_and_views_of_batches_stay_intact(folders, workers):
+    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, **loader_workers(workers))
     kept = []
     for batch in loader:
         ids = batch["i"].tolist()
@@ -105,9 +112,9 @@ def test_slices_and_views_of_batches_stay_intact(folders, num_workers):
         check_rows(x, ids)
 
 
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_batches_handed_to_a_thread_through_a_queue_stay_intact(folders, num_workers):
-    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, num_workers=num_workers)
+@pytest.mark.parametrize("workers", WORKERS)
+def test_batches_handed_to_a_thread_through_a_queue_stay_intact(folders, workers):
+    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, **loader_workers(workers))
     handoff, seen = queue.Queue(), []
 
     def consume():
@@ -131,13 +138,13 @@ def _check_in_child(inbox, outbox):
     outbox.put(results)
 
 
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_batches_sent_to_another_process_arrive_intact_while_the_loop_goes_on(folders, num_workers):
+@pytest.mark.parametrize("workers", WORKERS)
+def test_batches_sent_to_another_process_arrive_intact_while_the_loop_goes_on(folders, workers):
     context = multiprocessing.get_context("spawn")
     inbox, outbox = context.Queue(), context.Queue()
     child = context.Process(target=_check_in_child, args=(inbox, outbox))
     child.start()
-    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, num_workers=num_workers)
+    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, **loader_workers(workers))
     for _ in range(2):
         for batch in loader:
             inbox.put((batch["i"].tolist(), batch["x"]))
@@ -159,10 +166,10 @@ class ReplayBuffer(Dataset):
         return bool(torch.equal(x, torch.tensor(ids, dtype=torch.float32)[:, None].expand_as(x)))
 
 
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_a_replay_buffer_read_by_forked_workers_sees_the_batches_it_kept(folders, num_workers):
+@pytest.mark.parametrize("workers", WORKERS)
+def test_a_replay_buffer_read_by_forked_workers_sees_the_batches_it_kept(folders, workers):
     loader = StreamingDataLoader(
-        StreamingDataset(folders["large"], shuffle=True), batch_size=4, num_workers=num_workers
+        StreamingDataset(folders["large"], shuffle=True), batch_size=4, **loader_workers(workers)
     )
     replay = []
     for epoch in range(2):
@@ -175,9 +182,9 @@ def test_a_replay_buffer_read_by_forked_workers_sees_the_batches_it_kept(folders
     assert len(replay) == NUM_ITEMS // 4
 
 
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_editing_a_batch_in_place_changes_no_other_batch(folders, num_workers):
-    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, num_workers=num_workers)
+@pytest.mark.parametrize("workers", WORKERS)
+def test_editing_a_batch_in_place_changes_no_other_batch(folders, workers):
+    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, **loader_workers(workers))
     edited = []
     for batch in loader:
         check_batch(batch)
@@ -190,14 +197,14 @@ def test_editing_a_batch_in_place_changes_no_other_batch(folders, num_workers):
 
 # ---------------------------------------------------------------- writable arrays
 @pytest.mark.parametrize("folder", ["small", "large", "zstd"])
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_a_transform_can_edit_numpy_leaves_in_place(folders, folder, num_workers):
+@pytest.mark.parametrize("workers", WORKERS)
+def test_a_transform_can_edit_numpy_leaves_in_place(folders, folder, workers):
     def bump(sample):
         sample["x"] += 1
         return sample
 
     dataset = StreamingDataset(folders[folder], transform=bump)
-    loader = StreamingDataLoader(dataset, batch_size=4, num_workers=num_workers)
+    loader = StreamingDataLoader(dataset, batch_size=4, **loader_workers(workers))
     for batch in loader:
         x = batch["x"] - 1
         assert torch.equal(x, batch["i"].float()[:, None].expand_as(x))
@@ -216,8 +223,8 @@ def test_indexing_during_an_open_epoch_gives_writable_copies(folders, folder):
     check_batch(next(iterator), [4, 5, 6, 7])
 
 
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_the_default_collate_sees_writable_samples_with_a_custom_collate_too(folders, num_workers):
+@pytest.mark.parametrize("workers", WORKERS)
+def test_the_default_collate_sees_writable_samples_with_a_custom_collate_too(folders, workers):
     def collate(samples):
         assert all(s["x"].flags.writeable for s in samples)
         for s in samples:
@@ -225,7 +232,7 @@ def test_the_default_collate_sees_writable_samples_with_a_custom_collate_too(fol
         return [s["i"] for s in samples], np.stack([s["x"] for s in samples])
 
     loader = StreamingDataLoader(
-        StreamingDataset(folders["small"]), batch_size=4, num_workers=num_workers, collate_fn=collate
+        StreamingDataset(folders["small"]), batch_size=4, **loader_workers(workers), collate_fn=collate
     )
     for ids, x in loader:
         assert (x == 2 * np.asarray(ids, np.float32)[:, None]).all()
@@ -241,10 +248,10 @@ def test_iterating_the_dataset_during_a_loader_epoch_yields_plain_samples(folder
     check_batch(next(iterator), [4, 5, 6, 7])
 
 
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_a_plain_torch_dataloader_over_a_dataset_a_streaming_loader_uses(folders, num_workers):
+@pytest.mark.parametrize("workers", WORKERS)
+def test_a_plain_torch_dataloader_over_a_dataset_a_streaming_loader_uses(folders, workers):
     dataset = StreamingDataset(folders["large"])
-    iterator = iter(StreamingDataLoader(dataset, batch_size=4, num_workers=num_workers))
+    iterator = iter(StreamingDataLoader(dataset, batch_size=4, **loader_workers(workers)))
     next(iterator)
     plain = DataLoader(dataset, batch_size=3)
     assert epoch_ids(plain) == list(range(NUM_ITEMS))
@@ -252,11 +259,11 @@ def test_a_plain_torch_dataloader_over_a_dataset_a_streaming_loader_uses(folders
     assert len(rest) == NUM_ITEMS - 4
 
 
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_two_loaders_with_different_batch_sizes_alternate_over_one_dataset(folders, num_workers):
+@pytest.mark.parametrize("workers", WORKERS)
+def test_two_loaders_with_different_batch_sizes_alternate_over_one_dataset(folders, workers):
     dataset = StreamingDataset(folders["large"])
-    small = StreamingDataLoader(dataset, batch_size=2, num_workers=num_workers)
-    large = StreamingDataLoader(dataset, batch_size=8, num_workers=num_workers)
+    small = StreamingDataLoader(dataset, batch_size=2, **loader_workers(workers))
+    large = StreamingDataLoader(dataset, batch_size=8, **loader_workers(workers))
     seen = {"small": [], "large": []}
     for a, b in zip(iter(small), iter(large)):
         seen["small"].extend(check_batch(a))
@@ -266,9 +273,9 @@ def test_two_loaders_with_different_batch_sizes_alternate_over_one_dataset(folde
     assert len(seen["small"]) == NUM_ITEMS // 8 * 2
 
 
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_breaking_off_an_epoch_then_running_full_epochs(folders, num_workers):
-    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, num_workers=num_workers)
+@pytest.mark.parametrize("workers", WORKERS)
+def test_breaking_off_an_epoch_then_running_full_epochs(folders, workers):
+    loader = StreamingDataLoader(StreamingDataset(folders["large"]), batch_size=4, **loader_workers(workers))
     for step, batch in enumerate(loader):
         check_batch(batch)
         if step == 2:
@@ -308,15 +315,15 @@ def test_resuming_from_a_state_dict_gives_exactly_the_rest_of_the_epoch(folders)
     assert sorted(first + rest) == list(range(NUM_ITEMS))
 
 
-@pytest.mark.parametrize("num_workers", WORKERS)
+@pytest.mark.parametrize("workers", WORKERS)
 @pytest.mark.parametrize("wrapper", ["combined", "parallel"])
-def test_wrapped_datasets_yield_plain_samples_while_a_loader_exists(folders, num_workers, wrapper):
+def test_wrapped_datasets_yield_plain_samples_while_a_loader_exists(folders, workers, wrapper):
     children = [StreamingDataset(folders["small"]), StreamingDataset(folders["small"])]
     if wrapper == "combined":
         dataset = CombinedStreamingDataset(children, iterate_over_all=True)
     else:
         dataset = ParallelStreamingDataset(children)
-    loader = StreamingDataLoader(dataset, batch_size=4, num_workers=num_workers)
+    loader = StreamingDataLoader(dataset, batch_size=4, **loader_workers(workers))
     for batch in loader:
         assert "_Tracked" not in repr(batch)
         break
@@ -326,10 +333,10 @@ def test_wrapped_datasets_yield_plain_samples_while_a_loader_exists(folders, num
 
 
 # ---------------------------------------------------------------- what workers send back
-@pytest.mark.parametrize("num_workers", WORKERS)
-def test_bytes_leaves_come_back_as_bytes_through_workers(folders, num_workers):
+@pytest.mark.parametrize("workers", WORKERS)
+def test_bytes_leaves_come_back_as_bytes_through_workers(folders, workers):
     loader = StreamingDataLoader(
-        StreamingDataset(folders["small"]), batch_size=4, num_workers=num_workers, collate_fn=lambda b: b, timeout=0
+        StreamingDataset(folders["small"]), batch_size=4, **loader_workers(workers), collate_fn=lambda b: b, timeout=0
     )
     samples = [sample for batch in loader for sample in batch]
     assert sorted(s["i"] for s in samples) == list(range(NUM_ITEMS))
@@ -345,3 +352,83 @@ def test_a_sample_that_cannot_be_pickled_in_a_worker_raises_a_clear_error(folder
     loader = StreamingDataLoader(dataset, batch_size=4, num_workers=1, collate_fn=lambda b: b)
     with pytest.raises(TypeError, match=r"batch\[0\]\['lock'\] is a lock"):
         next(iter(loader))
+
+
+# ---------------------------------------------------------------- persistent workers, epoch after epoch, on every path
+def ids_of(batch) -> list[int]:
+    return [int(i) for i in (batch if isinstance(batch, list) else batch["i"])]
+
+
+def ids_collate(samples):
+    return [sample["i"] for sample in samples]
+
+
+def tag(sample):
+    return {**sample, "tag": 1}
+
+
+class Tagged(StreamingDataset):
+    def __getitem__(self, index):
+        return tag(super().__getitem__(index))
+
+
+PATHS = {
+    "default collate": ({}, {}),
+    "custom collate": ({}, {"collate_fn": ids_collate}),
+    "transform": ({"transform": tag}, {}),
+    "__getitem__ subclass": ({"cls": Tagged}, {}),
+}
+
+
+def path_loader(folder, path, num_workers, persistent, batch_size=5):
+    dataset_options, loader_options = PATHS[path]
+    options = dict(dataset_options)
+    cls = options.pop("cls", StreamingDataset)
+    dataset = cls(folder, shuffle=True, seed=11, **options)
+    extra = {"persistent_workers": True} if persistent else {}
+    return StreamingDataLoader(dataset, batch_size=batch_size, num_workers=num_workers, **loader_options, **extra)
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+@pytest.mark.parametrize("num_workers", [1, 2, 3])
+def test_persistent_workers_read_every_sample_once_per_epoch_in_the_order_fresh_workers_read(
+    folders, path, num_workers
+):
+    persistent = path_loader(folders["small"], path, num_workers, persistent=True)
+    fresh = path_loader(folders["small"], path, num_workers, persistent=False)
+    for _ in range(3):
+        ids = [i for batch in persistent for i in ids_of(batch)]
+        assert sorted(ids) == list(range(NUM_ITEMS))
+        assert ids == [i for batch in fresh for i in ids_of(batch)]
+
+
+@pytest.mark.parametrize("path", ["custom collate", "transform"])
+def test_persistent_workers_broken_off_mid_epoch_read_the_next_epochs_as_fresh_workers_do(folders, path):
+    persistent = path_loader(folders["small"], path, 2, persistent=True)
+    fresh = path_loader(folders["small"], path, 2, persistent=False)
+    for step, _ in enumerate(persistent):
+        if step == 3:
+            break
+    for step, _ in enumerate(fresh):
+        if step == 3:
+            break
+    for _ in range(2):
+        ids = [i for batch in persistent for i in ids_of(batch)]
+        assert sorted(ids) == list(range(NUM_ITEMS))
+        assert ids == [i for batch in fresh for i in ids_of(batch)]
+
+
+@pytest.mark.parametrize("path", ["custom collate", "transform"])
+def test_persistent_workers_resumed_from_a_state_dict_read_the_rest_and_the_next_epochs_exactly(folders, path):
+    uninterrupted = path_loader(folders["small"], path, 2, persistent=True)
+    epochs = [[i for batch in uninterrupted for i in ids_of(batch)] for _ in range(3)]
+    first = path_loader(folders["small"], path, 2, persistent=True)
+    list(first)
+    batches = iter(first)
+    head = [i for _ in range(4) for i in ids_of(next(batches))]
+    state = first.state_dict()
+    del batches, first
+    resumed = path_loader(folders["small"], path, 2, persistent=True)
+    resumed.load_state_dict(state)
+    assert head + [i for batch in resumed for i in ids_of(batch)] == epochs[1]
+    assert [i for batch in resumed for i in ids_of(batch)] == epochs[2]

@@ -23,6 +23,7 @@ from torch.utils.data._utils import ExceptionWrapper
 
 from litdata.streaming.checksums import remember_verified, take_newly_verified
 from litdata.streaming.dataset import StreamingDataset
+from litdata.streaming.epoch_plan import EpochPlan, apply_plan, received_plan
 from litdata.streaming.worker_buffers import enable_reuse, worker_pool
 from litdata.utilities.base import _TrackedCollate
 from litdata.utilities.profiler import active_recorder
@@ -50,6 +51,7 @@ class BatchStream(IterableDataset):
         self.collate_fn = collate_fn or litdata_collate
         self.reuse_memory = reuse_memory
         self.inherited_slots: dict[int, list[Any]] = {}  # worker id -> shared slots a forked worker takes over
+        self.plan: EpochPlan | None = None  # the epoch to stream, from the loader (see `epoch_plan`)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "inherited_slots": {}}  # slots are inherited by forking, never pickled
@@ -61,10 +63,13 @@ class BatchStream(IterableDataset):
             worker_pool().adopt(self.inherited_slots.get(worker.id, []))
             self.inherited_slots = {}  # this process's copy: adopted once
         dataset = self.dataset
+        if worker is None and isinstance(dataset, StreamingDataset):
+            dataset = dataset._iteration_copy()
+        plan = (received_plan() if worker is not None else None) or self.plan
+        if plan is not None:  # the same epoch, seed and resume position on every path
+            apply_plan(dataset, plan)
         batches: Iterator[Any]
         if isinstance(dataset, StreamingDataset):
-            if worker is None:
-                dataset = dataset._iteration_copy()
             dataset.set_batch_size(self.batch_size)
             dataset.set_num_workers(self.num_workers)
             iterator = iter(dataset)

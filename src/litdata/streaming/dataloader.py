@@ -15,6 +15,7 @@ from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter, _SingleP
 from litdata.debugger import CAT_BATCH, CAT_EPOCH, emit_trace, is_tracing
 from litdata.streaming.batch_stream import BatchStream, _same
 from litdata.streaming.dataset import StreamingDataset
+from litdata.streaming.epoch_plan import PlanningIndexQueue, take_plan
 from litdata.streaming.worker_buffers import ReleasingIndexQueue, received, worker_slots
 from litdata.utilities.base import _BaseStreamingDatasetWrapper, _int_keys, _TrackedBatch
 from litdata.utilities.profiler import (
@@ -52,8 +53,12 @@ class _ResumableMultiProcessingIter(_MultiProcessingDataLoaderIter):
         for worker_id, worker in enumerate(self._workers):
             assert worker.pid is not None  # started by torch's __init__
             received.adopt(worker.pid, inherited.get(worker_id, []))
-        # batch requests tell each worker which of its shared buffers it may fill again
-        self._index_queues = [ReleasingIndexQueue(q, w) for q, w in zip(self._index_queues, self._workers)]  # type: ignore[misc]  # wraps the queue, forwarding all but put
+        # batch requests tell each worker which of its shared buffers it may fill again; a persistent worker's
+        # next epoch starts with the loader's plan of it
+        queues = [
+            PlanningIndexQueue(ReleasingIndexQueue(q, w), stream) for q, w in zip(self._index_queues, self._workers)
+        ]
+        self._index_queues = queues  # type: ignore[assignment]  # wrappers forwarding all but put
 
     def _shutdown_workers(self) -> None:
         super()._shutdown_workers()
@@ -216,6 +221,7 @@ class StreamingDataLoader(DataLoader):
         else:
             self._start_epoch()
         self.dataset.set_epoch(self.current_epoch)
+        self._stream.plan = take_plan(self.dataset)  # what every worker (or the training process) streams
         self._start_profiling()
         tracing = is_tracing(CAT_BATCH)
         emit_trace("dataloader", "B", CAT_EPOCH, epoch=self.current_epoch)

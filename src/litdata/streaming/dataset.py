@@ -61,6 +61,8 @@ class StreamingDataset(IterableDataset):
             dataset. Default: ``LITDATA_ALLOW_PICKLE`` (allowed unless set to ``0``); pass False for untrusted data.
     """
 
+    _epoch_fields = ("current_epoch", "_state_dict", "_elastic_base")  # what a loader's `EpochPlan` carries
+
     def __init__(
         self,
         input_dir: str | Dir,
@@ -287,6 +289,7 @@ class StreamingDataset(IterableDataset):
         self._explicit_items = False
         self.global_index = 0
         self.stop_length = 0
+        self._iterating = False  # between __iter__ and the end of its items (which ends the epoch once)
 
     def __iter__(self) -> StreamingDataset:
         if settings.GLOBAL_RANK_OPTIMIZE.is_set():  # iterated inside an optimize/map worker: its part only
@@ -297,6 +300,7 @@ class StreamingDataset(IterableDataset):
         chunks, intervals = self._assignment(num_workers, self.batch_size)
         worker = self.distributed_env.global_rank * num_workers + self.worker_env.rank
         self._reset_iteration()
+        self._iterating = True
         self._pieces = list(zip(chunks[worker], intervals[worker])) if worker < len(chunks) else []
         self.stop_length = sum(p[2] - p[1] for _, p in self._pieces)
         if self._state_dict is not None:
@@ -440,6 +444,10 @@ class StreamingDataset(IterableDataset):
         return self[ChunkedIndex(index, self._chunk_index, is_last_index=self.global_index == self.stop_length)]
 
     def _end_epoch(self) -> None:
+        """The iteration ran out of items: the next one streams the next epoch. Asking for more items after the end
+        (a collate loop filling its last batch asks twice) ends the epoch only once."""
+        if not self._iterating:
+            return
         self.current_epoch += 1
         self._state_dict = None
         self._reset_iteration()

@@ -38,6 +38,7 @@ class ParallelStreamingDataset(_BaseStreamingDatasetWrapper):
     """
 
     _cycles_in_state = True
+    _epoch_fields = (*_BaseStreamingDatasetWrapper._epoch_fields, "_num_cycles")
 
     def __init__(
         self,

@@ -51,6 +51,8 @@ class _BaseStreamingDatasetWrapper(IterableDataset, ABC):
     state is one child state per dataset plus every worker's position in each child."""
 
     _cycles_in_state = False  # whether the loader state has a `num_cycles` entry
+    # what a loader's `EpochPlan` carries (the children's own fields come with it)
+    _epoch_fields: tuple[str, ...] = ("_current_epoch", "_child_states", "_num_samples_yielded", "_samples_in_epoch")
 
     def __init__(self, datasets: Sequence[StreamingDataset], force_override_state_dict: bool = False) -> None:
         self._check_datasets(datasets)
