@@ -151,17 +151,41 @@ def _default_item_loader(config: dict) -> BaseItemLoader:
 
 
 class ChunksConfig:
-    """The chunks a reader may open and how to decode them."""
+    """The chunks a reader may open and how to decode them.
+
+    Args:
+        cache_dir: the folder holding the dataset's ``index.json`` (and its chunks, or their local copies).
+        serializers: the serializers by format name.
+        remote_dir: the dataset's URL when ``cache_dir`` is a local copy, else ``None``.
+        item_loader: how items are decoded (default: the loader the index names).
+        subsampled_files: read only these chunk files.
+        region_of_interest: one ``(start, end)`` item range per chunk read.
+        storage_options: connection settings for ``remote_dir``.
+        session_options: client session settings for ``remote_dir``.
+        encryption: the key of an encrypted dataset.
+        index: the index itself when it is already loaded (``cache_dir`` is then not read).
+    """
 
     def __init__(
         self,
-        index: dict[str, Any],
+        cache_dir: str,
         serializers: dict[str, Serializer],
+        remote_dir: str | None,
         item_loader: BaseItemLoader | None = None,
         subsampled_files: list[str] | None = None,
         region_of_interest: list[tuple[int, int]] | None = None,
+        storage_options: dict | None = None,
+        session_options: dict | None = None,
+        *,
         encryption: Any = None,
+        index: dict[str, Any] | None = None,
     ) -> None:
+        if index is None:
+            index = load_index_file(os.path.join(cache_dir, _INDEX_FILENAME))
+        self._cache_dir = cache_dir
+        self._remote_dir = remote_dir
+        self._storage_options = storage_options
+        self._session_options = session_options
         self._index = index
         self._config: dict[str, Any] = index["config"]
         self._item_loader = item_loader or _default_item_loader(self._config)
@@ -185,7 +209,7 @@ class ChunksConfig:
 
     @classmethod
     def load(cls, dataset_dir: str, serializers: dict[str, Serializer], **kwargs: Any) -> ChunksConfig:
-        return cls(load_index_file(os.path.join(dataset_dir, _INDEX_FILENAME)), serializers, **kwargs)
+        return cls(dataset_dir, serializers, None, **kwargs)
 
     @property
     def chunks(self) -> list[dict[str, Any]]:
