@@ -115,9 +115,10 @@ class Cache:
 
     def _get_reader(self) -> BinaryReader:
         if self._reader is None:
-            config = ChunksConfig.load(
+            config = ChunksConfig(
                 self._cache_dir,
                 reading_bytes(self._serializers),
+                None,
                 item_loader=self._item_loader,
                 subsampled_files=self._subsampled_files,
                 region_of_interest=self._region_of_interest,

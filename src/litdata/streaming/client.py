@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from litdata.storage.r2 import R2Storage
@@ -56,6 +57,12 @@ class S3Client:
                 self._pid = os.getpid()
                 self._last_time = time.monotonic()
             return self._client
+
+    def next_refresh_time(self) -> datetime:
+        """When ``.client`` next builds a new client, as an aware UTC datetime."""
+        last = self._last_time if self._last_time is not None else time.monotonic()
+        remaining = max(0.0, last + self._refetch_interval - time.monotonic())
+        return datetime.now(timezone.utc) + timedelta(seconds=remaining)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

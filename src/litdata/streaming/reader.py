@@ -190,6 +190,13 @@ class BinaryReader:
         self._max_pre_download = max(0, max_pre_download)
         self._reset()
 
+    @property
+    def rank(self) -> int:
+        """This process's writer rank (see `Cache.rank`)."""
+        from litdata.streaming.writer import _writer_rank
+
+        return _writer_rank(None)
+
     def get_length(self) -> int:
         """Number of items the reader can read (within the regions of interest)."""
         return sum(iv.roi_end_idx - iv.roi_start_idx for iv in self._config.intervals)
