@@ -206,7 +206,10 @@ class StreamingDataset(IterableDataset):
     def _get_reader(self) -> BinaryReader:
         if self._reader is None:
             self._reader = BinaryReader(
-                self._dataset_dir, config=self._get_config(), source=self._source, max_pre_download=self.max_pre_download
+                self._dataset_dir,
+                config=self._get_config(),
+                source=self._source,
+                max_pre_download=self.max_pre_download,
             )
         return self._reader
 
@@ -214,14 +217,12 @@ class StreamingDataset(IterableDataset):
         seed, drop_last = self.seed, self._resolved_drop_last()
         chunk_bytes = [c.get("chunk_bytes") or 0 for c in self._get_config().chunks]
         max_cache_size = resolve_max_cache_size(self.max_cache_size, self._dataset_dir)
-        cls: type[Shuffle] = NoShuffle
-        if self.shuffle:
-            compressed = bool(self._get_config().config.get("compression"))
-            kind = detect_posix_fast_kind(self._dataset_dir, self.input_dir.url is not None, compressed)
-            cls = WindowShuffle if kind in _WINDOW_KINDS else FullShuffle
         chunks = IndexedChunks(self.intervals, chunk_bytes)
-        if cls is NoShuffle:
+        if not self.shuffle:
             return NoShuffle(chunks, seed, drop_last, max_cache_size=max_cache_size)
+        compressed = bool(self._get_config().config.get("compression"))
+        kind = detect_posix_fast_kind(self._dataset_dir, self.input_dir.url is not None, compressed)
+        cls = WindowShuffle if kind in _WINDOW_KINDS else FullShuffle
         return cls(chunks, seed, drop_last, item_window=self.item_shuffle_window, max_cache_size=max_cache_size)
 
     def _resolved_drop_last(self) -> bool:

@@ -13,7 +13,6 @@ import asyncio
 import io
 import os
 import shutil
-from abc import ABC
 from typing import Any, ClassVar
 
 from litdata.storage import Storage, join_url, storage_class
@@ -42,7 +41,7 @@ __all__ = [
 ]
 
 
-class Downloader(ABC):
+class Downloader:
     """Fetches files of the dataset at ``remote_dir`` into ``cache_dir``.
 
     Args:
@@ -69,7 +68,9 @@ class Downloader(ABC):
 
     def download_file(self, remote_chunkpath: str, local_chunkpath: str) -> None:
         """Write the file at ``remote_chunkpath`` to ``local_chunkpath`` (every downloader overrides this)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement download_file(remote_filepath, local_filepath).")
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement download_file(remote_filepath, local_filepath)."
+        )
 
     def download_files(self, pairs: list[tuple[str, str]]) -> None:
         """Download several ``(remote_filepath, local_filepath)`` pairs (backends may do it in bulk)."""

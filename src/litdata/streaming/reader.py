@@ -180,7 +180,9 @@ class BinaryReader:
                 encryption=encryption,
             )
         if source is None and remote_input_dir:
-            source = _remote_source(config, cache_dir, remote_input_dir, max_cache_size, storage_options, session_options)
+            source = _remote_source(
+                config, cache_dir, remote_input_dir, max_cache_size, storage_options, session_options
+            )
         self._source = source or ChunkSource(cache_dir)
         self._config = config
         self._item_loader = config.item_loader

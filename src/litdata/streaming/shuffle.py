@@ -87,7 +87,9 @@ class Shuffle(ABC):
 
     def get_len(self, distributed_env: Any, num_workers: int, batch_size: int, current_epoch: int) -> int:
         """Items the rank ``distributed_env.global_rank`` reads in ``current_epoch`` with ``num_workers`` workers."""
-        _, intervals = self.get_chunks_and_intervals_per_workers(distributed_env, num_workers, batch_size, current_epoch)
+        _, intervals = self.get_chunks_and_intervals_per_workers(
+            distributed_env, num_workers, batch_size, current_epoch
+        )
         first = distributed_env.global_rank * num_workers
         return sum(piece[2] - piece[1] for worker in intervals[first : first + num_workers] for piece in worker)
 
@@ -121,7 +123,9 @@ class Shuffle(ABC):
         order = self._positions(len(values), num_chunks, current_epoch, chunk_index)
         return values[order].tolist()
 
-    def _positions(self, size: int, num_chunks: int, current_epoch: int, chunk_index: int) -> Sequence[int]:
+    def _positions(
+        self, size: int, num_chunks: int, current_epoch: int, chunk_index: int
+    ) -> Sequence[int] | np.ndarray:
         return item_order(0, size, self.seed, num_chunks, current_epoch, chunk_index, self.item_shuffle_window)
 
     def items_for_piece(self, chunk_id: int, piece: Sequence[int], current_epoch: int) -> Sequence[int] | np.ndarray:
@@ -159,7 +163,9 @@ class NoShuffle(Shuffle):
     def items_for_piece(self, chunk_id: int, piece: Sequence[int], current_epoch: int) -> Sequence[int]:
         return range(piece[1], piece[2])
 
-    def _positions(self, size: int, num_chunks: int, current_epoch: int, chunk_index: int) -> Sequence[int]:
+    def _positions(
+        self, size: int, num_chunks: int, current_epoch: int, chunk_index: int
+    ) -> Sequence[int] | np.ndarray:
         return range(size)
 
 
@@ -251,7 +257,9 @@ class WindowShuffle(Shuffle):
         positions = self._positions(piece[2] - piece[1], self.num_chunks, current_epoch, chunk_id)
         return np.asarray(positions, dtype=np.int64) + piece[1]
 
-    def _positions(self, size: int, num_chunks: int, current_epoch: int, chunk_index: int) -> Sequence[int]:
+    def _positions(
+        self, size: int, num_chunks: int, current_epoch: int, chunk_index: int
+    ) -> Sequence[int] | np.ndarray:
         if self.item_window is not None:
             return super()._positions(size, num_chunks, current_epoch, chunk_index)
         rng = np.random.RandomState([self.seed, num_chunks, current_epoch, chunk_index])
