@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from litdata.streaming.shuffle import FullShuffle, NoShuffle
+from litdata.streaming.shuffle import FullShuffle, IndexedChunks, NoShuffle
 
 OUT = Path(__file__).resolve().parent.parent / "img"
 CHUNKS, ITEMS_PER_CHUNK = 6, 8
@@ -26,7 +26,7 @@ def _intervals() -> list[tuple[int, int, int, int]]:
 
 
 def _sequences(shuffle_cls: type, epoch: int) -> tuple[list[list[int]], list[list[int]]]:
-    shuffler = shuffle_cls(_intervals(), [1] * CHUNKS, seed=42, drop_last=True)
+    shuffler = shuffle_cls(IndexedChunks(_intervals(), [1] * CHUNKS), seed=42, drop_last=True)
     items, chunks = shuffler.worker_sequences(WORLD, 1, WORKERS, BATCH, epoch)
     return [list(map(int, row)) for row in items], [list(map(int, row)) for row in chunks]
 

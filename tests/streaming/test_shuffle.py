@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from litdata.streaming.shuffle import (
+    IndexedChunks,
     FullShuffle,
     NoShuffle,
     Shuffle,
@@ -71,12 +72,14 @@ def reference_shuffler(case: dict) -> Shuffle:
         intervals.append((start, start + low, start + high, start + size_of[filename]))
         start += size_of[filename]
     cls = WindowShuffle if case["window_shuffle"] else shuffler_class(case["shuffle"], None)
+    chunks = IndexedChunks(intervals, [bytes_of[filename] for filename in files])
+    if cls is NoShuffle:
+        return NoShuffle(chunks, case["seed"], case["drop_last"], max_cache_size=case["max_cache_size"])
     return cls(
-        intervals,
-        [bytes_of[filename] for filename in files],
+        chunks,
         seed=case["seed"],
         drop_last=case["drop_last"],
-        item_shuffle_window=resolve_item_shuffle_window(case.get("item_shuffle_window")),
+        item_window=resolve_item_shuffle_window(case.get("item_shuffle_window")),
         max_cache_size=case["max_cache_size"],
     )
 
@@ -94,34 +97,34 @@ def test_every_rank_reads_the_batches_the_reference_release_reads(case):
 
 
 def test_first_epoch_of_the_257_item_dataset_matches_the_documented_batches():
-    shuffler = FullShuffle(chunk_intervals([16] * 16 + [1]), [0] * 17, seed=SEED, drop_last=False)
+    shuffler = FullShuffle(IndexedChunks(chunk_intervals([16] * 16 + [1]), [0] * 17), seed=SEED, drop_last=False)
     case = {"world_size": 1, "num_nodes": 1, "num_workers": 0, "batch_size": 4}
     assert rank_batches(shuffler, case, 0, 1)[:3] == [[58, 51, 63, 60], [54, 57, 59, 50], [61, 62, 55, 49]]
 
 
 def test_second_epoch_of_the_257_item_dataset_starts_with_the_documented_batch():
-    shuffler = FullShuffle(chunk_intervals([16] * 16 + [1]), [0] * 17, seed=SEED, drop_last=False)
+    shuffler = FullShuffle(IndexedChunks(chunk_intervals([16] * 16 + [1]), [0] * 17), seed=SEED, drop_last=False)
     case = {"world_size": 1, "num_nodes": 1, "num_workers": 0, "batch_size": 4}
     assert rank_batches(shuffler, case, 0, 2)[0] == [109, 104, 107, 106]
 
 
 def test_no_shuffle_reads_every_chunk_in_order_with_ascending_items():
-    shuffler = NoShuffle(chunk_intervals([5, 5, 3]), [0] * 3, seed=SEED, drop_last=False)
+    shuffler = NoShuffle(IndexedChunks(chunk_intervals([5, 5, 3]), [0] * 3), seed=SEED, drop_last=False)
     items, _ = shuffler.worker_sequences(1, 1, 1, 1, 3)
     assert items[0].tolist() == list(range(13))
 
 
 def test_full_shuffle_reshuffles_chunks_every_epoch():
-    shuffler = FullShuffle(chunk_intervals([4] * 10), [0] * 10, seed=SEED, drop_last=False)
-    first = shuffler.get_chunks_and_intervals_per_workers(1, 1, 1, 1, 1)[0]
-    second = shuffler.get_chunks_and_intervals_per_workers(1, 1, 1, 1, 2)[0]
+    shuffler = FullShuffle(IndexedChunks(chunk_intervals([4] * 10), [0] * 10), seed=SEED, drop_last=False)
+    first = shuffler.assignment(1, 1, 1, 1, 1)[0]
+    second = shuffler.assignment(1, 1, 1, 1, 2)[0]
     assert sorted(first[0]) == sorted(second[0]) == list(range(10))
     assert first != second
 
 
 def test_two_node_full_shuffle_keeps_node_chunk_sets_after_the_first_epoch():
     # reference 100 items / 15 chunks, W=4, NNODES=2, K=2, B=3, drop_last: 24 items per rank, then 24 and 27
-    shuffler = FullShuffle(chunk_intervals([7] * 14 + [2]), [100] * 15, seed=SEED, drop_last=True)
+    shuffler = FullShuffle(IndexedChunks(chunk_intervals([7] * 14 + [2]), [100] * 15), seed=SEED, drop_last=True)
     first, _ = shuffler.worker_sequences(4, 2, 2, 3, 1)
     later, _ = shuffler.worker_sequences(4, 2, 2, 3, 2)
     first_per_rank = [sum(len(first[2 * rank + worker]) for worker in range(2)) for rank in range(4)]
@@ -135,23 +138,23 @@ def test_two_node_full_shuffle_keeps_node_chunk_sets_after_the_first_epoch():
 
 def test_two_node_full_shuffle_falls_back_to_one_global_order_when_a_node_does_not_fit_the_cache():
     intervals = chunk_intervals([7] * 14 + [2])
-    small_cache = FullShuffle(intervals, [100] * 15, seed=SEED, drop_last=True, max_cache_size=150)
-    single_node = FullShuffle(intervals, [100] * 15, seed=SEED, drop_last=True)
-    assert small_cache.get_chunks_and_intervals_per_workers(
+    small_cache = FullShuffle(IndexedChunks(intervals, [100] * 15), seed=SEED, drop_last=True, max_cache_size=150)
+    single_node = FullShuffle(IndexedChunks(intervals, [100] * 15), seed=SEED, drop_last=True)
+    assert small_cache.assignment(
         4, 2, 2, 3, 2
-    ) == single_node.get_chunks_and_intervals_per_workers(4, 1, 2, 3, 2)
+    ) == single_node.assignment(4, 1, 2, 3, 2)
 
 
 def test_window_shuffle_with_drop_last_can_leave_one_rank_with_fewer_items():
-    shuffler = WindowShuffle(chunk_intervals([600, 600, 100]), [0] * 3, seed=SEED, drop_last=True)
+    shuffler = WindowShuffle(IndexedChunks(chunk_intervals([600, 600, 100]), [0] * 3), seed=SEED, drop_last=True)
     items, _ = shuffler.worker_sequences(2, 1, 2, 7, 1)
     assert [len(items[0]) + len(items[1]), len(items[2]) + len(items[3])] == [196, 98]
 
 
 def test_window_shuffle_keeps_each_worker_stripe_across_epochs():
-    shuffler = WindowShuffle(chunk_intervals([10] * 40), [0] * 40, seed=SEED, drop_last=False)
-    first = shuffler.get_chunks_and_intervals_per_workers(1, 1, 4, 1, 1)[0]
-    second = shuffler.get_chunks_and_intervals_per_workers(1, 1, 4, 1, 2)[0]
+    shuffler = WindowShuffle(IndexedChunks(chunk_intervals([10] * 40), [0] * 40), seed=SEED, drop_last=False)
+    first = shuffler.assignment(1, 1, 4, 1, 1)[0]
+    second = shuffler.assignment(1, 1, 4, 1, 2)[0]
     assert [sorted(chunks) for chunks in first] == [sorted(chunks) for chunks in second]
     assert [sorted(chunks) for chunks in first] == [list(range(10 * w, 10 * w + 10)) for w in range(4)]
     assert first != second
@@ -159,8 +162,8 @@ def test_window_shuffle_keeps_each_worker_stripe_across_epochs():
 
 def test_window_shuffle_window_of_one_keeps_stripe_order(monkeypatch):
     monkeypatch.setenv("LITDATA_POSIX_SHUFFLE_WINDOW", "1")
-    shuffler = WindowShuffle(chunk_intervals([10] * 8), [0] * 8, seed=SEED, drop_last=False)
-    assert shuffler.get_chunks_and_intervals_per_workers(1, 1, 2, 1, 3)[0] == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    shuffler = WindowShuffle(IndexedChunks(chunk_intervals([10] * 8), [0] * 8), seed=SEED, drop_last=False)
+    assert shuffler.assignment(1, 1, 2, 1, 3)[0] == [[0, 1, 2, 3], [4, 5, 6, 7]]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from litdata.streaming.shuffle import FullShuffle, NoShuffle, WindowShuffle
+from litdata.streaming.shuffle import FullShuffle, IndexedChunks, NoShuffle, WindowShuffle
 from litdata.utilities.resume import (
     elastic_drop_count,
     elastic_plan,
@@ -42,7 +42,7 @@ def replayed_sequences(shuffler, topology: tuple, rank: int, num_samples_yielded
     """What each worker of ``rank`` reads after a strict-replay resume, rebuilt piece by piece."""
     world_size, num_workers, batch_size, epoch = topology
     workers = max(num_workers, 1)
-    chunks, pieces = shuffler.get_chunks_and_intervals_per_workers(world_size, 1, num_workers, batch_size, epoch)
+    chunks, pieces = shuffler.assignment(world_size, 1, num_workers, batch_size, epoch)
     served = split_samples_across_workers(num_samples_yielded, num_workers, batch_size)
     sequences = []
     for worker, consumed in enumerate(served):
@@ -90,7 +90,8 @@ def test_skip_consumed_points_past_the_end_when_everything_was_read():
 )
 def test_strict_replay_continues_each_worker_where_it_stopped(sizes, world_size, workers, batch, epoch, shuffle, data):
     cls = FullShuffle if shuffle else NoShuffle
-    shuffler = cls(chunk_intervals(sizes), [0] * len(sizes), seed=SEED, drop_last=True)
+    chunks = IndexedChunks(chunk_intervals(sizes), [0] * len(sizes))
+    shuffler = NoShuffle(chunks, SEED, True) if cls is NoShuffle else cls(chunks, SEED, True, item_window=256)
     items, _ = shuffler.worker_sequences(world_size, 1, workers, batch, epoch)
     rank = data.draw(st.integers(0, world_size - 1))
     mine = items[rank * max(workers, 1) : (rank + 1) * max(workers, 1)]
@@ -104,7 +105,7 @@ def test_strict_replay_continues_each_worker_where_it_stopped(sizes, world_size,
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(1, 30), min_size=1, max_size=10), st.integers(0, 3), st.integers(1, 5), st.data())
 def test_strict_replay_resumes_each_worker_with_the_tail_of_its_sequence(sizes, workers, batch, data):
-    shuffler = FullShuffle(chunk_intervals(sizes), [0] * len(sizes), seed=SEED, drop_last=False)
+    shuffler = FullShuffle(IndexedChunks(chunk_intervals(sizes), [0] * len(sizes)), seed=SEED, drop_last=False)
     items, _ = shuffler.worker_sequences(1, 1, workers, batch, 1)
     consumed = data.draw(st.integers(0, sum(sizes)))
     served = split_samples_across_workers(consumed, workers, batch)
@@ -113,14 +114,17 @@ def test_strict_replay_resumes_each_worker_with_the_tail_of_its_sequence(sizes, 
 
 
 def test_a_worker_whose_pieces_are_all_consumed_resumes_with_nothing():
-    shuffler = NoShuffle(chunk_intervals([4, 4]), [0, 0], seed=SEED, drop_last=False)
+    shuffler = NoShuffle(IndexedChunks(chunk_intervals([4, 4]), [0, 0]), seed=SEED, drop_last=False)
     assert replayed_sequences(shuffler, (1, 2, 4, 1), 0, 8) == [[], []]
 
 
 def reference_shuffler(case: dict):
     dataset = ORDERS["datasets"][case["dataset"]]
     cls = WindowShuffle if case["window_shuffle"] else FullShuffle if case["shuffle"] else NoShuffle
-    return cls(chunk_intervals(dataset["chunk_sizes"]), dataset["chunk_bytes"], case["seed"], case["drop_last"])
+    chunks = IndexedChunks(chunk_intervals(dataset["chunk_sizes"]), dataset["chunk_bytes"])
+    if cls is NoShuffle:
+        return NoShuffle(chunks, case["seed"], case["drop_last"])
+    return cls(chunks, case["seed"], case["drop_last"], item_window=256)  # the window 0.2.76's dataset passes
 
 
 def test_recorded_resumes_cover_several_topologies():
@@ -185,7 +189,7 @@ def served_before_checkpoint(items: list, topology: tuple, batches_per_rank: int
     st.data(),
 )
 def test_elastic_resume_loses_nothing_and_repeats_less_than_one_new_round(old, new, data):
-    shuffler = FullShuffle(chunk_intervals([16] * 16 + [1]), [0] * 17, seed=SEED, drop_last=True)
+    shuffler = FullShuffle(IndexedChunks(chunk_intervals([16] * 16 + [1]), [0] * 17), seed=SEED, drop_last=True)
     items, _ = shuffler.worker_sequences(old[0], 1, old[1], old[2], 1)
     rounds_all_workers_alive = min(len(sequence) for sequence in items) // old[2]
     batches_per_rank = data.draw(st.integers(0, rounds_all_workers_alive * max(old[1], 1)))
@@ -198,7 +202,7 @@ def test_elastic_resume_loses_nothing_and_repeats_less_than_one_new_round(old, n
 
 
 def test_elastic_plan_by_chunk_reads_every_remaining_item_once():
-    shuffler = WindowShuffle(chunk_intervals([7] * 12), [0] * 12, seed=SEED, drop_last=False)
+    shuffler = WindowShuffle(IndexedChunks(chunk_intervals([7] * 12), [0] * 12), seed=SEED, drop_last=False, item_window=256)
     items, chunks = shuffler.worker_sequences(2, 1, 2, 3, 1)
     plan = elastic_plan(items, (2, 2, 3), (1, 3, 4), drop_count=0, drop_last=False, worker_chunks=chunks)
     assert sorted(sum(plan, [])) == list(range(84))

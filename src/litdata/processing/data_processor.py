@@ -84,7 +84,8 @@ def split_aligned(num_items: int, num_parts: int, chunk_size: int) -> list[range
 
 def split_by_weight(indexes: Sequence[int], weights: Sequence[int], num_parts: int) -> list[list[int]]:
     """Greedy packing of indexes into parts of similar total weight; each part keeps the input order."""
-    packed, _ = _pack_greedily(list(indexes), [weights[i] for i in indexes], num_parts)
+    # an empty input file weighs 0; _pack_greedily (as 0.2.76's) only takes positive weights
+    packed, _ = _pack_greedily(list(indexes), [max(1, weights[i]) for i in indexes], num_parts)
     return [sorted(packed.get(part, [])) for part in range(num_parts)]
 
 
@@ -222,7 +223,7 @@ def prepare_output(
     existing = output.read_json(_INDEX_FILENAME)
     if mode is None and existing is not None:
         raise RuntimeError(
-            f"The provided output_dir `{output.path}` already contains an optimized dataset (index.json).\n"
+            f"The provided output_dir `{output.path}` already contains an optimized immutable datasets.\n"
             " HINT: Did you consider changing the `output_dir` with your own versioning as a suffix?\n"
             " HINT: If you want to append/overwrite to the existing dataset, use `mode='append | overwrite'`."
         )

@@ -315,7 +315,10 @@ def optimize(
     if keep_data_ordered is False and align_chunking:
         raise ValueError("align_chunking requires keep_data_ordered=True.")
     if align_chunking and chunk_size is None:
-        raise ValueError("align_chunking=True aligns worker shares to whole chunks and needs `chunk_size`.")
+        raise ValueError(
+            "When `align_chunking` is set to True, `chunk_size` needs to be defined (align_chunking aligns worker "
+            "shares to whole chunks)."
+        )
     writer_options: dict[str, Any] = {
         "chunk_size": chunk_size,
         "chunk_bytes": chunk_bytes,

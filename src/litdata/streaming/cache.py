@@ -13,7 +13,7 @@ from litdata.streaming.reader import BinaryReader
 from litdata.streaming.resolver import Dir, _resolve_dir
 from litdata.streaming.sampler import ChunkedIndex
 from litdata.streaming.serializers import Serializer, _get_serializers, reading_bytes
-from litdata.streaming.writer import BinaryWriter
+from litdata.streaming.writer import BinaryWriter, _writer_rank
 from litdata.utilities.encryption import Encryption
 
 __all__ = ["Cache", "Dir"]
@@ -73,6 +73,23 @@ class Cache:
         return self._cache_dir
 
     @property
+    def rank(self) -> int:
+        """The writer rank of this process: the optimize worker's rank, else global rank times DataLoader workers
+        plus the worker's rank (it names the chunk files ``chunk-{rank}-{n}.bin``)."""
+        return self._writer.rank if self._writer is not None else _writer_rank(None)
+
+    @property
+    def checkpoint_dir(self) -> str:
+        """``{cache_dir}/checkpoints``, created on first use."""
+        path = os.path.join(self._cache_dir, "checkpoints")
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    def save_checkpoint(self, checkpoint_dir: str = ".checkpoints", inputs_done: int | None = None) -> str | None:
+        """Save the writer's chunks so far (see `BinaryWriter.save_checkpoint`)."""
+        return self._get_writer().save_checkpoint(checkpoint_dir=checkpoint_dir, inputs_done=inputs_done)
+
+    @property
     def filled(self) -> bool:
         """Whether the folder already holds a merged ``index.json``."""
         return os.path.exists(os.path.join(self._cache_dir, _INDEX_FILENAME))
@@ -98,19 +115,24 @@ class Cache:
 
     def _get_reader(self) -> BinaryReader:
         if self._reader is None:
-            config = ChunksConfig.load(
+            config = ChunksConfig(
                 self._cache_dir,
                 reading_bytes(self._serializers),
+                None,
                 item_loader=self._item_loader,
                 subsampled_files=self._subsampled_files,
                 region_of_interest=self._region_of_interest,
                 encryption=self._encryption,
             )
-            self._reader = BinaryReader(self._cache_dir, config)
+            self._reader = BinaryReader(self._cache_dir, config=config)
         return self._reader
 
     def get_chunk_intervals(self) -> list[Interval]:
         return self._get_reader().config.intervals
+
+    def get_chunk_bytes(self) -> list[int]:
+        """Size in bytes of each chunk file (what shufflers weigh against the cache size)."""
+        return [int(chunk.get("chunk_bytes") or 0) for chunk in self._get_reader().config.chunks]
 
     def __getitem__(self, index: int | ChunkedIndex) -> Any:
         reader = self._get_reader()

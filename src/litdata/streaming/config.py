@@ -151,17 +151,41 @@ def _default_item_loader(config: dict) -> BaseItemLoader:
 
 
 class ChunksConfig:
-    """The chunks a reader may open and how to decode them."""
+    """The chunks a reader may open and how to decode them.
+
+    Args:
+        cache_dir: the folder holding the dataset's ``index.json`` (and its chunks, or their local copies).
+        serializers: the serializers by format name.
+        remote_dir: the dataset's URL when ``cache_dir`` is a local copy, else ``None``.
+        item_loader: how items are decoded (default: the loader the index names).
+        subsampled_files: read only these chunk files.
+        region_of_interest: one ``(start, end)`` item range per chunk read.
+        storage_options: connection settings for ``remote_dir``.
+        session_options: client session settings for ``remote_dir``.
+        encryption: the key of an encrypted dataset.
+        index: the index itself when it is already loaded (``cache_dir`` is then not read).
+    """
 
     def __init__(
         self,
-        index: dict[str, Any],
+        cache_dir: str,
         serializers: dict[str, Serializer],
+        remote_dir: str | None,
         item_loader: BaseItemLoader | None = None,
         subsampled_files: list[str] | None = None,
         region_of_interest: list[tuple[int, int]] | None = None,
+        storage_options: dict | None = None,
+        session_options: dict | None = None,
+        *,
         encryption: Any = None,
+        index: dict[str, Any] | None = None,
     ) -> None:
+        if index is None:
+            index = load_index_file(os.path.join(cache_dir, _INDEX_FILENAME))
+        self._cache_dir = cache_dir
+        self._remote_dir = remote_dir
+        self._storage_options = storage_options
+        self._session_options = session_options
         self._index = index
         self._config: dict[str, Any] = index["config"]
         self._item_loader = item_loader or _default_item_loader(self._config)
@@ -184,8 +208,62 @@ class ChunksConfig:
         )
 
     @classmethod
-    def load(cls, dataset_dir: str, serializers: dict[str, Serializer], **kwargs: Any) -> ChunksConfig:
-        return cls(load_index_file(os.path.join(dataset_dir, _INDEX_FILENAME)), serializers, **kwargs)
+    def load(
+        cls,
+        cache_dir: str,
+        serializers: dict[str, Serializer],
+        remote_dir: str | None = None,
+        item_loader: BaseItemLoader | None = None,
+        subsampled_files: list[str] | None = None,
+        region_of_interest: list[tuple[int, int]] | None = None,
+        storage_options: dict | None = None,
+        session_options: dict | None = None,
+        *,
+        encryption: Any = None,
+    ) -> ChunksConfig | None:
+        """The config of the dataset in ``cache_dir``, after fetching its ``index.json`` from ``remote_dir`` (when
+        given, except ``hf://``); ``None`` when there is no index (yet)."""
+        path = os.path.join(cache_dir, _INDEX_FILENAME)
+        if remote_dir and not remote_dir.startswith("hf://"):
+            from litdata.storage import join_url
+            from litdata.streaming.downloader import get_downloader
+
+            downloader = get_downloader(remote_dir, cache_dir, [], storage_options, session_options)
+            downloader.download_file(join_url(remote_dir, _INDEX_FILENAME), path)
+        if not os.path.exists(path):
+            return None
+        return cls(
+            cache_dir,
+            serializers,
+            remote_dir,
+            item_loader,
+            subsampled_files,
+            region_of_interest,
+            storage_options,
+            session_options,
+            encryption=encryption,
+        )
+
+    @property
+    def data_format(self) -> list[str] | None:
+        """Format name of every leaf of a sample."""
+        return self._config.get("data_format")
+
+    @property
+    def data_format_unflattened(self) -> Any:
+        """The format names arranged as a sample (a dict of names for dict samples)."""
+        from litdata.utilities._pytree import tree_unflatten, treespec_loads
+
+        return tree_unflatten(self._config["data_format"], treespec_loads(self._config["data_spec"]))
+
+    @property
+    def compression(self) -> str | None:
+        return self._config.get("compression")
+
+    @property
+    def chunk_bytes(self) -> int | None:
+        """The ``chunk_bytes`` limit the dataset was written with."""
+        return self._config.get("chunk_bytes")
 
     @property
     def chunks(self) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from litdata.streaming.sampler import ChunkedIndex
 from litdata.streaming.serializers import Serializer, _get_serializers
 from litdata.streaming.shuffle import (
     FullShuffle,
+    IndexedChunks,
     NoShuffle,
     Shuffle,
     WindowShuffle,
@@ -168,8 +169,10 @@ class StreamingDataset(IterableDataset):
 
     def _make_config(self) -> ChunksConfig:
         return ChunksConfig(
-            self._index,
+            self._dataset_dir,
             self._serializers,
+            self.input_dir.url,
+            index=self._index,
             item_loader=deepcopy(self.item_loader) if self.item_loader is not None else None,
             subsampled_files=self.subsampled_files,
             region_of_interest=self.region_of_interest,
@@ -205,7 +208,10 @@ class StreamingDataset(IterableDataset):
     def _get_reader(self) -> BinaryReader:
         if self._reader is None:
             self._reader = BinaryReader(
-                self._dataset_dir, self._get_config(), source=self._source, max_pre_download=self.max_pre_download
+                self._dataset_dir,
+                config=self._get_config(),
+                source=self._source,
+                max_pre_download=self.max_pre_download,
             )
         return self._reader
 
@@ -213,19 +219,13 @@ class StreamingDataset(IterableDataset):
         seed, drop_last = self.seed, self._resolved_drop_last()
         chunk_bytes = [c.get("chunk_bytes") or 0 for c in self._get_config().chunks]
         max_cache_size = resolve_max_cache_size(self.max_cache_size, self._dataset_dir)
-        cls: type[Shuffle] = NoShuffle
-        if self.shuffle:
-            compressed = bool(self._get_config().config.get("compression"))
-            kind = detect_posix_fast_kind(self._dataset_dir, self.input_dir.url is not None, compressed)
-            cls = WindowShuffle if kind in _WINDOW_KINDS else FullShuffle
-        return cls(
-            self.intervals,
-            chunk_bytes,
-            seed,
-            drop_last,
-            item_shuffle_window=self.item_shuffle_window,
-            max_cache_size=max_cache_size,
-        )
+        chunks = IndexedChunks(self.intervals, chunk_bytes)
+        if not self.shuffle:
+            return NoShuffle(chunks, seed, drop_last, max_cache_size=max_cache_size)
+        compressed = bool(self._get_config().config.get("compression"))
+        kind = detect_posix_fast_kind(self._dataset_dir, self.input_dir.url is not None, compressed)
+        cls = WindowShuffle if kind in _WINDOW_KINDS else FullShuffle
+        return cls(chunks, seed, drop_last, item_window=self.item_shuffle_window, max_cache_size=max_cache_size)
 
     def _resolved_drop_last(self) -> bool:
         if self.drop_last is None:  # an optimize/map worker reads its part of everything
@@ -264,9 +264,7 @@ class StreamingDataset(IterableDataset):
         if self.shuffler is None:
             self.shuffler = self._create_shuffler()
         env = self.distributed_env
-        return self.shuffler.get_chunks_and_intervals_per_workers(
-            env.world_size, env.num_nodes, num_workers, batch_size, self.current_epoch
-        )
+        return self.shuffler.get_chunks_and_intervals_per_workers(env, num_workers, batch_size, self.current_epoch)
 
     def get_len(self, num_workers: int, batch_size: int) -> int:
         """Items this rank yields per epoch with ``num_workers`` workers and ``batch_size``."""

@@ -109,7 +109,7 @@ class DatasetUpdate:
         expected = self._index["config"]
         with tempfile.TemporaryDirectory(prefix="litdata-update-check-") as scratch:
             writer = BinaryWriter(scratch, chunk_size=1)
-            writer.serialize(0, sample)
+            writer.serialize(sample)
             got = writer.get_config()
         if got["data_format"] != expected["data_format"] or got["data_spec"] != expected["data_spec"]:
             raise ValueError(

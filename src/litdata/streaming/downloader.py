@@ -2,14 +2,17 @@
 
 `get_downloader` picks a class by URL prefix; `register_downloader` adds one for a new prefix. A custom downloader
 only implements ``download_file(remote_filepath, local_filepath)``; streaming calls it with a temporary
-``local_filepath`` and renames the result, so it need not be atomic itself.
+``local_filepath`` and renames the result, so it need not be atomic itself. The async methods (``adownload_file``,
+``adownload_fileobj``, ``adownload_bytes``, ``aupload_file``) run the synchronous ones in a thread unless a
+downloader overrides them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import shutil
-from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from litdata.storage import Storage, join_url, storage_class
@@ -38,7 +41,7 @@ __all__ = [
 ]
 
 
-class Downloader(ABC):
+class Downloader:
     """Fetches files of the dataset at ``remote_dir`` into ``cache_dir``.
 
     Args:
@@ -63,30 +66,39 @@ class Downloader(ABC):
         self._storage_options = dict(storage_options or {})
         self.session_options = dict(kwargs.get("session_options") or {})
 
-    @abstractmethod
-    def download_file(self, remote_filepath: str, local_filepath: str) -> None:
-        """Write the file at ``remote_filepath`` to ``local_filepath``."""
+    def download_file(self, remote_chunkpath: str, local_chunkpath: str) -> None:
+        """Write the file at ``remote_chunkpath`` to ``local_chunkpath`` (every downloader overrides this)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement download_file(remote_filepath, local_filepath)."
+        )
 
     def download_files(self, pairs: list[tuple[str, str]]) -> None:
         """Download several ``(remote_filepath, local_filepath)`` pairs (backends may do it in bulk)."""
         for remote_filepath, local_filepath in pairs:
             self.download_file(remote_filepath, local_filepath)
 
+    def _chunk_paths(self, chunk_index: int) -> tuple[str, str]:
+        filename = check_chunk_name(self._chunks[chunk_index]["filename"], f"the index of {self._remote_dir}")
+        return join_url(self._remote_dir, filename), os.path.join(self._cache_dir, filename)
+
     def download_chunk_from_index(self, chunk_index: int) -> None:
         """Download chunk ``chunk_index`` into the cache folder unless it is already there."""
-        filename = check_chunk_name(self._chunks[chunk_index]["filename"], f"the index of {self._remote_dir}")
-        local_filepath = os.path.join(self._cache_dir, filename)
-        if not os.path.exists(local_filepath):
-            self.download_file(join_url(self._remote_dir, filename), local_filepath)
+        remote_chunkpath, local_chunkpath = self._chunk_paths(chunk_index)
+        if not os.path.exists(local_chunkpath):
+            self.download_file(remote_chunkpath, local_chunkpath)
 
-    def download_bytes(self, remote_filepath: str, offset: int, length: int, local_chunkpath: str) -> bytes:
-        """``length`` bytes at ``offset`` of a file (from ``local_chunkpath`` when it is already cached)."""
-        if os.path.exists(local_chunkpath):
-            with open(local_chunkpath, "rb") as f:
-                f.seek(offset)
-                return f.read(length)
-        self.download_file(remote_filepath, local_chunkpath)
-        return self.download_bytes(remote_filepath, offset, length, local_chunkpath)
+    def download_chunk_bytes_from_index(self, chunk_index: int, offset: int, length: int) -> bytes:
+        """``length`` bytes at ``offset`` of chunk ``chunk_index`` (see `download_bytes`)."""
+        remote_chunkpath, local_chunkpath = self._chunk_paths(chunk_index)
+        return self.download_bytes(remote_chunkpath, offset, length, local_chunkpath)
+
+    def download_bytes(self, remote_chunkpath: str, offset: int, length: int, local_chunkpath: str) -> bytes:
+        """``length`` bytes at ``offset`` of a file (downloaded whole to ``local_chunkpath`` unless it is there)."""
+        if not os.path.exists(local_chunkpath):
+            self.download_file(remote_chunkpath, local_chunkpath)
+        with open(local_chunkpath, "rb") as f:
+            f.seek(offset)
+            return f.read(length)
 
     def download_fileobj(self, remote_filepath: str, fileobj: Any) -> None:
         """Write the file at ``remote_filepath`` into the open binary ``fileobj``."""
@@ -99,6 +111,38 @@ class Downloader(ABC):
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
+
+    async def adownload_bytes(self, remote_filepath: str, offset: int, length: int, local_chunkpath: str) -> bytes:
+        """`download_bytes` in a thread: exactly ``length`` bytes (``ValueError`` for a negative offset or length,
+        ``OSError`` for a short read, no I/O for ``length == 0``)."""
+        if offset < 0 or length < 0:
+            raise ValueError(f"offset and length must be >= 0, got offset={offset}, length={length}.")
+        if length == 0:
+            return b""
+        data = await asyncio.to_thread(self.download_bytes, remote_filepath, offset, length, local_chunkpath)
+        if len(data) != length:
+            raise OSError(f"Expected {length} bytes at offset {offset} of {remote_filepath}, got {len(data)}.")
+        return bytes(data)
+
+    async def adownload_fileobj(self, remote_filepath: str) -> bytes:
+        """The whole file at ``remote_filepath`` (`download_fileobj` in a thread)."""
+
+        def read() -> bytes:
+            buffer = io.BytesIO()
+            self.download_fileobj(remote_filepath, buffer)
+            return buffer.getvalue()
+
+        return await asyncio.to_thread(read)
+
+    async def adownload_file(self, remote_filepath: str, local_filepath: str) -> None:
+        """`download_file` in a thread, unless ``local_filepath`` already exists."""
+        if os.path.exists(local_filepath):
+            return
+        await asyncio.to_thread(self.download_file, remote_filepath, local_filepath)
+
+    async def aupload_file(self, local_filepath: str, remote_filepath: str) -> None:
+        """Upload ``local_filepath`` to ``remote_filepath`` (downloaders backed by a storage support it)."""
+        raise NotImplementedError(f"{type(self).__name__} does not support async upload")
 
 
 class StorageDownloader(Downloader):
@@ -126,6 +170,9 @@ class StorageDownloader(Downloader):
 
     def download_fileobj(self, remote_filepath: str, fileobj: Any) -> None:
         fileobj.write(self.storage.read_bytes(remote_filepath))
+
+    async def aupload_file(self, local_filepath: str, remote_filepath: str) -> None:
+        await asyncio.to_thread(self.storage.upload_file, local_filepath, remote_filepath)
 
 
 class S3Downloader(StorageDownloader):

@@ -40,6 +40,23 @@ _OPEN_CHUNKS = 4  # chunks of a remote dataset stay pinned in the cache while op
 _OPEN_LOCAL_CHUNKS = 64  # mappings of local files cost little: random access reopens them less often
 
 
+def _remote_source(
+    config: ChunksConfig,
+    cache_dir: str,
+    url: str,
+    max_cache_size: int | float | str | None,
+    storage_options: dict | None,
+    session_options: dict | None,
+) -> ChunkSource:
+    """Chunks of the dataset at ``url`` downloaded into ``cache_dir`` as they are read."""
+    from litdata.streaming.downloader import get_downloader
+    from litdata.streaming.sources import CachedSource, resolve_max_cache_size
+
+    downloader = get_downloader(url, cache_dir, config.chunks, storage_options or {}, session_options or {})
+    sizes = {c["filename"]: int(c.get("chunk_bytes") or 0) for c in config.chunks}
+    return CachedSource(url, cache_dir, downloader, sizes, resolve_max_cache_size(max_cache_size, cache_dir))
+
+
 class _Prefetcher:
     """Downloads the chunks just ahead of the reader's position in its plan, in one background thread.
 
@@ -109,23 +126,64 @@ class BinaryReader:
     """Reads items of a dataset. ``read(ChunkedIndex)`` returns the decoded sample.
 
     Args:
-        dataset_dir: the folder with the dataset's ``index.json`` (chunks are read there unless ``source`` says).
-        config: the loaded index.
-        source: where chunk files come from (default: in place in ``dataset_dir``).
-        max_open_chunks: how many chunks stay mapped at once (default: 4 for remote datasets, 64 for local ones).
+        cache_dir: the folder with the dataset's ``index.json`` (chunks are read there unless the dataset is remote).
+        subsampled_files: read only these chunk files.
+        region_of_interest: one ``(start, end)`` item range per chunk read.
+        max_cache_size: cache limit for a remote dataset's chunk copies (bytes, ``"50GB"`` or a fraction of the disk).
+        remote_input_dir: the dataset's URL when ``cache_dir`` holds a local copy of its index.
+        compression: accepted for compatibility with LitData; the index says how chunks are compressed.
+        encryption: the key of an encrypted dataset.
+        item_loader: how items are decoded (default: the loader the index names).
+        serializers: extra or replacement serializers.
+        storage_options: connection settings for ``remote_input_dir``.
+        session_options: client session settings for ``remote_input_dir``.
         max_pre_download: how many chunks are downloaded ahead of the reads of a plan (remote sources only).
+        on_demand_bytes: accepted for compatibility with LitData; items are read from whole chunks.
+        config: an already loaded index (the arguments that describe the index are then not used).
+        source: where chunk files come from (default: in place in ``cache_dir``, or ``remote_input_dir``).
+        max_open_chunks: how many chunks stay mapped at once (default: 4 for remote datasets, 64 for local ones).
     """
 
     def __init__(
         self,
-        dataset_dir: str,
-        config: ChunksConfig,
+        cache_dir: str,
+        subsampled_files: list[str] | None = None,
+        region_of_interest: list[tuple[int, int]] | None = None,
+        max_cache_size: int | float | str | None = None,
+        remote_input_dir: str | None = None,
+        compression: str | None = None,
+        encryption: Any = None,
+        item_loader: Any = None,
+        serializers: dict[str, Any] | None = None,
+        storage_options: dict | None = None,
+        session_options: dict | None = None,
+        max_pre_download: int = 2,
+        on_demand_bytes: bool = False,
+        *,
+        config: ChunksConfig | None = None,
         source: ChunkSource | None = None,
         max_open_chunks: int | None = None,
-        max_pre_download: int = 2,
     ) -> None:
-        self._dataset_dir = dataset_dir
-        self._source = source or ChunkSource(dataset_dir)
+        self._dataset_dir = cache_dir
+        if config is None:
+            from litdata.streaming.serializers import _get_serializers, reading_bytes
+
+            config = ChunksConfig(
+                cache_dir,
+                reading_bytes(_get_serializers(serializers)),
+                remote_input_dir,
+                item_loader,
+                subsampled_files,
+                region_of_interest,
+                storage_options,
+                session_options,
+                encryption=encryption,
+            )
+        if source is None and remote_input_dir:
+            source = _remote_source(
+                config, cache_dir, remote_input_dir, max_cache_size, storage_options, session_options
+            )
+        self._source = source or ChunkSource(cache_dir)
         self._config = config
         self._item_loader = config.item_loader
         if max_open_chunks is None:
@@ -133,6 +191,21 @@ class BinaryReader:
         self._max_open = max(1, max_open_chunks)
         self._max_pre_download = max(0, max_pre_download)
         self._reset()
+
+    @property
+    def rank(self) -> int:
+        """This process's writer rank (see `Cache.rank`)."""
+        from litdata.streaming.writer import _writer_rank
+
+        return _writer_rank(None)
+
+    def get_length(self) -> int:
+        """Number of items the reader can read (within the regions of interest)."""
+        return sum(iv.roi_end_idx - iv.roi_start_idx for iv in self._config.intervals)
+
+    def get_chunk_intervals(self) -> list[Any]:
+        """One ``Interval(chunk_start, roi_start_idx, roi_end_idx, chunk_end)`` per chunk."""
+        return self._config.intervals
 
     def _reset(self) -> None:
         self._pid = os.getpid()

@@ -8,6 +8,8 @@ contiguous stripe of chunks and only permutes nearby chunks within it, which sui
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -31,43 +33,79 @@ _PARALLEL_FILESYSTEMS = {"lustre", "gpfs", "panfs", "beegfs"}
 WorkerAssignment = tuple[list[list[int]], list[list[Interval]]]
 
 
+class IndexedChunks:
+    """The chunk intervals and byte sizes a shuffler works from, for callers without a `Cache` (the dataset).
+
+    Anything with ``get_chunk_intervals()`` works as a shuffler's ``cache``, as in LitData 0.2.76; chunk byte sizes
+    (used to test whether a node's chunks fit the cache) come from ``get_chunk_bytes()`` when it has one.
+    """
+
+    def __init__(self, intervals: Sequence[Sequence[int]], chunk_bytes: Sequence[int]) -> None:
+        self._intervals = [tuple(int(v) for v in interval) for interval in intervals]
+        self._chunk_bytes = [int(size) for size in chunk_bytes]
+
+    def get_chunk_intervals(self) -> list[tuple[int, ...]]:
+        return self._intervals
+
+    def get_chunk_bytes(self) -> list[int]:
+        return self._chunk_bytes
+
+
 class Shuffle(ABC):
     """Decides the chunks and pieces of every global worker per epoch, and the item order inside a piece.
 
     Args:
-        intervals: one ``(chunk_start, roi_start, roi_end, chunk_end)`` per chunk id.
-        chunk_bytes: size in bytes of each chunk file, used to test whether a node's chunks fit the cache.
+        cache: where the chunk intervals come from: a `Cache`, an `IndexedChunks`, or any object with
+            ``get_chunk_intervals()`` returning one ``(chunk_start, roi_start, roi_end, chunk_end)`` per chunk.
         seed: base seed of every random draw.
         drop_last: drop the items that do not fill a batch on every rank.
-        item_shuffle_window: block size of the in-piece shuffle (``0`` or ``1`` = full permutation).
         max_cache_size: the reader's resolved cache limit in bytes; ``None`` or ``0`` means no limit.
     """
 
-    def __init__(
-        self,
-        intervals: Sequence[Sequence[int]],
-        chunk_bytes: Sequence[int],
-        seed: int,
-        drop_last: bool,
-        item_shuffle_window: int = DEFAULT_ITEM_SHUFFLE_WINDOW,
-        max_cache_size: int | None = None,
-    ) -> None:
-        self.intervals: list[Interval] = [(int(a), int(b), int(c), int(d)) for a, b, c, d in intervals]
-        self.chunk_bytes = list(chunk_bytes)
+    def __init__(self, cache: Any, seed: int, drop_last: bool, *, max_cache_size: int | None = None) -> None:
+        self.cache = cache
         self.seed = seed
         self.drop_last = drop_last
-        self.item_shuffle_window = item_shuffle_window
         self.max_cache_size = max_cache_size
+        self.item_shuffle_window = DEFAULT_ITEM_SHUFFLE_WINDOW
         self._assignments: dict[tuple[int, int, int, int, int], WorkerAssignment] = {}
+
+    @cached_property
+    def intervals(self) -> list[Interval]:
+        """One ``(chunk_start, roi_start, roi_end, chunk_end)`` per chunk id, read once from ``cache``."""
+        return [(int(a), int(b), int(c), int(d)) for a, b, c, d in self.cache.get_chunk_intervals()]
+
+    @cached_property
+    def chunk_bytes(self) -> list[int]:
+        """Size in bytes of each chunk file (zeros when ``cache`` does not know them)."""
+        get_chunk_bytes = getattr(self.cache, "get_chunk_bytes", None)
+        return list(get_chunk_bytes()) if callable(get_chunk_bytes) else [0] * len(self.intervals)
 
     @property
     def num_chunks(self) -> int:
         return len(self.intervals)
 
+    def get_len(self, distributed_env: Any, num_workers: int, batch_size: int, current_epoch: int) -> int:
+        """Items the rank ``distributed_env.global_rank`` reads in ``current_epoch`` with ``num_workers`` workers."""
+        _, intervals = self.get_chunks_and_intervals_per_workers(
+            distributed_env, num_workers, batch_size, current_epoch
+        )
+        first = distributed_env.global_rank * num_workers
+        return sum(piece[2] - piece[1] for worker in intervals[first : first + num_workers] for piece in worker)
+
     def get_chunks_and_intervals_per_workers(
+        self, distributed_env: Any, num_workers: int, batch_size: int, current_epoch: int
+    ) -> WorkerAssignment:
+        """Chunk ids and pieces of every global worker (rank-major) for ``current_epoch`` (1-based), for the topology
+        of ``distributed_env`` (its ``world_size`` and ``num_nodes``)."""
+        return self.assignment(
+            distributed_env.world_size, distributed_env.num_nodes, num_workers, batch_size, current_epoch
+        )
+
+    def assignment(
         self, world_size: int, num_nodes: int, num_workers: int, batch_size: int, current_epoch: int
     ) -> WorkerAssignment:
-        """Chunk ids and pieces of every global worker (rank-major) for ``current_epoch`` (1-based)."""
+        """`get_chunks_and_intervals_per_workers` from plain numbers (computed once per topology and epoch)."""
         key = (world_size, num_nodes, max(num_workers, 1), batch_size, current_epoch)
         if key not in self._assignments:
             self._assignments[key] = self._assign(*key)
@@ -77,6 +115,18 @@ class Shuffle(ABC):
     def _assign(
         self, world_size: int, num_nodes: int, num_workers: int, batch_size: int, current_epoch: int
     ) -> WorkerAssignment: ...
+
+    def __call__(self, array: np.ndarray, num_chunks: int, current_epoch: int, chunk_index: int) -> list[int]:
+        """``array`` (the item ids of one piece) in reading order; the generator is seeded with
+        ``[seed, num_chunks, current_epoch, chunk_index]``."""
+        values = np.asarray(array)
+        order = self._positions(len(values), num_chunks, current_epoch, chunk_index)
+        return values[order].tolist()
+
+    def _positions(
+        self, size: int, num_chunks: int, current_epoch: int, chunk_index: int
+    ) -> Sequence[int] | np.ndarray:
+        return item_order(0, size, self.seed, num_chunks, current_epoch, chunk_index, self.item_shuffle_window)
 
     def items_for_piece(self, chunk_id: int, piece: Sequence[int], current_epoch: int) -> Sequence[int] | np.ndarray:
         """Item ids of ``piece`` (a piece of chunk ``chunk_id``) in the order they are read in ``current_epoch``."""
@@ -88,9 +138,7 @@ class Shuffle(ABC):
         self, world_size: int, num_nodes: int, num_workers: int, batch_size: int, current_epoch: int
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Item ids every global worker reads in ``current_epoch`` in reading order, and the chunk id of each."""
-        assignment = self.get_chunks_and_intervals_per_workers(
-            world_size, num_nodes, num_workers, batch_size, current_epoch
-        )
+        assignment = self.assignment(world_size, num_nodes, num_workers, batch_size, current_epoch)
         items_per_worker, chunks_per_worker = [], []
         for chunks, pieces in zip(*assignment, strict=True):
             orders = [
@@ -115,15 +163,36 @@ class NoShuffle(Shuffle):
     def items_for_piece(self, chunk_id: int, piece: Sequence[int], current_epoch: int) -> Sequence[int]:
         return range(piece[1], piece[2])
 
+    def _positions(
+        self, size: int, num_chunks: int, current_epoch: int, chunk_index: int
+    ) -> Sequence[int] | np.ndarray:
+        return range(size)
+
 
 class FullShuffle(Shuffle):
-    """A new chunk permutation every epoch; on several nodes, later epochs keep each node's chunks on that node."""
+    """A new chunk permutation every epoch; on several nodes, later epochs keep each node's chunks on that node.
+
+    ``item_window`` is the block size of the in-piece item shuffle (see `resolve_item_shuffle_window`; ``None``
+    reads ``LITDATA_ITEM_SHUFFLE_WINDOW``, default 256).
+    """
+
+    def __init__(
+        self,
+        cache: Any,
+        seed: int,
+        drop_last: bool,
+        item_window: int | None = None,
+        *,
+        max_cache_size: int | None = None,
+    ) -> None:
+        super().__init__(cache, seed, drop_last, max_cache_size=max_cache_size)
+        self.item_shuffle_window = resolve_item_shuffle_window(item_window)
 
     def _assign(
         self, world_size: int, num_nodes: int, num_workers: int, batch_size: int, current_epoch: int
     ) -> WorkerAssignment:
         if num_nodes > 1 and current_epoch > 1:
-            first_epoch = self.get_chunks_and_intervals_per_workers(world_size, num_nodes, num_workers, batch_size, 1)
+            first_epoch = self.assignment(world_size, num_nodes, num_workers, batch_size, 1)
             node_chunks = distinct_chunks_per_node(first_epoch[0], num_nodes)
             if self._nodes_fit_cache(node_chunks):
                 return self._assign_per_node(
@@ -161,15 +230,46 @@ class FullShuffle(Shuffle):
 class WindowShuffle(Shuffle):
     """Fixed contiguous chunk stripes per worker; each epoch, chunks move only within a small window of a stripe.
 
-    The chunk window comes from ``LITDATA_POSIX_SHUFFLE_WINDOW`` (default 16); items inside a piece are shuffled as
-    in ``FullShuffle``.
+    ``window`` is the chunk window (``None``: ``LITDATA_POSIX_SHUFFLE_WINDOW``, default 16). With ``item_window``
+    the items of a piece are shuffled in blocks as in ``FullShuffle``; without it, each item moves within a sliding
+    window of ``window`` items.
     """
+
+    def __init__(
+        self,
+        cache: Any,
+        seed: int,
+        drop_last: bool,
+        window: int | None = None,
+        item_window: int | None = None,
+        *,
+        max_cache_size: int | None = None,
+    ) -> None:
+        super().__init__(cache, seed, drop_last, max_cache_size=max_cache_size)
+        self.window = posix_shuffle_window() if window is None else max(1, window)
+        self.item_window = None if item_window is None else resolve_item_shuffle_window(item_window)
+        if self.item_window is not None:
+            self.item_shuffle_window = self.item_window
+
+    def items_for_piece(self, chunk_id: int, piece: Sequence[int], current_epoch: int) -> Sequence[int] | np.ndarray:
+        if self.item_window is not None:
+            return super().items_for_piece(chunk_id, piece, current_epoch)
+        positions = self._positions(piece[2] - piece[1], self.num_chunks, current_epoch, chunk_id)
+        return np.asarray(positions, dtype=np.int64) + piece[1]
+
+    def _positions(
+        self, size: int, num_chunks: int, current_epoch: int, chunk_index: int
+    ) -> Sequence[int] | np.ndarray:
+        if self.item_window is not None:
+            return super()._positions(size, num_chunks, current_epoch, chunk_index)
+        rng = np.random.RandomState([self.seed, num_chunks, current_epoch, chunk_index])
+        return sliding_window_order(size, self.window, rng)
 
     def _assign(
         self, world_size: int, num_nodes: int, num_workers: int, batch_size: int, current_epoch: int
     ) -> WorkerAssignment:
         chunks_per_worker, pieces_per_worker = self._stripes(world_size * num_workers, batch_size)
-        window = posix_shuffle_window()
+        window = self.window
         if window > 1:
             for worker, (chunks, pieces) in enumerate(zip(chunks_per_worker, pieces_per_worker, strict=True)):
                 rng = np.random.RandomState([self.seed, current_epoch, worker])
@@ -199,6 +299,16 @@ class WindowShuffle(Shuffle):
         if self.drop_last:
             _trim_stripes(chunks_per_worker, pieces_per_worker, batch_size)
         return chunks_per_worker, pieces_per_worker
+
+
+def sliding_window_order(size: int, window: int, rng: np.random.RandomState) -> list[int]:
+    """Positions ``0 .. size - 1`` shuffled so that position ``i`` swaps with one drawn from ``[i, i + window)``."""
+    order = list(range(size))
+    if window > 1:
+        for i in range(size - 1):
+            j = rng.randint(i, min(i + window, size))
+            order[i], order[j] = order[j], order[i]
+    return order
 
 
 def _trim_stripes(chunks_per_worker: list[list[int]], pieces_per_worker: list[list[Interval]], batch_size: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -51,9 +52,16 @@ def _resolve_chunk_limits(chunk_size: int | None, chunk_bytes: int | str | None)
 
 
 def _writer_rank(rank: int | None) -> int:
+    """``rank`` if given, else the optimize worker's rank, else (as in LitData 0.2.76) this process's global rank
+    times its DataLoader workers plus the worker's rank (0 outside torch)."""
     if rank is not None:
         return rank
-    return settings.GLOBAL_RANK_OPTIMIZE.get(0)
+    if settings.GLOBAL_RANK_OPTIMIZE.is_set() or "torch" not in sys.modules:
+        return settings.GLOBAL_RANK_OPTIMIZE.get(0)
+    from litdata.utilities.env import _DistributedEnv, _WorkerEnv
+
+    distributed, worker = _DistributedEnv.detect(), _WorkerEnv.detect()
+    return distributed.global_rank * worker.world_size + worker.rank
 
 
 def _write_bytes_atomic(path: str, payload: bytes | list[bytes]) -> None:
@@ -145,6 +153,7 @@ class BinaryWriter:
         self._current_bytes = 0
         self._current_count = 0
         self.chunks: list[dict[str, Any]] = []
+        self._last_checkpoint = 0  # chunks in the last checkpoint
 
     @property
     def rank(self) -> int:
@@ -173,8 +182,14 @@ class BinaryWriter:
             **(self._item_loader.index_config() if hasattr(self._item_loader, "index_config") else {}),
         }
 
-    def serialize(self, index: int, item: Any) -> _Item:
-        """Serialize one sample into its item blob (and token count for `TokensLoader`)."""
+    def serialize(self, items: Any) -> tuple[bytes, int | None]:
+        """Serialize one sample into its item bytes and its token count (`TokensLoader`; ``None`` otherwise).
+
+        The first sample fixes the dataset's format; `add_item` serializes through this as well."""
+        entry = self._serialize_item(self._next_index, items)
+        return entry.blob, entry.dim
+
+    def _serialize_item(self, index: int, item: Any) -> _Item:
         if hasattr(self._item_loader, "encode_record"):  # a loader of whole records (`TemporalArrayLoader`)
             if self._spec is None:
                 self._spec = tree_flatten(b"")[1]
@@ -230,12 +245,15 @@ class BinaryWriter:
         self._data_format = formats
         self._data_spec = treespec_dumps(spec)
 
-    def __setitem__(self, index: int, item: Any) -> None:
-        self.add_item(index, item)
+    def __setitem__(self, index: int, items: Any) -> None:
+        self.add_item(index, items)
 
-    def add_item(self, index: int, item: Any) -> str | None:
-        """Add sample ``index``; returns the path of a chunk file this call completed, if any."""
-        self._pending[index] = self.serialize(index, item)
+    def add_item(self, index: int, items: Any) -> str | None:
+        """Add sample ``index`` (indexes are written in order, whatever order they arrive in); returns the path of a
+        chunk file this call completed, if any."""
+        if index in self._pending or index < self._next_index:
+            raise ValueError(f"The provided index {index} already exists in the cache.")
+        self._pending[index] = self._serialize_item(index, items)
         completed = None
         while self._next_index in self._pending:
             entry = self._pending.pop(self._next_index)
@@ -263,10 +281,25 @@ class BinaryWriter:
         self._current_bytes += len(entry.blob)
         self._current_count += entry.dim if entry.dim is not None else 1
 
-    def _chunk_filename(self) -> str:
-        if self._compression and self._compression_level == "chunk":
+    def get_chunk_filename(self, file_compression: bool | None = None) -> str:
+        """Name of the next chunk file: ``chunk-{rank}-{n}.bin``, or ``chunk-{rank}-{n}.{compression}.bin`` for a
+        whole-file compressed chunk (``file_compression``; by default whenever a compression is set)."""
+        if file_compression is None:
+            file_compression = bool(self._compression)
+        if file_compression and self._compression:
             return f"chunk-{self._rank}-{self._chunk_index}.{self._compression}.bin"
         return f"chunk-{self._rank}-{self._chunk_index}.bin"
+
+    def write_chunk_to_file(self, raw_data: bytes, filename: str, compress: bool | None = None) -> None:
+        """Write ``raw_data`` as ``filename`` in the cache folder (atomically), compressed whole with the writer's
+        compression when ``compress`` (by default whenever a compression is set)."""
+        if compress is None:
+            compress = bool(self._compression)
+        if compress:
+            if self._compressor is None:
+                raise ValueError("write_chunk_to_file(compress=True) needs a writer created with a compression.")
+            raw_data = self._compressor.compress(raw_data)
+        _write_bytes_atomic(os.path.join(self._cache_dir, filename), raw_data)
 
     def _write_chunk(self) -> str:
         items, self._current = self._current, []
@@ -284,7 +317,7 @@ class BinaryWriter:
             if self._compression_level == "chunk":
                 assert self._compressor is not None  # a compression level comes with a compression
                 payload = self._compressor.compress(payload if isinstance(payload, bytes) else b"".join(payload))
-        filename = self._chunk_filename()
+        filename = self.get_chunk_filename(file_compression=self._compression_level == "chunk")
         path = os.path.join(self._cache_dir, filename)
         _write_bytes_atomic(path, payload)
         dims = [entry.dim for entry in items]
@@ -303,24 +336,60 @@ class BinaryWriter:
             self._msg_queue.put(path)
         return path
 
-    def write_chunk(self) -> str | None:
-        """Write the items gathered so far as a chunk (if any); returns its path."""
+    def write_chunk(self, on_done: bool = False) -> str | None:
+        """Write the items gathered so far as a chunk (if any); returns its path. Items added out of order that
+        wait for a smaller index are included too when ``on_done``."""
+        if on_done:
+            self._flush_pending()
         return self._write_chunk() if self._current else None
 
-    def done(self) -> list[str]:
-        """Write the remaining items and this writer's ``{rank}.index.json``; returns the chunk files this call wrote
-        (those completed earlier were returned by `add_item`)."""
-        already_written = len(self.chunks)
+    def _flush_pending(self) -> None:
         for index in sorted(self._pending):
             entry = self._pending.pop(index)
             if self._current and self._would_overflow(entry):
                 self._write_chunk()
             self._append(entry)
-        self.write_chunk()
+
+    def write_chunks_index(self) -> str:
+        """Write this writer's ``{rank}.index.json`` (its chunks and config); returns its path, or ``""`` when
+        nothing was written."""
+        if not self.chunks and self._data_format is None:
+            return ""
+        path = os.path.join(self._cache_dir, f"{self._rank}.index.json")
+        write_index_atomic({"chunks": self.chunks, "config": self.get_config()}, path)
+        return path
+
+    def save_checkpoint(self, checkpoint_dir: str = ".checkpoints", inputs_done: int | None = None) -> str | None:
+        """Save the chunks written so far to ``{cache_dir}/{checkpoint_dir}/checkpoint-{rank}.json``, as LitData
+        0.2.76 does; returns its path, or ``None`` when nothing changed since the last checkpoint.
+
+        ``inputs_done`` is how many inputs this writer has handled (default: the samples in its chunks)."""
+        folder = os.path.join(self._cache_dir, checkpoint_dir)
+        os.makedirs(folder, exist_ok=True)
+        if self._last_checkpoint == len(self.chunks):
+            return None
+        samples_written = sum(chunk["chunk_size"] for chunk in self.chunks)
+        done = samples_written if inputs_done is None else inputs_done
+        payload = {
+            "chunks": self.chunks,
+            "config": self.get_config(),
+            "inputs_done": done,
+            "samples_written": samples_written,
+            "next_chunk_index": self._chunk_index,
+            "done_till_index": done,
+        }
+        path = os.path.join(folder, f"checkpoint-{self._rank}.json")
+        write_index_atomic(payload, path)
+        self._last_checkpoint = len(self.chunks)
+        return path
+
+    def done(self) -> list[str]:
+        """Write the remaining items and this writer's ``{rank}.index.json``; returns the chunk files this call wrote
+        (those completed earlier were returned by `add_item`)."""
+        already_written = len(self.chunks)
+        self.write_chunk(on_done=True)
         written = [os.path.join(self._cache_dir, c["filename"]) for c in self.chunks[already_written:]]
-        if self.chunks or self._data_format is not None:
-            path = os.path.join(self._cache_dir, f"{self._rank}.index.json")
-            write_index_atomic({"chunks": self.chunks, "config": self.get_config()}, path)
+        self.write_chunks_index()
         return written
 
     def merge(self, num_workers: int = 1, node_rank: int | None = None, timeout: float = 120.0) -> None:

@@ -56,7 +56,7 @@ class DecryptionError(ValueError, InvalidToken):
 
 def _validate_level(level: str) -> str:
     if level not in _LEVELS:
-        raise ValueError(f"Unknown encryption level {level!r}; use one of {', '.join(map(repr, _LEVELS))}.")
+        raise ValueError(f"The provided `level` should be either `sample` or `chunk`, got {level!r}.")
     return level
 
 
@@ -239,7 +239,7 @@ class RSAEncryption(Encryption):
         try:
             return self.private_key.decrypt(data, _oaep_padding())
         except ValueError as error:
-            raise DecryptionError(f"Cannot decrypt the data with this key: {hint}") from error
+            raise DecryptionError(f"Decryption failed: cannot decrypt the data with this key: {hint}") from error
 
     def _private_pem(self) -> bytes:
         return self.private_key.private_bytes(
@@ -258,7 +258,7 @@ class RSAEncryption(Encryption):
             private_key = serialization.load_pem_private_key(private_pem, password=password.encode("utf-8"))
         except (ValueError, TypeError) as error:
             raise DecryptionError(
-                "Cannot load the RSA private key: the password is wrong or the key file is damaged; "
+                "Incorrect password, could not decrypt key: the password is wrong or the RSA key file is damaged; "
                 "pass the password used when the keys were saved."
             ) from error
         public_key = serialization.load_pem_public_key(public_pem)

@@ -208,8 +208,8 @@ def iter_keys(
     from litdata.utilities.progress import progress_bar
 
     folder, source = open_source(_resolve_dir(input_dir), cache_dir, storage_options=storage_options)
-    config = ChunksConfig(_read_index(folder), _get_serializers(None), encryption=encryption)
-    reader = BinaryReader(folder, config, source)
+    config = ChunksConfig(folder, _get_serializers(None), None, index=_read_index(folder), encryption=encryption)
+    reader = BinaryReader(folder, config=config, source=source)
     reader.prefetch(list(range(len(config.chunks))))
     progress = progress_bar("Indexing keys", sum(int(c["chunk_size"]) for c in config.chunks), "samples", verbose)
     position = 0

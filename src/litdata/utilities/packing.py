@@ -13,7 +13,9 @@ def _pack_greedily(items: list[Any], weights: list[int], num_bins: int) -> tuple
     Returns the items per bin and the total weight per bin (bins that received nothing are absent).
     """
     if len(items) != len(weights):
-        raise ValueError(f"Got {len(items)} items but {len(weights)} weights; pass one weight per item.")
+        raise ValueError(f"Items and weights must have the same length, got {len(items)} and {len(weights)}.")
+    if any(weight <= 0 for weight in weights):
+        raise ValueError(f"All weights must be positive. Found: {weights}")
     if num_bins < 1:
         raise ValueError(f"num_bins must be at least 1, got {num_bins}.")
     order = sorted(range(len(items)), key=lambda i: weights[i], reverse=True)

@@ -1,0 +1,78 @@
+"""Errors and texts a LitData 0.2.76 user catches or greps, compared with the real 0.2.76: ``optimize`` argument
+errors, ``start_method``, ``_pack_greedily``, encryption levels and keys, the default cache folder. Where we keep
+a different behaviour on purpose (README "Where we differ"), the test pins both sides."""
+
+from api.reference_run import run_ours, run_reference
+
+SCRIPT = r"""
+import json, os, sys
+import litdata as ld
+from litdata.utilities.dataset_utilities import get_default_cache_dir
+from litdata.utilities.encryption import FernetEncryption, RSAEncryption
+from litdata.utilities.packing import _pack_greedily
+
+def fn(i):
+    return {"i": i}
+
+def error(call):
+    try:
+        call()
+        return "ok"
+    except Exception as e:
+        return [type(e).__name__, isinstance(e, ValueError), str(e).replace(root, "<root>")]
+
+if __name__ == "__main__":
+    root = sys.argv[1]
+    out = {}
+    def run(name, **kwargs):
+        options = dict(fn=fn, inputs=list(range(4)), output_dir=os.path.join(root, name), num_workers=1)
+        options.update(kwargs)
+        return lambda: ld.optimize(**options)
+    out["align"] = error(run("align", chunk_bytes="1MB", align_chunking=True))
+    out["start_method"] = error(run("start", chunk_size=2, start_method="bogus"))[:2]
+    run("done", chunk_size=2)()
+    out["checkpoint_without_mode"] = error(run("done", chunk_size=2, use_checkpoint=True))
+    out["checkpoint_append"] = error(run("done", chunk_size=2, use_checkpoint=True, mode="append"))
+    out["appended"] = len(ld.StreamingDataset(os.path.join(root, "done")))
+    out["weights"] = error(run("weights", chunk_size=2, weights=[1, 2]))
+    out["pack_lengths"] = error(lambda: _pack_greedily([1, 2], [1], 2))
+    out["pack_zero"] = error(lambda: _pack_greedily([1, 2], [1, 0], 2))
+    out["pack"] = [{str(k): v for k, v in part.items()} for part in _pack_greedily(list("abcde"), [5, 1, 3, 3, 2], 2)]
+    out["levels"] = [error(lambda: RSAEncryption("pw", level="bogus")), error(lambda: FernetEncryption("pw", level="x"))]
+    a, b = RSAEncryption("pw"), RSAEncryption("pw")
+    out["wrong_key"] = error(lambda: b.decrypt(a.encrypt(b"hello")))
+    a.save_keys(os.path.join(root, "private.pem"), os.path.join(root, "public.pem"))
+    out["wrong_password"] = error(lambda: RSAEncryption("pw").load_keys(os.path.join(root, "private.pem"), os.path.join(root, "public.pem"), "nope"))
+    out["cache_dir"] = get_default_cache_dir()
+    print(json.dumps(out))
+"""
+
+
+def _prefix(outcome: list, reference: list) -> bool:
+    """Caught by the same ``except`` (the same type, or a ValueError subclass of ours where 0.2.76 raises ValueError),
+    and our message starts with 0.2.76's."""
+    same_type = outcome[0] == reference[0] or (reference[0] == "ValueError" and outcome[1])
+    return same_type and outcome[1] == reference[1] and outcome[2].startswith(reference[2].rstrip("."))
+
+
+def test_errors_users_catch_match_0_2_76_in_type_and_wording(tmp_path):
+    ours = run_ours(SCRIPT, str(tmp_path / "ours"))
+    reference = run_reference(SCRIPT, str(tmp_path / "reference"))
+    for key in ("align", "pack_lengths", "pack_zero", "wrong_key", "wrong_password"):
+        assert _prefix(ours[key], reference[key]), key
+    for ours_level, reference_level in zip(ours["levels"], reference["levels"], strict=True):
+        assert _prefix(ours_level, reference_level)
+    for key in ("start_method", "checkpoint_without_mode", "checkpoint_append", "appended", "pack", "cache_dir"):
+        assert ours[key] == reference[key], key
+    assert ours["start_method"] == ["ValueError", True]
+    assert ours["checkpoint_without_mode"][0] == "RuntimeError" and ours["appended"] == 8
+
+
+def test_optimize_refuses_a_weight_list_that_does_not_match_the_inputs(tmp_path):
+    # 0.2.76 accepts two weights for four inputs (README "Where we differ")
+    assert run_reference(SCRIPT, str(tmp_path / "reference"))["weights"] == "ok"
+    assert run_ours(SCRIPT, str(tmp_path / "ours"))["weights"] == [
+        "ValueError",
+        True,
+        "Got 2 weights for 4 inputs; pass one weight per input.",
+    ]
