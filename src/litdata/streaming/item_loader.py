@@ -592,10 +592,10 @@ class TokensLoader(BaseItemLoader):
             raise ValueError(
                 "TokensLoader writes exactly one 1-D array of tokens per item; got a sample with several leaves."
             )
-        tokens = flattened[0]
-        if getattr(tokens, "ndim", None) != 1:
-            raise ValueError(f"TokensLoader expects 1-D token arrays or tensors, got {type(tokens).__name__}.")
-        return data[0], int(tokens.shape[0])
+        shape = getattr(flattened[0], "shape", None)  # arrays, tensors and litdata.Tensor(array=...)
+        if shape is None or len(shape) != 1:
+            raise ValueError(f"TokensLoader expects 1-D token arrays or tensors, got {type(flattened[0]).__name__}.")
+        return data[0], int(shape[0])
 
 
 def __getattr__(name: str) -> Any:

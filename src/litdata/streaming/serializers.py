@@ -248,8 +248,8 @@ class StringSerializer(Serializer):
 class TextSerializer(Serializer):
     """:class:`~litdata.streaming.typed.Text` leaves, as UTF-8; read back as ``str``."""
 
-    def serialize(self, item: Text) -> tuple[bytes, None]:
-        return item.encoded(), None
+    def serialize(self, item: Text) -> tuple[bytes, str]:
+        return item.encoded(), "text"
 
     def deserialize(self, data: bytes | memoryview) -> str:
         return str(data, "utf-8")
