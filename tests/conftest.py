@@ -11,9 +11,10 @@ for _folder in (
     os.path.join(_TESTS_DIR, "streaming"),
     os.path.join(_TESTS_DIR, "cloud"),
     os.path.join(_TESTS_DIR, "media"),
+    os.path.join(_TESTS_DIR, "api"),
 ):
     if _folder not in sys.path:
-        sys.path.insert(0, _folder)  # testpaths, compat_samples, normalize, helpers, seaweed, media_*
+        sys.path.insert(0, _folder)  # testpaths, compat_samples, normalize, helpers, seaweed, media_*, reference_run
 
 
 @pytest.fixture(autouse=True)

@@ -94,22 +94,20 @@ class _Source:
 class Text(_Source):
     """A text leaf stored as UTF-8 (format ``text``) and read back as ``str``.
 
-    Give exactly one source: ``text`` (a ``str``), ``bytes`` (UTF-8 encoded) or ``path`` (a text file to embed).
+    Give a source: ``text`` (a ``str``), ``bytes`` (UTF-8 encoded) or ``path`` (a text file to embed); ``text``
+    wins over the others, as in LitData 0.2.76. A ``Text()`` without any is refused when written (``TypeError``).
     """
 
     path: str | None = None
     bytes: bytes | None = None
     text: str | None = None
 
-    def __post_init__(self) -> None:
-        given = [name for name in ("path", "bytes", "text") if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError(f"Text needs exactly one of path=, bytes=, text= (got {len(given)}: {given}).")
-
     def encoded(self) -> builtins.bytes:
         """The UTF-8 bytes to store."""
         if self.text is not None:
             return self.text.encode("utf-8")
+        if self.path is None and self.bytes is None:
+            raise TypeError("Text needs path=, bytes=, or text= to be written; e.g. Text(text='a caption').")
         return self.require_payload()[0]
 
 
@@ -223,6 +221,13 @@ class Tensor(_Source):
     array: Any = None
     dtype: Any = None
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of ``array`` (``AttributeError`` for a tensor given as ``path=``/``bytes=``)."""
+        if self.array is None:
+            raise AttributeError("Tensor.shape needs array=; a Tensor given as path= or bytes= has no shape yet.")
+        return tuple(self.array.shape)
+
 
 @dataclass
 class Audio(_Source):
@@ -317,6 +322,20 @@ class Graph:
         merged = dict(self.data) if isinstance(self.data, dict) else {}
         merged.update({name: getattr(self, name) for name in GRAPH_FIELDS if getattr(self, name) is not None})
         return merged
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The graph as one flat mapping of fields (what ``Data.from_dict`` takes): ``data`` entries (a dict or a PyG
+        object's ``to_dict()``), then the named fields that are set. An opaque ``data=`` object gives ``{}``."""
+        if self.data is not None and not isinstance(self.data, dict):
+            if hasattr(self.data, "to_dict"):
+                return {**self.data.to_dict(), **self.fields()}
+            if any(getattr(self, name) is not None for name in GRAPH_FIELDS):
+                raise TypeError(
+                    "Graph.data= must be a PyG Data, a dict or left out when tensor fields are given: an opaque "
+                    "data= object (e.g. a NetworkX graph) is stored on its own, pickled."
+                )
+            return {}
+        return self.fields()
 
     def to_pyg(self) -> Any:
         """This graph as a ``torch_geometric.data.Data`` (needs ``pip install 'litdata[graph]'``)."""

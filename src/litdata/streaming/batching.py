@@ -141,7 +141,7 @@ class BatchAssembler:
             self._by_samples = True
             return
         self._by_samples = True
-        samples = self._loader.load_items_from_chunk(items, chunk_index, chunk)
+        samples = self._loader._read_items(items, chunk_index, chunk)
         self._parts.append((None, samples))
 
     def finish(self) -> Any:

@@ -60,15 +60,32 @@ class CorruptedChunkError(ValueError):
 
 
 class Compressor(ABC):
-    """A byte-level codec used to compress chunk files, frames or samples."""
+    """A byte-level codec used to compress chunk files, frames or samples.
+
+    Add your own as with LitData 0.2.76: subclass it, put instances into the registry in ``register`` and call
+    ``MyCompressor.register(litdata.streaming.compression._COMPRESSORS)``; ``optimize(compression="name")`` then
+    writes whole-file compressed chunks (``chunk-R-N.name.bin``) with it.
+    """
 
     @abstractmethod
-    def compress(self, data: bytes | memoryview) -> bytes:
+    def compress(self, data: bytes) -> bytes:
         """Return the compressed form of ``data``."""
 
     @abstractmethod
-    def decompress(self, data: bytes | memoryview) -> bytes:
+    def decompress(self, data: bytes) -> bytes:
         """Return the original bytes of ``data`` produced by :meth:`compress`."""
+
+    def decompress_file(self, src: str, dst: str) -> None:
+        """Write the decompressed content of the file ``src`` to the file ``dst``."""
+        with open(src, "rb") as source:
+            data = self.decompress(source.read())
+        with open(dst, "wb") as target:
+            target.write(data)
+
+    @classmethod
+    @abstractmethod
+    def register(cls, compressors: dict[str, Compressor]) -> None:
+        """Add this codec's instances to ``compressors`` under the names ``compression=`` accepts."""
 
 
 _thread_codecs = threading.local()
@@ -104,6 +121,18 @@ class ZSTDCompressor(Compressor):
 
     def __init__(self, level: int = _DEFAULT_ZSTD_LEVEL) -> None:
         self.level = level
+        self.extension = "zstd"
+
+    @property
+    def name(self) -> str:
+        """``zstd:{level}``."""
+        return f"{self.extension}:{self.level}"
+
+    @classmethod
+    def register(cls, compressors: dict[str, Compressor]) -> None:
+        """Add ``zstd`` (level 4) and ``zstd:1`` … ``zstd:22``."""
+        compressors["zstd"] = cls(_DEFAULT_ZSTD_LEVEL)
+        compressors.update({f"zstd:{level}": cls(level) for level in range(1, 23)})
 
     def compress(self, data: bytes | memoryview) -> bytes:
         """Compress ``data`` into one zstd frame that records its content size."""
@@ -120,17 +149,20 @@ class ZSTDCompressor(Compressor):
         return f"ZSTDCompressor(level={self.level})"
 
 
-_COMPRESSORS: dict[str, Compressor] = {"zstd": ZSTDCompressor(_DEFAULT_ZSTD_LEVEL)}
-_COMPRESSORS.update({f"zstd:{level}": ZSTDCompressor(level) for level in range(1, 23)})
+_COMPRESSORS: dict[str, Compressor] = {}
+ZSTDCompressor.register(_COMPRESSORS)
 _DEFAULT_COMPRESSOR = _COMPRESSORS["zstd"]
 
 
 def get_compressor(name: str) -> Compressor:
-    """Return the registered compressor for ``name`` (``"zstd"`` or ``"zstd:1"`` … ``"zstd:22"``)."""
+    """Return the registered compressor for ``name`` (``"zstd"``, ``"zstd:1"`` … ``"zstd:22"`` or a name a user's
+    `Compressor.register` added)."""
     compressor = _COMPRESSORS.get(name) if isinstance(name, str) else None
     if compressor is None:
+        others = sorted(key for key in _COMPRESSORS if not key.startswith("zstd"))
+        extra = f", or one registered with Compressor.register: {', '.join(map(repr, others))}" if others else ""
         raise ValueError(
-            f"Unknown compression {name!r}. Valid names are 'zstd' (level 4) and 'zstd:1' ... 'zstd:22',"
+            f"Unknown compression {name!r}. Valid names are 'zstd' (level 4) and 'zstd:1' ... 'zstd:22'{extra},"
             " e.g. compression='zstd:9'."
         )
     return compressor
@@ -145,9 +177,10 @@ def resolve_compression(
     """Validate the compression settings and return ``(compression, compression_level)`` as they will be applied.
 
     Without compression the level is irrelevant and ``(None, None)`` is returned. An omitted level means
-    ``"batch"`` for the default ``PyTreeLoader`` (``item_loader_name`` ``None`` or ``"PyTreeLoader"``) without
-    encryption; with encryption or another item loader it means ``"chunk"``. LitData 0.2.76 raises in that last
-    case; here the level that works is picked instead. An explicit ``"batch"``/``"sample"`` that cannot work raises.
+    ``"batch"`` for zstd with the default ``PyTreeLoader`` (``item_loader_name`` ``None`` or ``"PyTreeLoader"``)
+    without encryption; with encryption, another item loader or another codec it means ``"chunk"`` (whole-file
+    compression). LitData 0.2.76 raises for zstd with encryption or another loader; here the level that works is
+    picked instead. An explicit ``"batch"``/``"sample"`` that cannot work raises.
     """
     if compression is None:
         return None, None
@@ -159,12 +192,18 @@ def resolve_compression(
             f"{', '.join(map(repr, COMPRESSION_LEVELS))}."
         )
     is_pytree_loader = item_loader_name in (None, _PYTREE_LOADER)
+    is_zstd = compression.startswith("zstd")
     if compression_level is None:
-        return compression, "batch" if is_pytree_loader and encryption is None else "chunk"
+        return compression, "batch" if is_zstd and is_pytree_loader and encryption is None else "chunk"
     level = compression_level.lower() if isinstance(compression_level, str) else None
     if level not in COMPRESSION_LEVELS:
         raise ValueError(
             f"Unknown compression_level {compression_level!r}; use one of {', '.join(map(repr, COMPRESSION_LEVELS))}."
+        )
+    if level != "chunk" and not is_zstd:
+        raise ValueError(
+            f"compression_level={level!r} is only supported with compression='zstd', not {compression!r}; "
+            "pass compression_level='chunk' (or leave it out)."
         )
     if level != "chunk" and encryption is not None:
         raise ValueError(

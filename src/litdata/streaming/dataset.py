@@ -158,7 +158,7 @@ class StreamingDataset(IterableDataset):
     def _subsample(self, index: dict) -> tuple[list[str], list[tuple[int, int]]]:
         chunks = index["chunks"]
         files = [c["filename"] for c in chunks]
-        if self.item_loader is not None and type(self.item_loader).__name__ == "TokensLoader":
+        if isinstance(self.item_loader, TokensLoader):  # subclasses too, as in LitData 0.2.76
             block = cast(TokensLoader, self.item_loader).block_size or 1
             rois = [(0, (c.get("dim") or 0) // block) for c in chunks]
         else:

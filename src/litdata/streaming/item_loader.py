@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import inspect
 import itertools
 import json
 import os
@@ -46,26 +45,55 @@ class Interval(NamedTuple):
 
 
 class BaseItemLoader(ABC):
-    """Encodes items into chunk bytes (writer side) and decodes them back (reader side)."""
+    """Encodes items into chunk bytes (writer side) and decodes them back (reader side).
+
+    Subclass it as with LitData 0.2.76: the reader calls ``load_item_from_chunk(index, chunk_index, chunk_filepath,
+    begin, filesize_bytes)`` (with ``encryption`` too for `PyTreeLoader` subclasses), where ``begin`` is the chunk's
+    first item id and ``filesize_bytes`` its ``chunk_bytes``. The loaders of this package keep a faster path over
+    open chunks behind that surface, used as long as a subclass does not override ``load_item_from_chunk``.
+    """
+
+    _fast_item: Callable[..., Any] | None = None
+    """A built-in loader's decode path over an open chunk, ``(index, chunk_index, chunk)``."""
 
     def setup(
         self,
         config: dict,
-        chunks: list[dict],
+        chunks: list,
         serializers: dict[str, Serializer],
-        region_of_interest=None,
+        region_of_interest: list[tuple[int, int]] | None = None,
         force_download_queue: Any = None,
     ) -> None:
-        """Bind the loader to a dataset's index (called by the reader). ``force_download_queue`` is accepted so
-        that loaders written for LitData 0.2.76, which pass it on, keep working."""
+        """Bind the loader to a dataset's index (called by the reader)."""
         self._config = config
         self._chunks = chunks
         self._serializers = serializers
+        self._data_format: list[str] = list(config.get("data_format") or [])
+        self._shift_idx = len(self._data_format) * 4  # the u32 leaf sizes at the start of each item
         self.region_of_interest = region_of_interest
+        self._force_download_queue = force_download_queue
+        self._begins: list[int] | None = None
+        self._given_chunk: Any = None
+        self._opened: dict[str, Any] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _adapt_0_2_76_item_loader(cls)
+        definer = next(c for c in cls.__mro__ if "load_item_from_chunk" in c.__dict__)
+        fast = definer.__dict__.get("_fast_item")
+        # the framework's entry: a built-in's fast path unless the class overrides load_item_from_chunk
+        cls._read_item = fast if fast is not None else BaseItemLoader._read_item  # type: ignore[method-assign]
+        deserialize = next((c for c in cls.__mro__ if "deserialize" in c.__dict__), None)
+        custom_deserialize = deserialize is not None and not deserialize.__module__.startswith("litdata.")
+        if custom_deserialize:  # a user's PyTreeLoader.deserialize decodes every item, as in 0.2.76
+            cls.decode_item = _decode_with_deserialize  # type: ignore[attr-defined]
+        if fast is None or custom_deserialize:
+            cls._read_items = BaseItemLoader._read_items  # type: ignore[method-assign]
+            cls.batch_columns = BaseItemLoader.batch_columns  # type: ignore[method-assign]
+
+    def force_download(self, chunk_index: int) -> None:
+        """Ask for chunk ``chunk_index`` to be downloaded now (LitData 0.2.76 passes a queue to ``setup``)."""
+        if self._force_download_queue is not None:
+            self._force_download_queue.put(chunk_index)
 
     def state_dict(self) -> dict:
         """The loader's settings, stored in resumable state."""
@@ -76,20 +104,55 @@ class BaseItemLoader(ABC):
         """One `Interval` per chunk, in chunk-list order."""
 
     @abstractmethod
-    def load_item_from_chunk(self, index: int, chunk_index: int, chunk: Any) -> Any:
-        """Decode item ``index`` (absolute id) of chunk ``chunk_index`` (``chunk`` is what `open_chunk` returned)."""
+    def load_item_from_chunk(
+        self, index: int, chunk_index: int, chunk_filepath: str, begin: int, filesize_bytes: int
+    ) -> Any:
+        """Decode item ``index`` (absolute id) of chunk ``chunk_index``, stored at ``chunk_filepath``; ``begin`` is
+        the chunk's first item id and ``filesize_bytes`` its size in the index."""
 
-    def load_items_from_chunk(self, indices: Sequence[int], chunk_index: int, chunk: Any) -> list[Any]:
-        """Decode the items ``indices`` (absolute ids) of chunk ``chunk_index``, in order (a batch's run of items)."""
-        return [self.load_item_from_chunk(int(i), chunk_index, chunk) for i in indices]
+    def load_item_from_bytes(self, raw_bytes: bytes, chunk_index: int) -> Any:
+        """Decode an item from its bytes alone (loaders that support it override this)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot decode an item from its bytes alone.")
 
     @abstractmethod
-    def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
+    def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> Any:
         """Join serialized leaves into one item blob; returns the blob and its ``dim`` (tokens) or None."""
 
     def open_chunk(self, path: str, layout: ChunkLayout) -> Any:
         """Open a chunk file for reading (loaders of other file formats, such as Parquet, override this)."""
+        self._layout = layout
         return ChunkData(path, layout)
+
+    def _read_item(self, index: int, chunk_index: int, chunk: Any) -> Any:
+        """What the reader calls for one item of an open chunk: ``load_item_from_chunk`` the 0.2.76 way (replaced by
+        the fast path of a built-in loader that is not overridden)."""
+        if self._begins is None or len(self._begins) != len(self._chunks):
+            self._begins = [interval[0] for interval in self.generate_intervals()]
+        size = self._chunks[chunk_index].get("chunk_bytes") or os.path.getsize(chunk.path)
+        self._given_chunk = chunk
+        args: tuple[Any, ...] = (index, chunk_index, chunk.path, self._begins[chunk_index], size)
+        if isinstance(self, PyTreeLoader):
+            args += (getattr(self, "_layout", ChunkLayout()).encryption,)
+        return self.load_item_from_chunk(*args)
+
+    def _read_items(self, indices: Sequence[int], chunk_index: int, chunk: Any) -> list[Any]:
+        """Decode the items ``indices`` (absolute ids) of chunk ``chunk_index``, in order (a batch's run of items)."""
+        read = self._read_item
+        return [read(int(i), chunk_index, chunk) for i in indices]
+
+    def _chunk_for(self, chunk_filepath: str, encryption: Any = None) -> Any:
+        """The open chunk at ``chunk_filepath`` for a call of the public ``load_item_from_chunk``: the one the reader
+        is reading, else one opened here (the last two are kept open)."""
+        given = self._given_chunk
+        if given is not None and given.path == chunk_filepath:
+            return given
+        chunk = self._opened.get(chunk_filepath)
+        if chunk is None:
+            layout = getattr(self, "_layout", None) or _layout_of(self._config, encryption)
+            chunk = self._opened[chunk_filepath] = self.open_chunk(chunk_filepath, layout)
+            while len(self._opened) > 2:
+                self._opened.pop(next(iter(self._opened))).close()
+        return chunk
 
     def batch_columns(self, chunk_index: int, chunk: Any) -> ChunkColumns | None:
         """The chunk as rows of identically laid out items, for batches copied column by column (see
@@ -116,23 +179,18 @@ class BaseItemLoader(ABC):
         return tuple(self.region_of_interest[chunk_index])
 
 
-def _adapt_0_2_76_item_loader(cls: type[BaseItemLoader]) -> None:
-    """Item loaders written for LitData 0.2.76 define ``load_item_from_chunk(index, chunk_index, chunk_filepath,
-    begin, filesize_bytes)``, with ``begin`` the chunk's first item id and ``filesize_bytes`` its ``chunk_bytes``.
-    Such a method is kept as it is and called through this package's form (``chunk`` gives the file path)."""
-    legacy = cls.__dict__.get("load_item_from_chunk")
-    if legacy is None or "chunk_filepath" not in inspect.signature(legacy).parameters:
-        return
+def _decode_with_deserialize(self: Any, blob: memoryview | bytes | bytearray, as_views: bool = True) -> Any:
+    return self.deserialize(blob if as_views else bytes(blob))
 
-    def load_item_from_chunk(self: BaseItemLoader, index: int, chunk_index: int, chunk: ChunkData) -> Any:
-        begins = self.__dict__.get("_legacy_begins")
-        if begins is None or len(begins) != len(self._chunks) + 1:
-            begins = self.__dict__["_legacy_begins"] = running_starts(int(c["chunk_size"]) for c in self._chunks)
-        size = self._chunks[chunk_index].get("chunk_bytes") or os.path.getsize(chunk.path)
-        return legacy(self, index, chunk_index, chunk.path, begins[chunk_index], size)
 
-    load_item_from_chunk.__doc__ = legacy.__doc__
-    cls.load_item_from_chunk = load_item_from_chunk  # type: ignore[method-assign]  # replaced on purpose
+def _layout_of(config: dict, encryption: Any) -> ChunkLayout:
+    """How the chunks of a dataset with this index ``config`` were written."""
+    return ChunkLayout(
+        compression=config.get("compression"),
+        compression_level=config.get("compression_level") or "chunk",
+        encryption=encryption,
+        encryption_level=(config.get("encryption") or {}).get("level"),
+    )
 
 
 _PARALLEL_MIN_ITEM_BYTES = 16 << 10  # mean item size from which a batch's images are decoded on several threads
@@ -234,25 +292,40 @@ def running_starts(sizes: Iterable[int]) -> list[int]:
 
 
 class PyTreeLoader(BaseItemLoader):
-    """The default loader: each item is a pytree of serialized leaves (``u32`` size per leaf, then the leaves)."""
+    """The default loader: each item is a pytree of serialized leaves (``u32`` size per leaf, then the leaves).
+
+    ``batch_decode`` is accepted as in LitData 0.2.76 (``"auto"``, ``0``, ``N``, ``"all"``) and has no effect here:
+    items are decoded one by one or copied column by column into a batch, whichever is faster.
+    """
+
+    def __init__(self, batch_decode: Any = "auto") -> None:
+        self._batch_decode = batch_decode
+
+    def set_batch_decode(self, batch_decode: Any) -> None:
+        """Record LitData 0.2.76's decode-window setting (no effect here, see the class)."""
+        self._batch_decode = batch_decode
 
     def setup(
         self,
         config: dict,
-        chunks: list[dict],
+        chunks: list,
         serializers: dict[str, Serializer],
-        region_of_interest=None,
+        region_of_interest: list[tuple[int, int]] | None = None,
         force_download_queue: Any = None,
     ) -> None:
         super().setup(config, chunks, serializers, region_of_interest, force_download_queue)
-        data_format = config.get("data_format") or []
+        data_format = self._data_format
         self._legacy = _is_legacy_config(config)
         self._deserializers = [
             serializer_for_format(fmt, serializers, legacy_scalars=self._legacy) for fmt in data_format
         ]
+        # LitData 0.2.76's attributes, read by its loaders' subclasses: a set-up serializer per data format
+        self._serializers = {**serializers, **dict(zip(data_format, self._deserializers))}
+        self._serializers_list = self._deserializers
         # for blobs read into a bytearray of their own (`ChunkData.item`): their arrays can be views of it
         self._owning_deserializers = [_without_copies(d) for d in self._deserializers]
         self._spec: TreeSpec | None = _load_spec(config.get("data_spec"))
+        self._data_spec = self._spec
         self._starts = running_starts(c["chunk_size"] for c in chunks)
         self._sizes = struct.Struct(f"<{len(data_format)}I")
         self._columnar = not self._legacy and assembles_by_spec(self._spec)
@@ -268,19 +341,58 @@ class PyTreeLoader(BaseItemLoader):
             begin = end
         return intervals
 
-    def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
+    def _fast_item(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
         local = index - self._chunk_start(chunk_index)
         if chunk.footer is not None:
             return _guarded(chunk, local, chunk.footer.row, local)
         return _guarded(chunk, local, self._decode_local, chunk, local)
 
+    def load_item_from_chunk(
+        self,
+        index: int,
+        chunk_index: int,
+        chunk_filepath: str,
+        begin: int,
+        filesize_bytes: int,
+        encryption: Any = None,
+    ) -> Any:
+        """Decode item ``index`` of the chunk at ``chunk_filepath`` (``encryption``: the key of an encrypted
+        dataset)."""
+        return PyTreeLoader._fast_item(self, index, chunk_index, self._chunk_for(chunk_filepath, encryption))
+
+    def load_item_from_bytes(self, raw_bytes: bytes, chunk_index: int) -> Any:
+        """Decode an item from its stored bytes (not for encrypted datasets)."""
+        if self._config.get("encryption"):
+            raise ValueError("load_item_from_bytes cannot decode the items of an encrypted dataset.")
+        if self._config.get("format") == "mds":
+            return self.mds_deserialize(raw_bytes, chunk_index)
+        return self.deserialize(raw_bytes)
+
+    def deserialize(self, raw_item_data: bytes | memoryview) -> Any:
+        """The sample stored as ``raw_item_data`` (an item's bytes: its leaf sizes, then its leaves)."""
+        return PyTreeLoader.decode_item(self, raw_item_data, as_views=False)
+
+    def mds_deserialize(self, raw_item_data: bytes | memoryview, chunk_index: int) -> Any:
+        """The sample stored as ``raw_item_data`` in a MosaicML MDS shard (fixed column sizes from the index)."""
+        sizes, position = [], 0
+        for size in self._chunks[chunk_index]["column_sizes"]:
+            if not size:
+                (size,) = struct.unpack_from("<I", raw_item_data, position)
+                position += 4
+            sizes.append(size)
+        leaves = []
+        for size, deserializer in zip(sizes, self._deserializers):
+            leaves.append(deserializer.deserialize(bytes(raw_item_data[position : position + size])))
+            position += size
+        return tree_unflatten(leaves, self._spec) if self._spec is not None else leaves
+
     def _decode_local(self, chunk: ChunkData, local: int) -> Any:
         return self.decode_item(chunk.item(local), chunk.returns_views)
 
-    def load_items_from_chunk(self, indices: Sequence[int], chunk_index: int, chunk: ChunkData) -> list[Any]:
+    def _read_items(self, indices: Sequence[int], chunk_index: int, chunk: ChunkData) -> list[Any]:
         pool = decode_pool() if self._parallel_decode and chunk.footer is None and len(indices) > 1 else None
         if pool is None:
-            return super().load_items_from_chunk(indices, chunk_index, chunk)
+            return super()._read_items(indices, chunk_index, chunk)
         locals_ = [int(i) - self._chunk_start(chunk_index) for i in indices]
         blobs = [_guarded(chunk, local, chunk.item, local) for local in locals_]  # reads stay on this thread
         views = chunk.returns_views
@@ -360,7 +472,8 @@ class PyTreeLoader(BaseItemLoader):
     def close(self, chunk_index: int) -> None:
         self._columns.pop(chunk_index, None)
 
-    def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
+    @classmethod
+    def encode_data(cls, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
         header = struct.pack(f"<{len(sizes)}I", *sizes)
         return header + b"".join(data), None
 
@@ -379,7 +492,11 @@ class TokensLoader(BaseItemLoader):
         return {"block_size": self._block_size}
 
     def setup(  # type: ignore[override]  # LitData 0.2.76's signature, without force_download_queue
-        self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None
+        self,
+        config: dict,
+        chunks: list,
+        serializers: dict[str, Serializer],
+        region_of_interest: list[tuple[int, int]] | None = None,
     ) -> None:
         super().setup(config, chunks, serializers, region_of_interest)
         block_size = self._block_size
@@ -425,7 +542,13 @@ class TokensLoader(BaseItemLoader):
             begin = end
         return intervals
 
-    def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
+    def load_item_from_chunk(
+        self, index: int, chunk_index: int, chunk_filepath: str, begin: int, filesize_bytes: int
+    ) -> Any:
+        """Token block ``index`` (absolute) of the chunk at ``chunk_filepath``."""
+        return TokensLoader._fast_item(self, index, chunk_index, self._chunk_for(chunk_filepath))
+
+    def _fast_item(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
         local = index - self._blocks_start[chunk_index]
         itemsize = self._np_dtype.itemsize
         start = local * self._block * itemsize
@@ -463,15 +586,16 @@ class TokensLoader(BaseItemLoader):
     def close(self, chunk_index: int) -> None:
         self._columns.pop(chunk_index, None)
 
-    def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
+    @classmethod
+    def encode_data(cls, data: list[bytes], _: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
         if len(data) != 1 or len(flattened) != 1:
             raise ValueError(
                 "TokensLoader writes exactly one 1-D array of tokens per item; got a sample with several leaves."
             )
-        tokens = flattened[0]
-        if getattr(tokens, "ndim", None) != 1:
-            raise ValueError(f"TokensLoader expects 1-D token arrays or tensors, got {type(tokens).__name__}.")
-        return data[0], int(tokens.shape[0])
+        shape = getattr(flattened[0], "shape", None)  # arrays, tensors and litdata.Tensor(array=...)
+        if shape is None or len(shape) != 1:
+            raise ValueError(f"TokensLoader expects 1-D token arrays or tensors, got {type(flattened[0]).__name__}.")
+        return data[0], int(shape[0])
 
 
 def __getattr__(name: str) -> Any:

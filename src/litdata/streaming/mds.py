@@ -230,7 +230,13 @@ class MDSLoader(BaseItemLoader):
         chunk = self._by_filename.get(os.path.basename(path), {})
         return MDSShard(path, chunk.get("mds_compression"))
 
-    def load_item_from_chunk(self, index: int, chunk_index: int, chunk: MDSShard) -> dict[str, Any]:
+    def load_item_from_chunk(
+        self, index: int, chunk_index: int, chunk_filepath: str, begin: int, filesize_bytes: int
+    ) -> Any:
+        """Sample ``index`` (absolute) of the MDS shard at ``chunk_filepath``, as a dict of columns."""
+        return MDSLoader._fast_item(self, index, chunk_index, self._chunk_for(chunk_filepath))
+
+    def _fast_item(self, index: int, chunk_index: int, chunk: MDSShard) -> dict[str, Any]:
         data = chunk.item(index - self._starts[chunk_index])
         sizes, position = [], 0
         for size in self._chunks[chunk_index]["column_sizes"]:

@@ -478,8 +478,27 @@ def decode_audio(data: bytes) -> dict[str, Any]:
     return {"path": None, "array": samples, "sampling_rate": int(rate)}
 
 
+def _check_decode(decode: Any, allowed: tuple[Any, ...], name: str) -> Any:
+    if decode not in allowed:
+        raise ValueError(f"{name}(decode={decode!r}) is not supported here; use one of {', '.join(map(repr, allowed))}.")
+    return decode
+
+
 class AudioSerializer(Serializer):
-    """:class:`~litdata.types.Audio` leaves (format ``audio:{ext}``), read back as ``{"array", "sampling_rate"}``."""
+    """:class:`~litdata.types.Audio` leaves (format ``audio:{ext}``), read back as ``{"array", "sampling_rate"}``
+    (``decode="bytes"``: the encoded file's bytes)."""
+
+    def __init__(
+        self,
+        decode: str = "decoder",
+        sampling_rate: int | None = None,
+        num_channels: int | None = None,
+        stream_index: int | None = None,
+    ) -> None:
+        self.decode = _check_decode(decode, ("decoder", "bytes"), "AudioSerializer")
+        self.sampling_rate = sampling_rate
+        self.num_channels = num_channels
+        self.stream_index = stream_index
 
     def serialize(self, item: Any) -> tuple[bytes, str]:
         array = rate = None
@@ -498,15 +517,17 @@ class AudioSerializer(Serializer):
             return wav_bytes(np.frombuffer(data, dtype="<i2").astype(np.float32) / 32767.0, rate), "audio:wav"
         return data, f"audio:{ext or 'wav'}"
 
-    def deserialize(self, data: bytes | memoryview) -> dict[str, Any]:
+    def deserialize(self, data: bytes | memoryview) -> Any:
+        if self.decode == "bytes":
+            return bytes(data)
         return decode_audio(bytes(data))
 
-    def can_serialize(self, item: Any) -> bool:
-        if isinstance(item, Audio):
+    def can_serialize(self, data: Any) -> bool:
+        if isinstance(data, Audio):
             return True
-        if isinstance(item, dict) and item.get("array") is not None and item.get("sampling_rate") is not None:
+        if isinstance(data, dict) and data.get("array") is not None and data.get("sampling_rate") is not None:
             return True
-        return has_media_extension(item, AUDIO_EXTENSIONS)
+        return has_media_extension(data, AUDIO_EXTENSIONS)
 
 
 # -------------------------------------------------------------------------------------------------------- video
@@ -612,7 +633,24 @@ def mp4_bytes(array: Any, fps: float) -> bytes:
 
 
 class VideoSerializer(Serializer):
-    """:class:`~litdata.types.Video` leaves (format ``video:{ext}``), read back as a :class:`VideoDecoder`."""
+    """:class:`~litdata.types.Video` leaves (format ``video:{ext}``), read back as a :class:`VideoDecoder`
+    (``decode="bytes"``: the encoded file's bytes)."""
+
+    def __init__(
+        self,
+        decode: str = "decoder",
+        seek_mode: str = "approximate",
+        device: str = "cpu",
+        num_ffmpeg_threads: int = 1,
+        dimension_order: str = "NCHW",
+        stream_index: int | None = None,
+    ) -> None:
+        self.decode = _check_decode(decode, ("decoder", "bytes"), "VideoSerializer")
+        self.seek_mode = seek_mode
+        self.device = device
+        self.num_ffmpeg_threads = num_ffmpeg_threads
+        self.dimension_order = dimension_order
+        self.stream_index = stream_index
 
     def serialize(self, item: Any) -> tuple[bytes, str]:
         if isinstance(item, Video) and item.array is not None:
@@ -620,18 +658,24 @@ class VideoSerializer(Serializer):
         data, ext = media_payload(item)
         return data, f"video:{ext or 'mp4'}"
 
-    def deserialize(self, data: bytes | memoryview) -> VideoDecoder:
-        return VideoDecoder(bytes(data))
+    def deserialize(self, data: bytes | memoryview) -> Any:
+        if self.decode == "bytes":
+            return bytes(data)
+        return VideoDecoder(bytes(data), self.dimension_order)
 
-    def can_serialize(self, item: Any) -> bool:
-        return isinstance(item, Video) or has_media_extension(item, VIDEO_EXTENSIONS)
+    def can_serialize(self, data: Any) -> bool:
+        return isinstance(data, Video) or has_media_extension(data, VIDEO_EXTENSIONS)
 
 
 # ------------------------------------------------------------------------------------ documents, meshes, volumes
 
 
-class PdfSerializer(Serializer):
-    """:class:`~litdata.types.Pdf` leaves (format ``pdf``), read back as a ``pdfplumber.PDF``."""
+class PDFSerializer(Serializer):
+    """:class:`~litdata.types.Pdf` leaves (format ``pdf``), read back as a ``pdfplumber.PDF`` (``decode=False``:
+    the file's bytes)."""
+
+    def __init__(self, decode: bool = True) -> None:
+        self.decode = decode
 
     def serialize(self, item: Any) -> tuple[bytes, str]:
         if isinstance(item, Pdf) and item.pdf is not None:
@@ -641,20 +685,24 @@ class PdfSerializer(Serializer):
         return media_payload(item)[0], "pdf"
 
     def deserialize(self, data: bytes | memoryview) -> Any:
+        if not self.decode:
+            return bytes(data)
         return require("pdfplumber", "Reading PDF leaves").open(io.BytesIO(bytes(data)))
 
-    def can_serialize(self, item: Any) -> bool:
-        return isinstance(item, Pdf) or has_media_extension(item, ("pdf",))
+    def can_serialize(self, data: Any) -> bool:
+        return isinstance(data, Pdf) or has_media_extension(data, ("pdf",))
 
 
 class MeshSerializer(Serializer):
-    """:class:`~litdata.types.Mesh` leaves (format ``mesh:{glb,ply,stl}``), read back with ``trimesh.load``."""
+    """:class:`~litdata.types.Mesh` leaves (format ``mesh:{glb,ply,stl}``), read back with ``trimesh.load``
+    (``decode=False``: the file's bytes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, decode: bool = True) -> None:
+        self.decode = decode
         self._file_type = "glb"
 
-    def setup(self, data_format: str) -> None:
-        self._file_type = data_format.partition(":")[2] or "glb"
+    def setup(self, metadata: Any) -> None:
+        self._file_type = str(metadata).partition(":")[2] or "glb"
 
     def serialize(self, item: Any) -> tuple[bytes, str]:
         if isinstance(item, Mesh) and item.mesh is not None:
@@ -669,15 +717,21 @@ class MeshSerializer(Serializer):
         return data, f"mesh:{ext}"
 
     def deserialize(self, data: bytes | memoryview) -> Any:
+        if not self.decode:
+            return bytes(data)
         trimesh = require("trimesh", "Reading mesh leaves")
         return trimesh.load(io.BytesIO(bytes(data)), file_type=self._file_type)
 
-    def can_serialize(self, item: Any) -> bool:
-        return isinstance(item, Mesh) or has_media_extension(item, MESH_EXTENSIONS)
+    def can_serialize(self, data: Any) -> bool:
+        return isinstance(data, Mesh) or has_media_extension(data, MESH_EXTENSIONS)
 
 
 class NiftiSerializer(Serializer):
-    """:class:`~litdata.types.Nifti` leaves (format ``nifti:nii`` / ``nifti:nii.gz``), read back with nibabel."""
+    """:class:`~litdata.types.Nifti` leaves (format ``nifti:nii`` / ``nifti:nii.gz``), read back with nibabel
+    (``decode=False``: the file's bytes)."""
+
+    def __init__(self, decode: bool = True) -> None:
+        self.decode = decode
 
     def serialize(self, item: Any) -> tuple[bytes, str]:
         if isinstance(item, Nifti) and (item.image is not None or item.array is not None):
@@ -694,19 +748,21 @@ class NiftiSerializer(Serializer):
         return data, "nifti:nii.gz" if ext == "nii.gz" else "nifti:nii"
 
     def deserialize(self, data: bytes | memoryview) -> Any:
+        if not self.decode:
+            return bytes(data)
         nibabel = require("nibabel", "Reading NIfTI leaves")
         raw = bytes(data)
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
         return nibabel.Nifti1Image.from_bytes(raw)
 
-    def can_serialize(self, item: Any) -> bool:
-        path = _path_of(item)
-        if isinstance(item, Nifti):
+    def can_serialize(self, data: Any) -> bool:
+        path = _path_of(data)
+        if isinstance(data, Nifti):
             return True
         if not path or not (path.lower().endswith(".nii") or path.lower().endswith(".nii.gz")):
             return False
-        return not isinstance(item, str) or os.path.isfile(path)
+        return not isinstance(data, str) or os.path.isfile(path)
 
 
 # ------------------------------------------------------------------------------------------------------- graphs
@@ -721,8 +777,8 @@ class GraphSerializer(Serializer):
     def __init__(self) -> None:
         self._pickled = False
 
-    def setup(self, data_format: str) -> None:
-        self._pickled = data_format.partition(":")[2] == "pickle"
+    def setup(self, metadata: Any) -> None:
+        self._pickled = str(metadata).partition(":")[2] == "pickle"
 
     def serialize(self, item: Any) -> tuple[bytes, str]:
         mapping = graphs.graph_mapping(item)
@@ -735,8 +791,8 @@ class GraphSerializer(Serializer):
             return Graph(data=pickle.loads(data))
         return graphs.decode_graph(data)
 
-    def can_serialize(self, item: Any) -> bool:
-        return isinstance(item, Graph) or graphs.is_pyg_data(item)
+    def can_serialize(self, data: Any) -> bool:
+        return isinstance(data, Graph) or graphs.is_pyg_data(data)
 
 
 def install(registry: OrderedDict[str, Serializer]) -> OrderedDict[str, Serializer]:
@@ -754,7 +810,7 @@ def install(registry: OrderedDict[str, Serializer]) -> OrderedDict[str, Serializ
     media_after_image = {
         "nifti": NiftiSerializer(),
         "mesh": MeshSerializer(),
-        "pdf": PdfSerializer(),
+        "pdf": PDFSerializer(),
         "graph": GraphSerializer(),
     }
     out: OrderedDict[str, Serializer] = OrderedDict()

@@ -88,7 +88,11 @@ class ParquetLoader(BaseItemLoader):
         return {"pre_load_chunk": self._pre_load_chunk, "low_memory": self._low_memory, "columns": self._columns}
 
     def setup(  # type: ignore[override]  # LitData 0.2.76's signature, without force_download_queue
-        self, config: dict, chunks: list[dict], serializers: dict[str, Serializer], region_of_interest=None
+        self,
+        config: dict,
+        chunks: list,
+        serializers: dict[str, Serializer],
+        region_of_interest: list[tuple[int, int]] | None = None,
     ) -> None:
         super().setup(config, chunks, serializers, region_of_interest)
         self._starts = np.concatenate([[0], np.cumsum([c["chunk_size"] for c in chunks])])
@@ -108,8 +112,14 @@ class ParquetLoader(BaseItemLoader):
             chunk.load_all()
         return chunk
 
-    def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ParquetChunk) -> dict[str, Any]:
+    def load_item_from_chunk(
+        self, index: int, chunk_index: int, chunk_filepath: str, begin: int, filesize_bytes: int
+    ) -> Any:
+        """Row ``index`` (absolute) of the Parquet file at ``chunk_filepath``, as a dict of columns."""
+        return ParquetLoader._fast_item(self, index, chunk_index, self._chunk_for(chunk_filepath))
+
+    def _fast_item(self, index: int, chunk_index: int, chunk: ParquetChunk) -> dict[str, Any]:
         return chunk.row(index - int(self._starts[chunk_index]))
 
-    def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
+    def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> Any:
         raise RuntimeError("ParquetLoader only reads Parquet files; write datasets with the default item loader.")

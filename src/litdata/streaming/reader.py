@@ -327,7 +327,7 @@ class BinaryReader:
         """Decode the item at ``index`` (absolute id in ``index.index``, chunk in ``index.chunk_index``)."""
         self._check_process()
         chunk = self._chunk_to_read(index.chunk_index)
-        item = self._item_loader.load_item_from_chunk(index.index, index.chunk_index, chunk)
+        item = self._item_loader._read_item(index.index, index.chunk_index, chunk)
         if index.is_last_index and self._plan:
             self.close()
         return item

@@ -138,18 +138,19 @@ class Serializer(ABC):
     """Fixed byte size of every serialized value, or None when it varies."""
 
     @abstractmethod
-    def serialize(self, item: Any) -> tuple[SerializedBytes, str | None]:
-        """Return the bytes of ``item`` and the ``data_format`` name to record (None: the registry key)."""
+    def serialize(self, data: Any) -> tuple[SerializedBytes, str | None]:
+        """Return the bytes of ``data`` and the ``data_format`` name to record (None: the registry key)."""
 
     @abstractmethod
-    def deserialize(self, data: bytes | memoryview) -> Any:
-        """Rebuild the value from the bytes ``serialize`` produced."""
+    def deserialize(self, data: bytes) -> Any:
+        """Rebuild the value from the bytes ``serialize`` produced (a ``memoryview`` of the chunk may come instead
+        of ``bytes``, as in LitData)."""
 
     @abstractmethod
-    def can_serialize(self, item: Any) -> bool:
-        """Whether this serializer handles ``item`` (the first one that does wins at write time)."""
+    def can_serialize(self, data: Any) -> bool:
+        """Whether this serializer handles ``data`` (the first one that does wins at write time)."""
 
-    def setup(self, data_format: str) -> None:
+    def setup(self, metadata: Any) -> None:
         """Configure a read-side copy from its full ``data_format`` string (e.g. ``no_header_tensor:16``)."""
 
 
@@ -234,27 +235,27 @@ def _tensor_from_bytes(data: bytes | memoryview, dtype: torch.dtype, shape: tupl
 class StringSerializer(Serializer):
     """``str`` leaves that are not paths of existing files, as UTF-8."""
 
-    def serialize(self, item: str) -> tuple[bytes, None]:
-        return item.encode("utf-8"), None
+    def serialize(self, obj: str) -> tuple[bytes, None]:
+        return obj.encode("utf-8"), None
 
     def deserialize(self, data: bytes | memoryview) -> str:
         return str(data, "utf-8")
 
-    def can_serialize(self, item: Any) -> bool:
-        return isinstance(item, str) and not os.path.isfile(item)
+    def can_serialize(self, data: Any) -> bool:
+        return isinstance(data, str) and not os.path.isfile(data)
 
 
 class TextSerializer(Serializer):
     """:class:`~litdata.streaming.typed.Text` leaves, as UTF-8; read back as ``str``."""
 
-    def serialize(self, item: Text) -> tuple[bytes, None]:
-        return item.encoded(), None
+    def serialize(self, item: Text) -> tuple[bytes, str]:
+        return item.encoded(), "text"
 
     def deserialize(self, data: bytes | memoryview) -> str:
         return str(data, "utf-8")
 
-    def can_serialize(self, item: Any) -> bool:
-        return isinstance(item, Text)
+    def can_serialize(self, data: Any) -> bool:
+        return isinstance(data, Text)
 
 
 class BoolSerializer(Serializer):
@@ -272,36 +273,54 @@ class BoolSerializer(Serializer):
         return isinstance(item, bool)
 
 
-class IntSerializer(Serializer):
+class NumericSerializer:
+    """A scalar of the numpy type ``dtype`` in its little-endian bytes, read back as a numpy scalar. The base of
+    `IntegerSerializer` and `FloatSerializer` (which read back Python ``int`` and ``float``), as in LitData 0.2.76."""
+
+    def __init__(self, dtype: type) -> None:
+        self.dtype = dtype
+        self.size: int | None = np.dtype(dtype).itemsize
+
+    def serialize(self, obj: Any) -> tuple[bytes, str | None]:
+        return np.asarray(obj, dtype=np.dtype(self.dtype).newbyteorder("<")).tobytes(), None
+
+    def deserialize(self, data: bytes) -> Any:
+        _check_size(data, self.size or 0, np.dtype(self.dtype).name)
+        return np.frombuffer(data, np.dtype(self.dtype).newbyteorder("<"))[0]
+
+
+class IntSerializer(NumericSerializer, Serializer):
     """Python ``int`` within int64, as ``<q``; read back as ``int``."""
 
-    size = 8
+    def __init__(self) -> None:
+        super().__init__(np.int64)
 
-    def serialize(self, item: int) -> tuple[bytes, None]:
-        return _I64.pack(item), None
+    def serialize(self, obj: int) -> tuple[bytes, None]:
+        return _I64.pack(obj), None
 
     def deserialize(self, data: bytes | memoryview) -> int:
         _check_size(data, 8, "int")
         return _I64.unpack_from(data)[0]
 
-    def can_serialize(self, item: Any) -> bool:
-        return isinstance(item, int) and not isinstance(item, bool) and _INT64_MIN <= item <= _INT64_MAX
+    def can_serialize(self, data: Any) -> bool:
+        return isinstance(data, int) and not isinstance(data, bool) and _INT64_MIN <= data <= _INT64_MAX
 
 
-class FloatSerializer(Serializer):
+class FloatSerializer(NumericSerializer, Serializer):
     """Python ``float`` (and float subclasses such as ``np.float64``), as ``<d``; read back as ``float``."""
 
-    size = 8
+    def __init__(self) -> None:
+        super().__init__(np.float64)
 
-    def serialize(self, item: float) -> tuple[bytes, None]:
-        return _F64.pack(item), None
+    def serialize(self, obj: float) -> tuple[bytes, None]:
+        return _F64.pack(obj), None
 
     def deserialize(self, data: bytes | memoryview) -> float:
         _check_size(data, 8, "float")
         return _F64.unpack_from(data)[0]
 
-    def can_serialize(self, item: Any) -> bool:
-        return isinstance(item, float)
+    def can_serialize(self, data: Any) -> bool:
+        return isinstance(data, float)
 
 
 class NumpyScalarIntSerializer(IntSerializer):
@@ -338,8 +357,8 @@ class FileSerializer(Serializer):
     def deserialize(self, data: bytes | memoryview) -> bytes:
         return bytes(data)
 
-    def can_serialize(self, item: Any) -> bool:
-        return isinstance(item, File)
+    def can_serialize(self, data: Any) -> bool:
+        return isinstance(data, File)
 
 
 class BytesSerializer(Serializer):
@@ -349,8 +368,8 @@ class BytesSerializer(Serializer):
     def serialize(self, item: bytes) -> tuple[bytes, None]:
         return item, None
 
-    def deserialize(self, data: bytes | memoryview) -> bytes:
-        return data if type(data) is bytes else bytes(data)
+    def deserialize(self, item: bytes | memoryview) -> bytes:
+        return item if type(item) is bytes else bytes(item)
 
     def can_serialize(self, item: Any) -> bool:
         return isinstance(item, bytes)
@@ -396,7 +415,7 @@ class PickleSerializer(Serializer):
     def deserialize(self, data: bytes | memoryview) -> Any:
         return pickle.loads(data)
 
-    def can_serialize(self, item: Any) -> bool:
+    def can_serialize(self, _: Any) -> bool:
         return True
 
 
@@ -404,9 +423,9 @@ class RefusedPickleSerializer(PickleSerializer):
     """Stands for `PickleSerializer` when reading pickle is switched off (``LITDATA_ALLOW_PICKLE=0`` or
     ``allow_pickle=False``): writing still works, reading a dataset that stores pickled leaves is refused at once."""
 
-    def setup(self, data_format: str) -> None:
+    def setup(self, metadata: Any) -> None:
         raise PickleRefusedError(
-            f"This dataset stores leaves with the 'pickle' serializer (data format {data_format!r}), and unpickling "
+            f"This dataset stores leaves with the 'pickle' serializer (data format {metadata!r}), and unpickling "
             "runs code chosen by whoever wrote the dataset. Reading pickle is switched off (LITDATA_ALLOW_PICKLE=0 or "
             "allow_pickle=False). Only if you trust the dataset's source, pass allow_pickle=True to the dataset."
         )
@@ -435,8 +454,8 @@ class JsonSerializer(Serializer):
     def deserialize(self, data: bytes | memoryview) -> Any:
         return json_codec.loads(data)
 
-    def can_serialize(self, item: Any) -> bool:
-        return isinstance(item, JsonLeaf)
+    def can_serialize(self, data: Any) -> bool:
+        return isinstance(data, JsonLeaf)
 
 
 # ------------------------------------------------------------------------------------------------------- images
@@ -450,7 +469,8 @@ class PILSerializer(Serializer):
         width, height = item.size
         return _PIL_HEADER.pack(width, height, len(mode)) + mode + item.tobytes(), None
 
-    def deserialize(self, data: bytes | memoryview) -> Any:
+    @classmethod
+    def deserialize(cls, data: bytes | memoryview) -> Any:
         from PIL import Image
 
         width, height, mode_length = _PIL_HEADER.unpack_from(data)
@@ -703,17 +723,17 @@ class _BytesReading(Serializer):
         self.inner = inner
         self.size = inner.size
 
-    def serialize(self, item: Any) -> tuple[SerializedBytes, str | None]:
-        return self.inner.serialize(item)
+    def serialize(self, data: Any) -> tuple[SerializedBytes, str | None]:
+        return self.inner.serialize(data)
 
     def deserialize(self, data: bytes | memoryview) -> Any:
         return self.inner.deserialize(data if type(data) is bytes else bytes(data))
 
-    def can_serialize(self, item: Any) -> bool:
-        return self.inner.can_serialize(item)
+    def can_serialize(self, data: Any) -> bool:
+        return self.inner.can_serialize(data)
 
-    def setup(self, data_format: str) -> None:
-        self.inner.setup(data_format)
+    def setup(self, metadata: Any) -> None:
+        self.inner.setup(metadata)
 
 
 def select_serializer(item: Any, registry: OrderedDict[str, Serializer]) -> tuple[str, Serializer]:
@@ -755,12 +775,27 @@ def serializer_for_format(
 
 
 # ---------------------------------------------------------------- LitData 0.2.76's names for the scalar serializers
-class NumericSerializer(ABC):  # noqa: B024 - a marker: isinstance(s, NumericSerializer) for int and float leaves
-    """What `IntegerSerializer` and `FloatSerializer` have in common (a registered virtual base, as in LitData)."""
-
-
 IntegerSerializer = IntSerializer
 BooleanSerializer = BoolSerializer
-NumericSerializer.register(IntSerializer)
-NumericSerializer.register(FloatSerializer)
-__all__ += ["BooleanSerializer", "IntegerSerializer", "NumericSerializer"]
+
+# The media serializers, importable from here as from LitData 0.2.76 (defined in litdata.streaming.media).
+from litdata.streaming.media import (  # noqa: E402
+    AudioSerializer,
+    GraphSerializer,
+    MeshSerializer,
+    NiftiSerializer,
+    PDFSerializer,
+    VideoSerializer,
+)
+
+__all__ += [
+    "AudioSerializer",
+    "BooleanSerializer",
+    "GraphSerializer",
+    "IntegerSerializer",
+    "MeshSerializer",
+    "NiftiSerializer",
+    "NumericSerializer",
+    "PDFSerializer",
+    "VideoSerializer",
+]

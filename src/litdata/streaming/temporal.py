@@ -165,7 +165,8 @@ class TemporalArrayLoader(BaseItemLoader):
             "temporal_offsets": [header + offset for offset in offsets[:-1]],
         }
 
-    def encode_data(self, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
+    @classmethod
+    def encode_data(cls, data: list[bytes], sizes: list[int], flattened: list[Any]) -> tuple[bytes, int | None]:
         raise TypeError("TemporalArrayLoader writes whole records: the writer calls encode_record(item).")
 
     # ------------------------------------------------------------------------------------------ reading
@@ -211,8 +212,25 @@ class TemporalArrayLoader(BaseItemLoader):
                 blocks[name] = block[name].copy()
         return {name: self._output(name, blocks[name]) for name in self._known_schema()["field_order"]}
 
-    def load_item_from_chunk(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
+    def load_item_from_chunk(
+        self,
+        index: int,
+        chunk_index: int,
+        chunk_filepath: str,
+        begin: int,
+        filesize_bytes: int,
+        encryption: Any = None,
+    ) -> Any:
+        """Record ``index`` (absolute) of the chunk at ``chunk_filepath``, every field whole."""
+        chunk = self._chunk_for(chunk_filepath, encryption)
+        return TemporalArrayLoader._fast_item(self, index, chunk_index, chunk)
+
+    def _fast_item(self, index: int, chunk_index: int, chunk: ChunkData) -> Any:
         return self.decode_record(chunk.item(index - self._starts[chunk_index]))
+
+    def deserialize(self, raw_item_data: bytes | memoryview) -> Any:
+        """The record stored as ``raw_item_data``, every field whole."""
+        return self.decode_record(raw_item_data)
 
     def window_ranges(
         self, chunk_index: int, local: int, start: int, frames: int, fields: Sequence[str] | None
