@@ -50,6 +50,7 @@ _JOIN_TIMEOUT_S = 5.0
 _FEEDER_RANK = -1  # failures of the thread that reads lazy inputs in the main process
 _EVENT_POLL_S = 0.2
 _NODE_INDEX_POLL_S = 0.5
+_FORKSERVER_PRELOAD = ["litdata.processing.workers"]  # not "__main__": workers import the user's script as spawn does
 _CHUNK_FILE = re.compile(r"^chunk-(\d+)-(\d+)(?:\..+)?\.bin$")
 _WORKER_INDEX_FILE = re.compile(r"^(\d+)\.index\.json$")
 ALL_DONE = "ALL_DONE"  # put once on an optimize(queue=...) queue: no more inputs (for any number of workers)
@@ -326,10 +327,14 @@ def _stop_processes(processes: list[Any]) -> None:
 def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, description: str) -> None:
     """Run one process per share; returns when all finished, raises the first failure (after stopping all)."""
     context = multiprocessing.get_context(start_method)
+    if start_method == "forkserver":  # the server imports the worker code once; each worker is a fork of it
+        context.set_forkserver_preload(_FORKSERVER_PRELOAD)
     events = context.Queue()
     tasks = context.Queue(maxsize=4 * len(plan.shares)) if plan.batches is not None else None
     processes = [
-        context.Process(target=run_worker, args=(job, share, tasks, events), name=f"litdata-worker-{share.rank}")  # type: ignore[attr-defined]  # every concrete context has Process; typeshed's BaseContext does not
+        context.Process(
+            target=run_worker, args=(job, share, tasks, events, dict(os.environ)), name=f"litdata-worker-{share.rank}"
+        )  # type: ignore[attr-defined]  # every concrete context has Process; typeshed's BaseContext does not
         for share in plan.shares
     ]
     feeder = _Feeder(plan.batches, tasks, len(plan.shares), events) if plan.batches is not None else None
