@@ -324,17 +324,30 @@ def _stop_processes(processes: list[Any]) -> None:
             process.join()
 
 
+def _usable_start_method(start_method: str) -> str:
+    """``forkserver``: start the server (it imports the worker code once; each worker is a fork of it), or
+    ``spawn`` when this process was forked from one whose server it inherited and cannot use."""
+    if start_method != "forkserver":
+        return start_method
+    from multiprocessing import forkserver
+
+    forkserver.set_forkserver_preload(_FORKSERVER_PRELOAD)
+    try:
+        forkserver.ensure_running()
+    except ChildProcessError:
+        return "spawn"
+    return start_method
+
+
 def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, description: str) -> None:
     """Run one process per share; returns when all finished, raises the first failure (after stopping all)."""
-    context = multiprocessing.get_context(start_method)
-    if start_method == "forkserver":  # the server imports the worker code once; each worker is a fork of it
-        context.set_forkserver_preload(_FORKSERVER_PRELOAD)
+    context = multiprocessing.get_context(_usable_start_method(start_method))
     events = context.Queue()
     tasks = context.Queue(maxsize=4 * len(plan.shares)) if plan.batches is not None else None
+    environ = dict(os.environ)  # a forkserver's children would otherwise have the server's, maybe older, one
+    process_type = context.Process  # type: ignore[attr-defined]  # every concrete context has Process; typeshed's BaseContext does not
     processes = [
-        context.Process(
-            target=run_worker, args=(job, share, tasks, events, dict(os.environ)), name=f"litdata-worker-{share.rank}"
-        )  # type: ignore[attr-defined]  # every concrete context has Process; typeshed's BaseContext does not
+        process_type(target=run_worker, args=(job, share, tasks, events, environ), name=f"litdata-worker-{share.rank}")
         for share in plan.shares
     ]
     feeder = _Feeder(plan.batches, tasks, len(plan.shares), events) if plan.batches is not None else None
