@@ -296,7 +296,7 @@ class Bench:
         then the optimize rows: JPEG files and token documents at two sizes, 1 and 2 writers, timed both ways."""
         workers = self.workers("optimize")
         try:
-            arrays = self.row(f"optimize {self.sizes.arrays:,} x 100 KB arrays, 1 writer, in-process")
+            arrays = self.row(f"optimize {self.sizes.arrays:,} x 100 KB arrays, 1 writer, in-process (imported, warm)")
             for kind in ("images", "arrays", "small", "tokens", "s3_arrays"):
                 self.say(f"optimize {kind} (the data set the streaming rows read)")
                 for name in self.shuffled(workers):
@@ -330,7 +330,7 @@ class Bench:
         chunk_bytes = CHUNK_BYTES.get(kind, DEFAULT_CHUNK_BYTES)
         args = {"kind": kind, "out": out, "chunk_bytes": chunk_bytes, "workers": writers, "count": count}
         result = worker.call("optimize", **args)
-        record(self.row(f"{label}, in-process"), worker.name, result, throughput, count)
+        record(self.row(f"{label}, in-process (imported, warm)"), worker.name, result, throughput, count)
         if "error" not in worker.info:
             python, adapter = worker.command[0], worker.command[2]
             fresh = Worker(worker.name, python, adapter, self.data, self.env, worker.log_path)
@@ -341,7 +341,13 @@ class Bench:
             fresh.close()
             if "seconds" in result:
                 result["seconds"] = time.perf_counter() - start
-            record(self.row(f"{label}, from process start"), worker.name, result, throughput, count)
+            record(
+                self.row(f"{label}, from process start (interpreter, imports, exit)"),
+                worker.name,
+                result,
+                throughput,
+                count,
+            )
         shutil.rmtree(out, ignore_errors=True)
 
     def cases(self) -> list[Case]:
