@@ -311,7 +311,7 @@ class Bench:
                         self.say(f"  {name} could not write {kind}: {result['error'].strip().splitlines()[-1]}")
             for rep in range(self.options.optimize_repeat):
                 for kind, count, writers in self.optimize_cases():
-                    self.say(f"optimize {count:,} {kind}, {writers} writers (repetition {rep + 1})")
+                    self.say(f"optimize {count:,} {kind}, writers: {writers} (repetition {rep + 1})")
                     for name in self.shuffled(workers):
                         self.optimize_both_ways(workers[name], kind, count, writers)
         finally:
