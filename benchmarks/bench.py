@@ -31,7 +31,7 @@ from data import BLOCK_SIZE, Sizes, generate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
-OURS, RAW, CEILING = "ours", "raw", "ceiling"
+OURS, RAW, MEMCPY, CEILING = "ours", "raw", "memcpy", "ceiling"
 PEERS = ("LitData", "Mosaic", "WebDataset")
 CHUNK_BYTES = {"tokens": 8 << 20, "s3_arrays": 16 << 20}
 DEFAULT_CHUNK_BYTES = 64 << 20
@@ -195,6 +195,8 @@ class Case:
     shuffle: bool
     workers: int
     batch_size: int = 64
+    path: str = "batch"  # "batch" (default collate), "collate" (custom collate_fn), "transform" (transform=)
+    checksums: str | None = None  # ours only: "on" (every chunk verified in the timed epoch) or "off"
 
 
 class Bench:
@@ -290,34 +292,75 @@ class Bench:
         self.elapsed = time.perf_counter() - start
 
     def optimize_phase(self) -> None:
-        """Every library writes every data set (one writer process each); the first three kinds are timed."""
-        labels = {
-            "images": f"optimize {self.sizes.images:,} JPEG images",
-            "arrays": f"optimize {self.sizes.arrays:,} x 100 KB arrays",
-            "tokens": f"optimize {self.sizes.tokens / 1e6:g} M tokens",
-        }
+        """Every library writes the streaming data sets once (the 100 KB arrays are timed, in-process, 1 writer),
+        then the optimize rows: JPEG files and token documents at two sizes, 1 and 2 writers, timed both ways."""
         workers = self.workers("optimize")
         try:
+            arrays = self.row(f"optimize {self.sizes.arrays:,} x 100 KB arrays, 1 writer, in-process (imported, warm)")
+            for kind in ("images", "arrays", "small", "tokens", "s3_arrays"):
+                self.say(f"optimize {kind} (the data set the streaming rows read)")
+                for name in self.shuffled(workers):
+                    if name == RAW and kind != "arrays":
+                        continue
+                    chunk_bytes = CHUNK_BYTES.get(kind, DEFAULT_CHUNK_BYTES)
+                    out = self.out(name, kind)
+                    result = workers[name].call("optimize", kind=kind, out=out, chunk_bytes=chunk_bytes, workers=1)
+                    if kind == "arrays":
+                        record(arrays, name, result, throughput)
+                    elif "error" in result:
+                        self.say(f"  {name} could not write {kind}: {result['error'].strip().splitlines()[-1]}")
             for rep in range(self.options.optimize_repeat):
-                for kind in list(labels) + (["small", "s3_arrays"] if rep == 0 else []):
-                    self.say(f"optimize {kind} (repetition {rep + 1} of {self.options.optimize_repeat})")
+                for kind, count, writers in self.optimize_cases():
+                    self.say(f"optimize {count:,} {kind}, writers: {writers} (repetition {rep + 1})")
                     for name in self.shuffled(workers):
-                        if name == RAW and kind not in labels:
-                            continue
-                        chunk_bytes = CHUNK_BYTES.get(kind, DEFAULT_CHUNK_BYTES)
-                        out = self.out(name, kind)
-                        result = workers[name].call("optimize", kind=kind, out=out, chunk_bytes=chunk_bytes, workers=1)
-                        if kind in labels:
-                            record(self.row(labels[kind]), name, result, throughput)
-                        elif "error" in result:
-                            self.say(f"  {name} could not write {kind}: {result['error'].strip().splitlines()[-1]}")
+                        self.optimize_both_ways(workers[name], kind, count, writers)
         finally:
             self.close(workers)
+
+    def optimize_cases(self) -> list[tuple[str, int, int]]:
+        counts = (self.sizes.optimize_small, self.sizes.optimize_large)
+        return [(kind, count, writers) for kind in ("images", "tokens") for count in counts for writers in (1, 2)]
+
+    def optimize_both_ways(self, worker: Worker, kind: str, count: int, writers: int) -> None:
+        """Time one write in the long-lived worker (imported, warm) and one in a fresh worker process, from its
+        start to its exit (interpreter start-up, imports and exit included), as a user times a script."""
+        what = {"images": "JPEG files", "tokens": "token documents"}[kind]
+        label = f"optimize {count:,} {what}, {writers} writer{'s' if writers > 1 else ''}"
+        out = self.out(worker.name, f"{kind}-{count}-{writers}")
+        chunk_bytes = CHUNK_BYTES.get(kind, DEFAULT_CHUNK_BYTES)
+        args = {"kind": kind, "out": out, "chunk_bytes": chunk_bytes, "workers": writers, "count": count}
+        result = worker.call("optimize", **args)
+        record(self.row(f"{label}, in-process (imported, warm)"), worker.name, result, throughput, count)
+        if "error" not in worker.info:
+            python, adapter = worker.command[0], worker.command[2]
+            fresh = Worker(worker.name, python, adapter, self.data, self.env, worker.log_path)
+            start = time.perf_counter()
+            fresh.start()
+            fresh.wait_ready()
+            result = fresh.call("optimize", **args)
+            fresh.close()
+            if "seconds" in result:
+                result["seconds"] = time.perf_counter() - start
+            record(
+                self.row(f"{label}, from process start (interpreter, imports, exit)"),
+                worker.name,
+                result,
+                throughput,
+                count,
+            )
+        shutil.rmtree(out, ignore_errors=True)
 
     def cases(self) -> list[Case]:
         order = {False: "in order", True: "shuffle"}
         cases = [
             Case(f"stream 100 KB arrays, {order[shuffle]}, {n} workers", "arrays", shuffle, n)
+            for shuffle in (False, True)
+            for n in (0, 2)
+        ]
+        via = {"collate": "per sample: custom collate_fn", "transform": "per sample: transform + default collate"}
+        cases += [
+            Case(f"stream 100 KB arrays, {via[path]}, {order[shuffle]}, {n} workers", "arrays", shuffle, n, path=path)
+            for path in via
             for shuffle in (False, True)
             for n in (0, 2)
         ]
@@ -327,6 +370,16 @@ class Bench:
             for s in (False, True)
         ]
         cases.append(Case("JPEG -> uint8 CHW tensor, shuffle, 0 workers", "images", True, 0))
+        cases += [
+            Case(
+                f"stream 100 KB arrays, in order, 0 workers, whole epoch, checksums {state}",
+                "arrays",
+                False,
+                0,
+                checksums=state,
+            )
+            for state in ("on", "off")
+        ]
         return cases
 
     def location(self, name: str, kind: str) -> str:
@@ -339,19 +392,30 @@ class Bench:
         rng = random.Random(0)
         indices = [rng.randrange(self.sizes.arrays) for _ in range(self.options.random_reads)]
         random_label = f"random access ds[i], {len(indices):,} x 100 KB"
-        raw_pool: dict[str, Row] = {}  # the raw limit does not depend on order or workers: one pool per data kind
+        raw_pool: dict[str, Row] = {}  # the raw limits do not depend on order or workers: one pool per data kind
         for rep in range(self.options.repeat):
             self.say(f"streaming workloads (repetition {rep + 1} of {self.options.repeat})")
             for case in self.cases():
                 for name in self.shuffled(workers):
+                    if case.checksums is not None and name != OURS:
+                        continue  # LitData 0.2.76 and the others have no checksums to turn on or off
+                    if name == RAW and (case.path != "batch" or case.checksums is not None):
+                        continue  # the same bytes as the whole-batch rows of this kind
                     args = asdict(case)
                     del args["label"]
                     result = workers[name].call(
                         "stream", location=self.location(name, case.kind), items=counts[case.kind], **args
                     )
-                    row = raw_pool.setdefault(case.kind, Row("raw", "")) if name == RAW else self.row(case.label)
-                    record(row, name, result, throughput, counts[case.kind])
-                    if case.workers == 2 and not case.shuffle and name != RAW:
+                    if name == RAW:
+                        pool = raw_pool.setdefault(case.kind, Row("raw", ""))
+                        record(pool, RAW, result, throughput, counts[case.kind])
+                        if "memcpy_seconds" in result:
+                            pool.add(MEMCPY, result["items"] / result["memcpy_seconds"])
+                        continue
+                    # the checksum rows time the whole epoch: a chunk is verified when it is first opened
+                    value = throughput if case.checksums is None else lambda r: r["items"] / r["seconds"]
+                    record(self.row(case.label), name, result, value, counts[case.kind])
+                    if case.workers == 2 and not case.shuffle and case.path == "batch" and name != RAW:
                         first = self.row("  time to first batch, 2 workers", "s", higher_is_better=False)
                         record(first, name, result, lambda r: r["first_seconds"])
             for name in self.shuffled(workers):
@@ -360,7 +424,9 @@ class Bench:
                     result = workers[name].call("random_access", kind="arrays", location=loc, indices=indices)
                     record(self.row(random_label), name, result, throughput)
         for case in self.cases():
-            self.row(case.label).values[RAW] = raw_pool[case.kind].values.get(RAW, [])
+            pool = raw_pool.get(case.kind)
+            for limit in (RAW, MEMCPY):
+                self.row(case.label).values[limit] = pool.values.get(limit, []) if pool else []
 
     def s3_phase(self, workers: dict[str, Worker]) -> None:
         cold = self.row(f"S3 (moto) epoch 1, cold cache, {self.sizes.s3_arrays:,} x 100 KB, 0 workers")
@@ -400,6 +466,9 @@ class Bench:
                 shutil.rmtree(cache, ignore_errors=True)
                 record(cold, name, result, lambda r: r["items"] / r["seconds"][0], self.sizes.s3_arrays)
                 record(warm, name, result, lambda r: r["items"] / r["seconds"][1], self.sizes.s3_arrays)
+                if "memcpy_seconds" in result:
+                    for row in (cold, warm):
+                        row.add(MEMCPY, result["items"] / result["memcpy_seconds"])
 
     def rss_phase(self) -> None:
         self.say("RSS over 3 epochs (100 KB arrays, shuffle, 0 workers, a fresh process per library)")
@@ -438,7 +507,7 @@ def ratio(row: Row, other: str) -> str:
 
 
 def table(bench: Bench, markdown: bool) -> str:
-    names = [n for n in (RAW, CEILING, OURS, *PEERS) if n in bench.names]
+    names = [n for n in (RAW, MEMCPY, CEILING, OURS, *PEERS) if n in bench.names or n == MEMCPY]
     others = [n for n in names if n != OURS]
     header = ["workload (best/median)", "unit", *names, *[f"ours/{n}" for n in others]]
     lines = []

@@ -31,6 +31,8 @@ class Sizes:
     small: int = 10_000
     tokens: int = 10_000_000
     s3_arrays: int = 1500
+    optimize_small: int = 2000  # the optimize rows: JPEG files and token documents written, at two sizes
+    optimize_large: int = 20_000
 
     def scaled(self, factor: float) -> Sizes:
         return Sizes(**{name: max(64, int(value * factor)) for name, value in asdict(self).items()})
@@ -45,7 +47,7 @@ def generate(root: str, sizes: Sizes) -> dict:
     rng = np.random.default_rng(0)
     os.makedirs(os.path.join(root, "images"), exist_ok=True)
     ramp = np.linspace(0, 200, IMAGE_SIDE, dtype=np.float32)
-    for index in range(sizes.images):
+    for index in range(max(sizes.images, sizes.optimize_large)):
         noise = rng.integers(0, 56, (IMAGE_SIDE, IMAGE_SIDE, 3), dtype=np.uint8)
         pixels = (ramp[None, :, None] + ramp[:, None, None] * (index % 2) + noise).clip(0, 255).astype(np.uint8)
         Image.fromarray(pixels).save(image_path(root, index), quality=90)
@@ -80,8 +82,10 @@ class Source:
         return self._arrays[name]
 
     def count(self, kind: str) -> int:
+        """How many items of ``kind`` the streaming workloads use (the optimize rows may ask for more, see below)."""
         if kind == "images":
-            return len(os.listdir(os.path.join(self.root, "images")))
+            with open(os.path.join(self.root, "manifest.json")) as f:
+                return json.load(f)["sizes"]["images"]
         if kind == "tokens":
             return len(self.array("doc_offsets")) - 1
         return len(self.array(kind))
@@ -101,7 +105,10 @@ class Source:
         return np.array(self.array(kind)[index])
 
     def document(self, index: int) -> np.ndarray:
+        """Document ``index``; past the last one the documents repeat (the optimize rows write up to
+        ``Sizes.optimize_large`` of them, more than the token stream holds)."""
         offsets = self.array("doc_offsets")
+        index %= len(offsets) - 1
         return np.array(self.array("tokens")[offsets[index] : offsets[index + 1]])
 
     def blocks(self) -> np.ndarray:

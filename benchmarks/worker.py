@@ -65,16 +65,29 @@ class Worker:
     def describe(self) -> dict:
         return {"library": self.adapter.describe()}
 
-    def optimize(self, kind: str, out: str, chunk_bytes: int, workers: int) -> dict:
+    def optimize(self, kind: str, out: str, chunk_bytes: int, workers: int, count: int | None = None) -> dict:
         shutil.rmtree(out, ignore_errors=True)
         start = time.perf_counter()
-        items = self.adapter.optimize(self.source, kind, out, chunk_bytes, workers)
+        items = self.adapter.optimize(self.source, kind, out, chunk_bytes, workers, count)
         return {"seconds": time.perf_counter() - start, "items": items}
 
-    def stream(self, kind: str, location: str, shuffle: bool, workers: int, batch_size: int, items: int) -> dict:
+    def stream(
+        self,
+        kind: str,
+        location: str,
+        shuffle: bool,
+        workers: int,
+        batch_size: int,
+        items: int,
+        path: str = "batch",
+        checksums: str | None = None,
+    ) -> dict:
         if hasattr(self.adapter, "stream"):
             return self.adapter.stream(self.source, kind, location, items)
-        return epoch(self.adapter.loader(kind, location, shuffle, workers, batch_size))
+        options: dict[str, Any] = {"path": path} if path != "batch" else {}
+        if checksums is not None:
+            options["checksums"] = checksums
+        return epoch(self.adapter.loader(kind, location, shuffle, workers, batch_size, **options))
 
     def random_access(self, kind: str, location: str, indices: list[int]) -> dict:
         if hasattr(self.adapter, "random_access"):

@@ -11,14 +11,16 @@ from typing import Any
 import numpy as np
 import torch
 from data import Source, decode_jpeg
+from per_sample import stack_collate, to_tensor
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 _SAMPLES: dict[str, list[Any]] = {}
 
 
 class InMemory(IterableDataset):
-    def __init__(self, kind: str, samples: list[Any], shuffle: bool) -> None:
+    def __init__(self, kind: str, samples: list[Any], shuffle: bool, transform: Any = None) -> None:
         self.kind, self.samples, self.shuffle, self.epoch = kind, samples, shuffle, 0
+        self.transform = transform
 
     def __iter__(self):
         order = np.arange(len(self.samples))
@@ -33,7 +35,7 @@ class InMemory(IterableDataset):
             if self.kind == "images":
                 image = torch.from_numpy(decode_jpeg(sample["image"])).permute(2, 0, 1)
                 sample = {"index": index, "image": image, "class": sample["class"]}
-            yield sample
+            yield sample if self.transform is None else self.transform(sample)
 
 
 def samples(source: Source, kind: str) -> list[Any]:
@@ -52,11 +54,18 @@ def samples(source: Source, kind: str) -> list[Any]:
 
 
 def loader(
-    kind: str, location: str, shuffle: bool, workers: int, batch_size: int, cache_dir: str | None = None
+    kind: str,
+    location: str,
+    shuffle: bool,
+    workers: int,
+    batch_size: int,
+    cache_dir: str | None = None,
+    path: str = "batch",
 ) -> DataLoader:
     """``location`` is the folder of the raw inputs; building the samples is not part of the timed epoch."""
-    dataset = InMemory(kind, samples(Source(location), kind), shuffle)
-    return DataLoader(dataset, batch_size=batch_size, num_workers=workers)
+    dataset = InMemory(kind, samples(Source(location), kind), shuffle, to_tensor if path == "transform" else None)
+    collate = {"collate_fn": stack_collate} if path == "collate" else {}
+    return DataLoader(dataset, batch_size=batch_size, num_workers=workers, **collate)
 
 
 def describe() -> str:

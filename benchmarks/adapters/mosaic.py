@@ -6,6 +6,7 @@ Each column gets Mosaic's fastest fixed-size encoding; token blocks are written 
 from __future__ import annotations
 
 import importlib.machinery
+import multiprocessing
 import os
 import sys
 import types
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 from data import ARRAY_FLOATS, BLOCK_SIZE, SMALL_BYTES, Source
+from per_sample import stack_collate, to_tensor
 from torch.utils.data import DataLoader
 
 
@@ -44,6 +46,8 @@ def _stub_torchvision() -> None:
 
 
 _stub_torchvision()
+from streaming.base.util import merge_index  # noqa: E402
+
 import streaming  # noqa: E402
 from streaming import MDSWriter, StreamingDataset  # noqa: E402
 
@@ -56,33 +60,58 @@ COLUMNS = {
 }
 
 
-def _samples(source: Source, kind: str):
-    if kind == "tokens":
+def _samples(source: Source, kind: str, indices: range | None = None):
+    """The samples of ``kind``; with ``indices`` (the optimize rows), those items, token documents as they are."""
+    if kind == "tokens" and indices is None:
         for block in source.blocks():
             yield {"tokens": block}
         return
-    for index in range(source.count(kind)):
-        if kind == "images":
+    for index in range(source.count(kind)) if indices is None else indices:
+        if kind == "tokens":
+            yield {"tokens": source.document(index)}
+        elif kind == "images":
             yield {"index": index, "image": source.image(index), "class": source.label(index)}
         else:
             yield {"index": index, "data" if kind == "small" else "array": source.row(kind, index)}
 
 
-def optimize(source: Source, kind: str, out: str, chunk_bytes: int, workers: int) -> int:
+def _columns(kind: str, documents: bool) -> dict[str, str]:
+    return {"tokens": "ndarray:int32"} if kind == "tokens" and documents else COLUMNS[kind]
+
+
+def _write(source: Source, kind: str, out: str, chunk_bytes: int, indices: range | None) -> int:
     count = 0
-    with MDSWriter(out=out, columns=COLUMNS[kind], size_limit=chunk_bytes) as writer:
-        for sample in _samples(source, kind):
+    with MDSWriter(out=out, columns=_columns(kind, indices is not None), size_limit=chunk_bytes) as writer:
+        for sample in _samples(source, kind, indices):
             writer.write(sample)
             count += 1
     return count
 
 
+def _write_part(args: tuple) -> int:
+    return _write(*args)
+
+
+def optimize(source: Source, kind: str, out: str, chunk_bytes: int, workers: int, count: int | None = None) -> int:
+    """One ``MDSWriter`` in this process, or (``workers`` > 1) one per process of a ``multiprocessing.Pool``, each
+    writing a contiguous share into its own sub-folder, then ``merge_index``: Mosaic's recipe for parallel writes."""
+    if workers <= 1 or count is None:
+        return _write(source, kind, out, chunk_bytes, None if count is None else range(count))
+    step = -(-count // workers)
+    shares = [range(w * step, min(count, (w + 1) * step)) for w in range(workers)]
+    parts = [(source, kind, os.path.join(out, str(w)), chunk_bytes, share) for w, share in enumerate(shares)]
+    with multiprocessing.Pool(workers) as pool:
+        written = sum(pool.map(_write_part, parts))
+    merge_index(out, keep_local=True)
+    return written
+
+
 class _Dataset(StreamingDataset):
     """Turns decoded samples into what the other libraries return (CHW uint8 tensors, bare token blocks)."""
 
-    def __init__(self, kind: str, **kwargs: Any) -> None:
+    def __init__(self, kind: str, transform: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.kind = kind
+        self.kind, self.transform = kind, transform
 
     def get_item(self, index: int, retry: int = 7) -> Any:
         sample = super().get_item(index, retry)
@@ -90,23 +119,32 @@ class _Dataset(StreamingDataset):
             return sample["tokens"]
         if self.kind == "images":
             sample["image"] = torch.from_numpy(np.asarray(sample["image"].convert("RGB"))).permute(2, 0, 1)
-        return sample
+        return sample if self.transform is None else self.transform(sample)
 
 
-def _dataset(kind: str, location: str, shuffle: bool, batch_size: int, cache_dir: str | None) -> _Dataset:
+def _dataset(
+    kind: str, location: str, shuffle: bool, batch_size: int, cache_dir: str | None, transform: Any = None
+) -> _Dataset:
     streaming.base.util.clean_stale_shared_memory()
     if location.startswith("s3://"):
         paths = {"remote": location, "local": cache_dir}
     else:
         paths = {"local": location}
-    return _Dataset(kind, shuffle=shuffle, batch_size=batch_size, **paths)
+    return _Dataset(kind, transform, shuffle=shuffle, batch_size=batch_size, **paths)
 
 
 def loader(
-    kind: str, location: str, shuffle: bool, workers: int, batch_size: int, cache_dir: str | None = None
+    kind: str,
+    location: str,
+    shuffle: bool,
+    workers: int,
+    batch_size: int,
+    cache_dir: str | None = None,
+    path: str = "batch",
 ) -> DataLoader:
-    dataset = _dataset(kind, location, shuffle, batch_size, cache_dir)
-    return DataLoader(dataset, batch_size=batch_size, num_workers=workers)
+    dataset = _dataset(kind, location, shuffle, batch_size, cache_dir, to_tensor if path == "transform" else None)
+    collate = {"collate_fn": stack_collate} if path == "collate" else {}
+    return DataLoader(dataset, batch_size=batch_size, num_workers=workers, **collate)
 
 
 def dataset(kind: str, location: str) -> _Dataset:

@@ -87,3 +87,7 @@ def record_pid_then_sleep(x):
     open(os.path.join(os.environ["LITDATA_TEST_PID_DIR"], str(os.getpid())), "w").close()
     time.sleep(0.5)
     return x
+
+
+def environment_mark(x):
+    return {"x": x, "mark": os.environ.get("LITDATA_TEST_MARK", "")}

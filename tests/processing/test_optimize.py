@@ -7,6 +7,7 @@ import time
 import pytest
 from processing_fns import (
     crash_on_five,
+    environment_mark,
     even_values_twice,
     fail_on_seven_after_delay,
     fail_on_three,
@@ -247,3 +248,54 @@ def test_ctrl_c_in_the_main_process_stops_the_workers(tmp_path, monkeypatch):
     assert len(worker_pids) == 2
     assert not [pid for pid in worker_pids if _is_running(pid)]
     assert not os.path.exists(tmp_path / "out" / "index.json")
+
+
+FORKSERVER = {"start_method": "forkserver", "verbose": False}
+
+
+def test_forkserver_workers_see_the_environment_the_main_process_has_when_the_run_starts(tmp_path, monkeypatch):
+    monkeypatch.setenv("LITDATA_TEST_MARK", "first")
+    optimize(environment_mark, list(range(4)), str(tmp_path / "a"), chunk_size=2, num_workers=2, **FORKSERVER)
+    monkeypatch.setenv("LITDATA_TEST_MARK", "second")  # the server started with "first"
+    optimize(environment_mark, list(range(4)), str(tmp_path / "b"), chunk_size=2, num_workers=2, **FORKSERVER)
+    assert {sample["mark"] for sample in read_all(tmp_path / "a")} == {"first"}
+    assert {sample["mark"] for sample in read_all(tmp_path / "b")} == {"second"}
+
+
+def _run_with_forkserver_workers(output_dir):
+    optimize(record_pid_then_sleep, list(range(100)), output_dir, chunk_size=2, num_workers=2, **FORKSERVER)
+
+
+def test_forkserver_workers_die_when_the_main_process_is_killed(tmp_path, monkeypatch):
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    monkeypatch.setenv("LITDATA_TEST_PID_DIR", str(pid_dir))
+    main = multiprocessing.get_context("fork").Process(
+        target=_run_with_forkserver_workers, args=(str(tmp_path / "out"),)
+    )
+    main.start()
+    deadline = time.monotonic() + 60
+    while len(os.listdir(pid_dir)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(main.pid, signal.SIGKILL)
+    main.join(30)
+    worker_pids = [int(name) for name in os.listdir(pid_dir)]
+    assert len(worker_pids) == 2
+    deadline = time.monotonic() + 30
+    while [pid for pid in worker_pids if _is_running(pid)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in worker_pids if _is_running(pid)]
+    assert not os.path.exists(tmp_path / "out" / "index.json")
+
+
+def _optimize_in_a_forked_child(output_dir):
+    optimize(identity, list(range(6)), output_dir, chunk_size=2, num_workers=2, **FORKSERVER)
+
+
+def test_a_process_forked_after_a_forkserver_run_can_still_optimize(tmp_path):
+    optimize(identity, list(range(6)), str(tmp_path / "parent"), chunk_size=2, num_workers=2, **FORKSERVER)
+    child = multiprocessing.get_context("fork").Process(target=_optimize_in_a_forked_child, args=(str(tmp_path / "c"),))
+    child.start()
+    child.join(120)
+    assert child.exitcode == 0
+    assert sorted(read_all(tmp_path / "c")) == list(range(6))

@@ -55,6 +55,7 @@ _EVENT_POLL_S = 0.2
 # A worker seen dead without its DONE gets this long for its last messages (already in the pipe) to be read.
 _EXIT_GRACE_S = 0.5
 _NODE_INDEX_POLL_S = 0.5
+_FORKSERVER_PRELOAD = ["litdata.processing.workers"]  # not "__main__": workers import the user's script as spawn does
 _CHUNK_FILE = re.compile(r"^chunk-(\d+)-(\d+)(?:\..+)?\.bin$")
 _WORKER_INDEX_FILE = re.compile(r"^(\d+)\.index\.json$")
 # Inputs of a stream still in flight per worker: its queue slots (4), the one it holds and the one it looked ahead.
@@ -334,17 +335,35 @@ def _stop_processes(processes: list[Any]) -> None:
             process.join()
 
 
+def _usable_start_method(start_method: str) -> str:
+    """``forkserver``: start the server (it imports the worker code once; each worker is a fork of it), or
+    ``spawn`` when this process was forked from one whose server it inherited and cannot use."""
+    if start_method != "forkserver":
+        return start_method
+    from multiprocessing import forkserver
+
+    forkserver.set_forkserver_preload(_FORKSERVER_PRELOAD)
+    try:
+        forkserver.ensure_running()
+    except ChildProcessError:
+        return "spawn"
+    return start_method
+
+
 def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, description: str) -> None:
     """Run one process per share; returns when all finished, raises the first failure (after stopping all)."""
-    context = multiprocessing.get_context(start_method)
+    context = multiprocessing.get_context(_usable_start_method(start_method))
     events = context.Queue()
     tasks = context.Queue(maxsize=4 * len(plan.shares)) if plan.batches is not None else None
     status = ShareStatus(context, len(plan.shares))
     if isinstance(plan.inputs, RecentInputs):
         plan.inputs.keep_in_use(status.inputs_in_use)
+    environ = dict(os.environ)  # a forkserver's children would otherwise have the server's, maybe older, one
     new_process: Any = context.Process  # type: ignore[attr-defined]  # every concrete context has Process; typeshed's BaseContext does not
     processes = [
-        new_process(target=run_worker, args=(job, share, tasks, events, status), name=f"litdata-worker-{share.rank}")
+        new_process(
+            target=run_worker, args=(job, share, tasks, events, status, environ), name=f"litdata-worker-{share.rank}"
+        )
         for share in plan.shares
     ]
     feeder = _Feeder(plan.batches, tasks, len(plan.shares), events) if plan.batches is not None else None

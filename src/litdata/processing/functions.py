@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import inspect
 import itertools
+import multiprocessing
 import os
 import pickle
 import sys
@@ -68,9 +69,14 @@ def _resolve_num_workers(num_workers: int | None) -> int:
 
 
 def _resolve_start_method(start_method: str | None) -> str:
+    """``fork`` in notebooks; elsewhere ``forkserver`` where the platform has it (workers are forked from a server
+    that imported litdata's worker code once per process, instead of each starting a new interpreter), else
+    ``spawn``."""
     if start_method is not None:
         return start_method
-    return "fork" if "ipykernel" in sys.modules else "spawn"
+    if "ipykernel" in sys.modules:
+        return "fork"
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 def _fast_dev_run_limit(fast_dev_run: bool | int) -> int | None:

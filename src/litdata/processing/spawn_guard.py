@@ -8,6 +8,8 @@ touching the output), and the main process turns that exit code into `bootstrap_
 from __future__ import annotations
 
 import multiprocessing
+import os
+import sys
 
 BOOTSTRAP_EXIT_CODE = 87
 
@@ -20,14 +22,16 @@ def in_spawn_bootstrap() -> bool:
 def exit_if_spawn_bootstrap() -> None:
     """Called first by `optimize` and `map`: end a worker whose bootstrap reached them (see the module docstring)."""
     if in_spawn_bootstrap():
-        raise SystemExit(BOOTSTRAP_EXIT_CODE)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(BOOTSTRAP_EXIT_CODE)  # not SystemExit: a forkserver's child turns any exception into exit status 1
 
 
 def bootstrap_error() -> RuntimeError:
     """The error the main process raises when a worker exited with `BOOTSTRAP_EXIT_CODE`."""
     return RuntimeError(
         "The worker processes could not start: your script calls litdata's optimize() or map() when it is imported, "
-        "and every worker started with the 'spawn' method imports your script again. Put the call under a main "
-        'guard:\n\n    if __name__ == "__main__":\n        optimize(fn=..., inputs=..., output_dir=...)\n\n'
+        "and every worker started with the 'spawn' or 'forkserver' method imports your script again. Put the call "
+        'under a main guard:\n\n    if __name__ == "__main__":\n        optimize(fn=..., inputs=..., output_dir=...)\n\n'
         "(the functions and classes that fn uses stay at module level)."
     )

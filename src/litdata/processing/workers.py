@@ -344,13 +344,25 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent.pid:  # the parent died before the request was in place
-        os._exit(1)
+    if not parent.is_alive():  # the main process died before the request was in place (a forkserver's child is
+        os._exit(1)  # the server's: the server ends when the main process does, and the kernel kills its children)
 
 
-def run_worker(job: Job, share: WorkerShare, tasks: Any, events: Any, status: ShareStatus | None = None) -> None:
-    """Entry point of a worker process (see the module docstring); ``status`` (local runs) tracks its progress."""
+def run_worker(
+    job: Job,
+    share: WorkerShare,
+    tasks: Any,
+    events: Any,
+    status: ShareStatus | None = None,
+    environ: dict[str, str] | None = None,
+) -> None:
+    """Entry point of a worker process (see the module docstring). ``status`` (local runs) tracks its progress;
+    ``environ``: the main process's environment when the workers started (a forkserver's child inherits the
+    server's, which may be older)."""
     _die_with_parent()
+    if environ is not None and environ != os.environ:
+        os.environ.clear()
+        os.environ.update(environ)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the main process, which terminates us
     os.environ[ENV_GLOBAL_RANK_OPTIMIZE] = str(share.rank)
     os.environ[ENV_NUM_WORKERS_OPTIMIZE] = str(job.num_workers)
