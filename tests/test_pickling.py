@@ -137,7 +137,7 @@ def test_datasets_with_encryption_and_storage_options_pickle_after_reading(tmp_p
     dataset = ld.StreamingDataset(output, encryption=encryption, storage_options={"timeout": 3})
     list(dataset)
     copy = assert_pickles_by_configuration(dataset)
-    assert copy[4]["secret"] == "patient-4"
+    assert copy[4]["secret"] == dataset[4]["secret"] == f"patient-{dataset[4]['id']}"
     combined = ld.CombinedStreamingDataset([dataset, ld.StreamingDataset(output, encryption=encryption)], seed=1)
     list(combined)
     assert sorted(sample["id"] for sample in assert_pickles_by_configuration(combined)) == sorted(2 * list(range(10)))
