@@ -43,6 +43,8 @@ if __name__ == "__main__":
     out["wrong_key"] = error(lambda: b.decrypt(a.encrypt(b"hello")))
     a.save_keys(os.path.join(root, "private.pem"), os.path.join(root, "public.pem"))
     out["wrong_password"] = error(lambda: RSAEncryption("pw").load_keys(os.path.join(root, "private.pem"), os.path.join(root, "public.pem"), "nope"))
+    a.save(os.path.join(root, "key.json"))
+    out["load_wrong_password"] = error(lambda: RSAEncryption.load(os.path.join(root, "key.json"), "nope"))[:2]
     out["cache_dir"] = get_default_cache_dir()
     print(json.dumps(out))
 """
@@ -68,10 +70,13 @@ def test_errors_users_catch_match_0_2_76_in_type_and_wording(tmp_path):
     assert ours["checkpoint_without_mode"][0] == "RuntimeError" and ours["appended"] == 8
 
 
-def test_optimize_refuses_a_weight_list_that_does_not_match_the_inputs(tmp_path):
-    # 0.2.76 accepts two weights for four inputs (README "Where we differ")
-    assert run_reference(SCRIPT, str(tmp_path / "reference"))["weights"] == "ok"
-    assert run_ours(SCRIPT, str(tmp_path / "ours"))["weights"] == [
+def test_optimize_refuses_mismatched_weights_and_rsa_load_refuses_a_wrong_password_at_once(tmp_path):
+    # 0.2.76 accepts two weights for four inputs, and loads an RSA key file with a wrong password (README)
+    reference = run_reference(SCRIPT, str(tmp_path / "reference"))
+    assert reference["weights"] == reference["load_wrong_password"] == "ok"
+    ours = run_ours(SCRIPT, str(tmp_path / "ours"))
+    assert ours["load_wrong_password"] == ["DecryptionError", True]
+    assert ours["weights"] == [
         "ValueError",
         True,
         "Got 2 weights for 4 inputs; pass one weight per input.",
