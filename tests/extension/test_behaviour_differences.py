@@ -81,3 +81,32 @@ def test_optimize_refuses_mismatched_weights_and_rsa_load_refuses_a_wrong_passwo
         True,
         "Got 2 weights for 4 inputs; pass one weight per input.",
     ]
+
+
+LATE_ENVIRONMENT = r"""
+import json, os, sys
+import litdata as ld
+from litdata.utilities.env import _DistributedEnv
+
+def fn(i):
+    return i
+
+if __name__ == "__main__":
+    folder = os.path.join(sys.argv[1], "data")
+    ld.optimize(fn=fn, inputs=list(range(95)), output_dir=folder, chunk_size=10, num_workers=1)
+    lengths, drop_last = [], []
+    for rank in range(2):
+        ds = ld.StreamingDataset(folder)
+        ds.distributed_env = _DistributedEnv(2, rank, 1)  # set after construction, as 0.2.76's own tests do
+        lengths.append(len(ds))
+        drop_last.append(ds.drop_last)
+    print(json.dumps({"lengths": lengths, "drop_last": drop_last}))
+"""
+
+
+def test_drop_last_follows_a_distributed_environment_set_after_construction(tmp_path):
+    # 0.2.76 fixes drop_last when the dataset is built (one process: False), so ranks get unequal lengths;
+    # ours decides it when the distributed environment is used (README "Where we differ")
+    reference = run_reference(LATE_ENVIRONMENT, str(tmp_path / "reference"))
+    assert reference == {"lengths": [47, 48], "drop_last": [False, False]}
+    assert run_ours(LATE_ENVIRONMENT, str(tmp_path / "ours")) == {"lengths": [47, 47], "drop_last": [None, None]}
