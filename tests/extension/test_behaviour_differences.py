@@ -110,3 +110,38 @@ def test_drop_last_follows_a_distributed_environment_set_after_construction(tmp_
     reference = run_reference(LATE_ENVIRONMENT, str(tmp_path / "reference"))
     assert reference == {"lengths": [47, 48], "drop_last": [False, False]}
     assert run_ours(LATE_ENVIRONMENT, str(tmp_path / "ours")) == {"lengths": [47, 47], "drop_last": [None, None]}
+
+
+CACHE_FILES = r"""
+import json, os, sys
+import torch
+from litdata import StreamingDataLoader, StreamingDataset
+from litdata.streaming.cache import Cache
+from litdata.streaming.item_loader import TokensLoader
+from litdata.streaming.resolver import Dir
+
+if __name__ == "__main__":
+    data_dir, cache_dir = os.path.join(sys.argv[1], "data"), os.path.join(sys.argv[1], "cache_dir")
+    os.makedirs(data_dir)
+    os.makedirs(cache_dir)
+    cache = Cache(input_dir=data_dir, chunk_size=40, item_loader=TokensLoader(20))
+    for i in range(100):
+        cache[i] = torch.arange(i * 20, i * 20 + 20).to(torch.int)
+    cache.done()
+    cache.merge()
+    ds = StreamingDataset(input_dir=Dir(cache_dir, "local:" + data_dir), item_loader=TokensLoader(20), shuffle=True)
+    loader = StreamingDataLoader(ds, num_workers=2, batch_size=2, prefetch_factor=1, persistent_workers=True)
+    epochs = [sorted(int(t[0]) for batch in loader for t in batch) for _ in range(2)]
+    names = sorted(f for f in os.listdir(cache_dir) if not f.endswith((".lock", ".cnt")))
+    print(json.dumps({"epochs": epochs, "files": len(names), "not_chunks": [f for f in names if not f.startswith("chunk-")]}))
+"""
+
+
+def test_two_workers_over_two_epochs_read_the_same_samples_and_the_cache_keeps_bookkeeping_folders(tmp_path):
+    # 0.2.76's test_resumable_dataset_two_workers_2_epochs counts 51 cache entries (50 chunks, index.json); ours has
+    # 55: the same plus .locks/, .pins/, .reserved/ and .version (README "Where we differ")
+    reference = run_reference(CACHE_FILES, str(tmp_path / "reference"))
+    ours = run_ours(CACHE_FILES, str(tmp_path / "ours"))
+    assert ours["epochs"] == reference["epochs"] == [[20 * i for i in range(100)]] * 2
+    assert reference["files"] == 51 and reference["not_chunks"] == ["index.json"]
+    assert ours["files"] == 55 and ours["not_chunks"] == [".locks", ".pins", ".reserved", ".version", "index.json"]
