@@ -5,10 +5,11 @@ a different behaviour on purpose (README "Where we differ"), the test pins both 
 from api.reference_run import run_ours, run_reference
 
 SCRIPT = r"""
-import json, os, sys
+import json, os, sys, warnings
 import litdata as ld
 from litdata.utilities.dataset_utilities import get_default_cache_dir
 from litdata.utilities.encryption import FernetEncryption, RSAEncryption
+from litdata.streaming.writer import BinaryWriter
 from litdata.utilities.packing import _pack_greedily
 
 def fn(i):
@@ -46,6 +47,13 @@ if __name__ == "__main__":
     a.save(os.path.join(root, "key.json"))
     out["load_wrong_password"] = error(lambda: RSAEncryption.load(os.path.join(root, "key.json"), "nope"))[:2]
     out["cache_dir"] = get_default_cache_dir()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        writer = BinaryWriter(os.path.join(root, "oversized"), chunk_bytes=1000)
+        writer.add_item(0, {"b": b"x" * 5000})
+        writer.add_item(1, {"b": b"x" * 5000})
+        writer.done()
+    out["oversized"] = sorted({f"{w.category.__name__}: {str(w.message).split(' The current')[0]}" for w in caught})
     print(json.dumps(out))
 """
 
@@ -64,10 +72,20 @@ def test_errors_users_catch_match_0_2_76_in_type_and_wording(tmp_path):
         assert _prefix(ours[key], reference[key]), key
     for ours_level, reference_level in zip(ours["levels"], reference["levels"], strict=True):
         assert _prefix(ours_level, reference_level)
-    for key in ("start_method", "checkpoint_without_mode", "checkpoint_append", "appended", "pack", "cache_dir"):
+    keys = (
+        "start_method",
+        "checkpoint_without_mode",
+        "checkpoint_append",
+        "appended",
+        "pack",
+        "cache_dir",
+        "oversized",
+    )
+    for key in keys:
         assert ours[key] == reference[key], key
     assert ours["start_method"] == ["ValueError", True]
     assert ours["checkpoint_without_mode"][0] == "RuntimeError" and ours["appended"] == 8
+    assert ours["oversized"] == ["UserWarning: An item was larger than the target chunk size (1.0 KB)."]
 
 
 def test_optimize_refuses_mismatched_weights_and_rsa_load_refuses_a_wrong_password_at_once(tmp_path):
