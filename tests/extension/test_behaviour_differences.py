@@ -5,10 +5,11 @@ a different behaviour on purpose (README "Where we differ"), the test pins both 
 from api.reference_run import run_ours, run_reference
 
 SCRIPT = r"""
-import json, os, sys
+import json, os, sys, warnings
 import litdata as ld
 from litdata.utilities.dataset_utilities import get_default_cache_dir
 from litdata.utilities.encryption import FernetEncryption, RSAEncryption
+from litdata.streaming.writer import BinaryWriter
 from litdata.utilities.packing import _pack_greedily
 
 def fn(i):
@@ -43,7 +44,16 @@ if __name__ == "__main__":
     out["wrong_key"] = error(lambda: b.decrypt(a.encrypt(b"hello")))
     a.save_keys(os.path.join(root, "private.pem"), os.path.join(root, "public.pem"))
     out["wrong_password"] = error(lambda: RSAEncryption("pw").load_keys(os.path.join(root, "private.pem"), os.path.join(root, "public.pem"), "nope"))
+    a.save(os.path.join(root, "key.json"))
+    out["load_wrong_password"] = error(lambda: RSAEncryption.load(os.path.join(root, "key.json"), "nope"))[:2]
     out["cache_dir"] = get_default_cache_dir()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        writer = BinaryWriter(os.path.join(root, "oversized"), chunk_bytes=1000)
+        writer.add_item(0, {"b": b"x" * 5000})
+        writer.add_item(1, {"b": b"x" * 5000})
+        writer.done()
+    out["oversized"] = sorted({f"{w.category.__name__}: {str(w.message).split(' The current')[0]}" for w in caught})
     print(json.dumps(out))
 """
 
@@ -62,17 +72,94 @@ def test_errors_users_catch_match_0_2_76_in_type_and_wording(tmp_path):
         assert _prefix(ours[key], reference[key]), key
     for ours_level, reference_level in zip(ours["levels"], reference["levels"], strict=True):
         assert _prefix(ours_level, reference_level)
-    for key in ("start_method", "checkpoint_without_mode", "checkpoint_append", "appended", "pack", "cache_dir"):
+    keys = (
+        "start_method",
+        "checkpoint_without_mode",
+        "checkpoint_append",
+        "appended",
+        "pack",
+        "cache_dir",
+        "oversized",
+    )
+    for key in keys:
         assert ours[key] == reference[key], key
     assert ours["start_method"] == ["ValueError", True]
     assert ours["checkpoint_without_mode"][0] == "RuntimeError" and ours["appended"] == 8
+    assert ours["oversized"] == ["UserWarning: An item was larger than the target chunk size (1.0 KB)."]
 
 
-def test_optimize_refuses_a_weight_list_that_does_not_match_the_inputs(tmp_path):
-    # 0.2.76 accepts two weights for four inputs (README "Where we differ")
-    assert run_reference(SCRIPT, str(tmp_path / "reference"))["weights"] == "ok"
-    assert run_ours(SCRIPT, str(tmp_path / "ours"))["weights"] == [
+def test_optimize_refuses_mismatched_weights_and_rsa_load_refuses_a_wrong_password_at_once(tmp_path):
+    # 0.2.76 accepts two weights for four inputs, and loads an RSA key file with a wrong password (README)
+    reference = run_reference(SCRIPT, str(tmp_path / "reference"))
+    assert reference["weights"] == reference["load_wrong_password"] == "ok"
+    ours = run_ours(SCRIPT, str(tmp_path / "ours"))
+    assert ours["load_wrong_password"] == ["DecryptionError", True]
+    assert ours["weights"] == [
         "ValueError",
         True,
         "Got 2 weights for 4 inputs; pass one weight per input.",
     ]
+
+
+LATE_ENVIRONMENT = r"""
+import json, os, sys
+import litdata as ld
+from litdata.utilities.env import _DistributedEnv
+
+def fn(i):
+    return i
+
+if __name__ == "__main__":
+    folder = os.path.join(sys.argv[1], "data")
+    ld.optimize(fn=fn, inputs=list(range(95)), output_dir=folder, chunk_size=10, num_workers=1)
+    lengths, drop_last = [], []
+    for rank in range(2):
+        ds = ld.StreamingDataset(folder)
+        ds.distributed_env = _DistributedEnv(2, rank, 1)  # set after construction, as 0.2.76's own tests do
+        lengths.append(len(ds))
+        drop_last.append(ds.drop_last)
+    print(json.dumps({"lengths": lengths, "drop_last": drop_last}))
+"""
+
+
+def test_drop_last_follows_a_distributed_environment_set_after_construction(tmp_path):
+    # 0.2.76 fixes drop_last when the dataset is built (one process: False), so ranks get unequal lengths;
+    # ours decides it when the distributed environment is used (README "Where we differ")
+    reference = run_reference(LATE_ENVIRONMENT, str(tmp_path / "reference"))
+    assert reference == {"lengths": [47, 48], "drop_last": [False, False]}
+    assert run_ours(LATE_ENVIRONMENT, str(tmp_path / "ours")) == {"lengths": [47, 47], "drop_last": [None, None]}
+
+
+CACHE_FILES = r"""
+import json, os, sys
+import torch
+from litdata import StreamingDataLoader, StreamingDataset
+from litdata.streaming.cache import Cache
+from litdata.streaming.item_loader import TokensLoader
+from litdata.streaming.resolver import Dir
+
+if __name__ == "__main__":
+    data_dir, cache_dir = os.path.join(sys.argv[1], "data"), os.path.join(sys.argv[1], "cache_dir")
+    os.makedirs(data_dir)
+    os.makedirs(cache_dir)
+    cache = Cache(input_dir=data_dir, chunk_size=40, item_loader=TokensLoader(20))
+    for i in range(100):
+        cache[i] = torch.arange(i * 20, i * 20 + 20).to(torch.int)
+    cache.done()
+    cache.merge()
+    ds = StreamingDataset(input_dir=Dir(cache_dir, "local:" + data_dir), item_loader=TokensLoader(20), shuffle=True)
+    loader = StreamingDataLoader(ds, num_workers=2, batch_size=2, prefetch_factor=1, persistent_workers=True)
+    epochs = [sorted(int(t[0]) for batch in loader for t in batch) for _ in range(2)]
+    names = sorted(f for f in os.listdir(cache_dir) if not f.endswith((".lock", ".cnt")))
+    print(json.dumps({"epochs": epochs, "files": len(names), "not_chunks": [f for f in names if not f.startswith("chunk-")]}))
+"""
+
+
+def test_two_workers_over_two_epochs_read_the_same_samples_and_the_cache_keeps_bookkeeping_folders(tmp_path):
+    # 0.2.76's test_resumable_dataset_two_workers_2_epochs counts 51 cache entries (50 chunks, index.json); ours has
+    # 55: the same plus .locks/, .pins/, .reserved/ and .version (README "Where we differ")
+    reference = run_reference(CACHE_FILES, str(tmp_path / "reference"))
+    ours = run_ours(CACHE_FILES, str(tmp_path / "ours"))
+    assert ours["epochs"] == reference["epochs"] == [[20 * i for i in range(100)]] * 2
+    assert reference["files"] == 51 and reference["not_chunks"] == ["index.json"]
+    assert ours["files"] == 55 and ours["not_chunks"] == [".locks", ".pins", ".reserved", ".version", "index.json"]

@@ -100,3 +100,37 @@ if __name__ == "__main__":
 def test_a_downloader_with_only_download_file_also_serves_the_async_methods(tmp_path):
     # 0.2.76 raises NotImplementedError here unless adownload_fileobj is overridden too (README "Where we differ")
     assert run_ours(SYNC_ONLY, str(tmp_path / "ours")) == [True, [0, 1, 2]]
+
+
+def test_s3_client_builds_a_boto3_client_from_storage_options_and_rebuilds_it_after_the_refetch_interval():
+    import pickle
+    import time
+
+    from litdata.streaming.client import R2Client, S3Client
+
+    options = {"endpoint_url": "http://127.0.0.1:9", "aws_access_key_id": "a", "aws_secret_access_key": "b"}
+    client = S3Client(refetch_interval=3600, storage_options=options)
+    first = client.client
+    assert first.meta.endpoint_url == "http://127.0.0.1:9" and client.client is first
+    assert client.next_refresh_time().timestamp() > time.time() + 3500
+    expiring = S3Client(refetch_interval=0, storage_options=options)
+    assert expiring.client is not expiring.client
+    assert pickle.loads(pickle.dumps(client)).client.meta.endpoint_url == "http://127.0.0.1:9"
+    r2 = R2Client(storage_options={"account_id": "acc", "aws_access_key_id": "a", "aws_secret_access_key": "b"})
+    assert r2.client.meta.endpoint_url == "https://acc.r2.cloudflarestorage.com"
+
+
+def test_chunk_wait_timeout_and_the_warning_cache_live_where_0_2_76_has_them():
+    import warnings
+
+    from litdata.exceptions import ChunkWaitTimeoutError
+    from litdata.helpers import WarningCache
+    from litdata.streaming.sources import ChunkWaitTimeoutError as raised
+
+    assert ChunkWaitTimeoutError is raised and issubclass(ChunkWaitTimeoutError, FileNotFoundError)
+    cache = WarningCache()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cache.warn("once", stacklevel=1)
+        cache.warn("once", stacklevel=1)
+    assert [str(w.message) for w in caught] == ["once"]

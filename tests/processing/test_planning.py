@@ -31,7 +31,7 @@ def test_greedy_packing_puts_the_heaviest_items_first_into_the_lightest_bin():
 
 
 def test_greedy_packing_refuses_a_weight_count_that_differs_from_the_items():
-    with pytest.raises(ValueError, match="one weight per item"):
+    with pytest.raises(ValueError, match="Items and weights must have the same length, got 2 and 1"):
         _pack_greedily([1, 2], [1], 2)
 
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from litdata.streaming.shuffle import (
-    IndexedChunks,
     FullShuffle,
+    IndexedChunks,
     NoShuffle,
     Shuffle,
     WindowShuffle,
@@ -140,9 +140,7 @@ def test_two_node_full_shuffle_falls_back_to_one_global_order_when_a_node_does_n
     intervals = chunk_intervals([7] * 14 + [2])
     small_cache = FullShuffle(IndexedChunks(intervals, [100] * 15), seed=SEED, drop_last=True, max_cache_size=150)
     single_node = FullShuffle(IndexedChunks(intervals, [100] * 15), seed=SEED, drop_last=True)
-    assert small_cache.assignment(
-        4, 2, 2, 3, 2
-    ) == single_node.assignment(4, 1, 2, 3, 2)
+    assert small_cache.assignment(4, 2, 2, 3, 2) == single_node.assignment(4, 1, 2, 3, 2)
 
 
 def test_window_shuffle_with_drop_last_can_leave_one_rank_with_fewer_items():

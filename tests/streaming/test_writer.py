@@ -108,7 +108,7 @@ def test_tokens_chunks_count_tokens_and_record_dim(tmp_path):
 def test_an_item_larger_than_chunk_bytes_gets_its_own_chunk_with_a_warning(tmp_path):
     writer = BinaryWriter(str(tmp_path), chunk_bytes=100)
     writer.add_item(0, b"x" * 10)
-    with pytest.warns(UserWarning, match="larger than chunk_bytes"):
+    with pytest.warns(UserWarning, match="An item was larger than the target chunk size"):
         writer.add_item(1, b"y" * 500)
         writer.add_item(2, b"z" * 10)
     writer.done()

@@ -113,7 +113,7 @@ def test_loading_a_file_that_is_not_a_fernet_key_is_refused(tmp_path):
 
 @pytest.mark.parametrize("encryption_class", [FernetEncryption, RSAEncryption])
 def test_unknown_level_error_lists_the_valid_levels(encryption_class):
-    with pytest.raises(ValueError, match="'sample', 'chunk'"):
+    with pytest.raises(ValueError, match="should be either `sample` or `chunk`, got 'batch'"):
         encryption_class("pw", level="batch")
 
 

@@ -202,7 +202,9 @@ def test_elastic_resume_loses_nothing_and_repeats_less_than_one_new_round(old, n
 
 
 def test_elastic_plan_by_chunk_reads_every_remaining_item_once():
-    shuffler = WindowShuffle(IndexedChunks(chunk_intervals([7] * 12), [0] * 12), seed=SEED, drop_last=False, item_window=256)
+    shuffler = WindowShuffle(
+        IndexedChunks(chunk_intervals([7] * 12), [0] * 12), seed=SEED, drop_last=False, item_window=256
+    )
     items, chunks = shuffler.worker_sequences(2, 1, 2, 3, 1)
     plan = elastic_plan(items, (2, 2, 3), (1, 3, 4), drop_count=0, drop_last=False, worker_chunks=chunks)
     assert sorted(sum(plan, [])) == list(range(84))

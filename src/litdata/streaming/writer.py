@@ -22,7 +22,7 @@ from litdata.streaming.item_loader import BaseItemLoader, PyTreeLoader
 from litdata.streaming.sample_types import SampleShaper, describe_structure, fuse_types
 from litdata.streaming.serializers import JsonLeaf, SerializedBytes, Serializer, _get_serializers, select_serializer
 from litdata.utilities._pytree import TreeSpec, tree_flatten, treespec_dumps
-from litdata.utilities.format import _convert_bytes_to_int
+from litdata.utilities.format import _convert_bytes_to_int, _human_readable_bytes
 
 if TYPE_CHECKING:  # cryptography is imported only by those who encrypt
     from litdata.utilities.encryption import Encryption
@@ -271,9 +271,11 @@ class BinaryWriter:
 
     def _append(self, entry: _Item) -> None:
         if self._chunk_bytes is not None and len(entry.blob) > self._chunk_bytes and not self._current:
+            chunk = 4 * 3 + len(entry.blob)  # the item alone in a classic chunk: item count, 2 offsets, the item
             warnings.warn(
-                f"An item of {len(entry.blob)} bytes is larger than chunk_bytes={self._chunk_bytes}; it gets a chunk "
-                "of its own. Raise chunk_bytes if this happens often.",
+                f"An item was larger than the target chunk size ({_human_readable_bytes(self._chunk_bytes)}). "
+                f"The current chunk will be {_human_readable_bytes(chunk)} in size. It gets a chunk of its own; "
+                "raise chunk_bytes if this happens often.",
                 UserWarning,
                 stacklevel=3,
             )
