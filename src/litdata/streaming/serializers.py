@@ -778,15 +778,17 @@ def serializer_for_format(
 IntegerSerializer = IntSerializer
 BooleanSerializer = BoolSerializer
 
-# The media serializers, importable from here as from LitData 0.2.76 (defined in litdata.streaming.media).
-from litdata.streaming.media import (  # noqa: E402
-    AudioSerializer,
-    GraphSerializer,
-    MeshSerializer,
-    NiftiSerializer,
-    PDFSerializer,
-    VideoSerializer,
-)
+_MEDIA_SERIALIZERS = ("AudioSerializer", "GraphSerializer", "MeshSerializer", "NiftiSerializer", "PDFSerializer")
+_MEDIA_SERIALIZERS += ("VideoSerializer",)
+
+
+def __getattr__(name: str) -> Any:
+    # The media serializers live in litdata.streaming.media (which imports this module); LitData 0.2.76 users import
+    # them from here.
+    if name in _MEDIA_SERIALIZERS:
+        return getattr(_media, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ += [
     "AudioSerializer",
