@@ -90,6 +90,9 @@ class BaseItemLoader(ABC):
             cls._read_items = BaseItemLoader._read_items  # type: ignore[method-assign]
             cls.batch_columns = BaseItemLoader.batch_columns  # type: ignore[method-assign]
 
+    def set_batch_decode(self, batch_decode: Any) -> None:
+        """LitData 0.2.76's decode-window setting (``"auto"``, ``0``, ``N``, ``"all"``); loaders here ignore it."""
+
     def force_download(self, chunk_index: int) -> None:
         """Ask for chunk ``chunk_index`` to be downloaded now (LitData 0.2.76 passes a queue to ``setup``)."""
         if self._force_download_queue is not None:

@@ -791,8 +791,8 @@ class GraphSerializer(Serializer):
             return Graph(data=pickle.loads(data))
         return graphs.decode_graph(data)
 
-    def can_serialize(self, data: Any) -> bool:
-        return isinstance(data, Graph) or graphs.is_pyg_data(data)
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, Graph) or graphs.is_pyg_data(item)
 
 
 def install(registry: OrderedDict[str, Serializer]) -> OrderedDict[str, Serializer]:
