@@ -6,7 +6,7 @@ import json
 
 from reference_run import run_ours, run_reference
 
-DUMP = r'''
+DUMP = r"""
 import importlib, inspect, json, sys
 
 MODULES = {
@@ -58,22 +58,36 @@ for module_name, class_names in MODULES.items():
                 pass
         out[f"{module_name}.{class_name}"] = members
 print(json.dumps(out))
-'''
+"""
 
-_READER_HOOKS = "0.2.76's reader tuning hooks (in-place POSIX reads, mmap choice, prefetch-thread events); our reader has none"
+_READER_HOOKS = (
+    "0.2.76's reader tuning hooks (in-place POSIX reads, mmap choice, prefetch-thread events); our reader has none"
+)
 _TEMPORAL = "0.2.76's TemporalArrayLoader is a PyTreeLoader with its own record codec; ours reads and writes the same bytes (encode_record, decode_record, window_ranges)"
 ALLOWED = {
     **{
         f"litdata.streaming.{cls}.{hook}": _READER_HOOKS
-        for cls in ("item_loader.BaseItemLoader", "item_loader.PyTreeLoader", "item_loader.TokensLoader",
-                    "item_loader.ParquetLoader", "temporal.TemporalArrayLoader")
-        for hook in ("set_chunk_ready_provider", "set_mmap_allowed_chunks", "set_posix_fast",
-                     "set_prefetch_error_provider", "warm_posix_chunk")
+        for cls in (
+            "item_loader.BaseItemLoader",
+            "item_loader.PyTreeLoader",
+            "item_loader.TokensLoader",
+            "item_loader.ParquetLoader",
+            "temporal.TemporalArrayLoader",
+        )
+        for hook in (
+            "set_chunk_ready_provider",
+            "set_mmap_allowed_chunks",
+            "set_posix_fast",
+            "set_prefetch_error_provider",
+            "warm_posix_chunk",
+        )
     },
     "litdata.streaming.item_loader.ParquetLoader.set_remote_source": "ours reads Parquet files through the dataset's own chunk source and cache",
     "litdata.streaming.compression.ZSTDCompressor.__init__": "ours defaults level to 4 (the level 0.2.76 registers as 'zstd'); every 0.2.76 call works",
-    **{f"litdata.streaming.temporal.TemporalArrayLoader.{name}": _TEMPORAL
-       for name in ("bytes_per_frame", "decode_groups", "mds_deserialize", "serialize_record", "setup")},
+    **{
+        f"litdata.streaming.temporal.TemporalArrayLoader.{name}": _TEMPORAL
+        for name in ("bytes_per_frame", "decode_groups", "mds_deserialize", "serialize_record", "setup")
+    },
     "litdata.types.JsonType": "0.2.76's schema object for index.json config.types; ours writes the same JSON (litdata.streaming.sample_types)",
 }
 

@@ -179,7 +179,8 @@ class BaseItemLoader(ABC):
     def _roi(self, chunk_index: int, default: tuple[int, int]) -> tuple[int, int]:
         if self.region_of_interest is None:
             return default
-        return tuple(self.region_of_interest[chunk_index])
+        start, end = self.region_of_interest[chunk_index]
+        return start, end
 
 
 def _decode_with_deserialize(self: Any, blob: memoryview | bytes | bytearray, as_views: bool = True) -> Any:

@@ -480,7 +480,9 @@ def decode_audio(data: bytes) -> dict[str, Any]:
 
 def _check_decode(decode: Any, allowed: tuple[Any, ...], name: str) -> Any:
     if decode not in allowed:
-        raise ValueError(f"{name}(decode={decode!r}) is not supported here; use one of {', '.join(map(repr, allowed))}.")
+        raise ValueError(
+            f"{name}(decode={decode!r}) is not supported here; use one of {', '.join(map(repr, allowed))}."
+        )
     return decode
 
 

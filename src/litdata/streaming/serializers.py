@@ -142,7 +142,7 @@ class Serializer(ABC):
         """Return the bytes of ``data`` and the ``data_format`` name to record (None: the registry key)."""
 
     @abstractmethod
-    def deserialize(self, data: bytes) -> Any:
+    def deserialize(self, data: bytes | memoryview) -> Any:
         """Rebuild the value from the bytes ``serialize`` produced (a ``memoryview`` of the chunk may come instead
         of ``bytes``, as in LitData)."""
 
@@ -691,7 +691,7 @@ def _default_serializers() -> OrderedDict[str, Serializer]:
 _SERIALIZERS: OrderedDict[str, Serializer] = _default_serializers()
 
 # The typed media leaves of litdata.types: importing the module adds its serializers to _SERIALIZERS, in place.
-from litdata.streaming import media as _media  # noqa: E402, F401
+from litdata.streaming import media as _media  # noqa: E402
 
 
 def _get_serializers(
@@ -778,8 +778,9 @@ def serializer_for_format(
 IntegerSerializer = IntSerializer
 BooleanSerializer = BoolSerializer
 
-_MEDIA_SERIALIZERS = ("AudioSerializer", "GraphSerializer", "MeshSerializer", "NiftiSerializer", "PDFSerializer")
-_MEDIA_SERIALIZERS += ("VideoSerializer",)
+_MEDIA_SERIALIZERS = frozenset(
+    {"AudioSerializer", "GraphSerializer", "MeshSerializer", "NiftiSerializer", "PDFSerializer", "VideoSerializer"}
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -790,14 +791,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ += [
-    "AudioSerializer",
-    "BooleanSerializer",
-    "GraphSerializer",
-    "IntegerSerializer",
-    "MeshSerializer",
-    "NiftiSerializer",
-    "NumericSerializer",
-    "PDFSerializer",
-    "VideoSerializer",
-]
+__all__ += ["BooleanSerializer", "IntegerSerializer", "NumericSerializer"]  # and the media serializers (__getattr__)
