@@ -56,6 +56,10 @@ class BaseItemLoader(ABC):
     _fast_item: Callable[..., Any] | None = None
     """A built-in loader's decode path over an open chunk, ``(index, chunk_index, chunk)``."""
 
+    _TRANSIENT = ("_layout", "_given_chunk", "_opened")  # open chunks and keys: never pickled to workers
+    _layout: ChunkLayout | None = None
+    _given_chunk: Any = None
+
     def setup(
         self,
         config: dict,
@@ -73,8 +77,11 @@ class BaseItemLoader(ABC):
         self.region_of_interest = region_of_interest
         self._force_download_queue = force_download_queue
         self._begins: list[int] | None = None
-        self._given_chunk: Any = None
+        self._given_chunk = None
         self._opened: dict[str, Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if key not in self._TRANSIENT}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -135,7 +142,7 @@ class BaseItemLoader(ABC):
         self._given_chunk = chunk
         args: tuple[Any, ...] = (index, chunk_index, chunk.path, self._begins[chunk_index], size)
         if isinstance(self, PyTreeLoader):
-            args += (getattr(self, "_layout", ChunkLayout()).encryption,)
+            args += ((self._layout or ChunkLayout()).encryption,)
         return self.load_item_from_chunk(*args)
 
     def _read_items(self, indices: Sequence[int], chunk_index: int, chunk: Any) -> list[Any]:
@@ -149,12 +156,13 @@ class BaseItemLoader(ABC):
         given = self._given_chunk
         if given is not None and given.path == chunk_filepath:
             return given
-        chunk = self._opened.get(chunk_filepath)
+        opened = self.__dict__.setdefault("_opened", {})
+        chunk = opened.get(chunk_filepath)
         if chunk is None:
-            layout = getattr(self, "_layout", None) or _layout_of(self._config, encryption)
-            chunk = self._opened[chunk_filepath] = self.open_chunk(chunk_filepath, layout)
-            while len(self._opened) > 2:
-                self._opened.pop(next(iter(self._opened))).close()
+            layout = self._layout or _layout_of(self._config, encryption)
+            chunk = opened[chunk_filepath] = self.open_chunk(chunk_filepath, layout)
+            while len(opened) > 2:
+                opened.pop(next(iter(opened))).close()
         return chunk
 
     def batch_columns(self, chunk_index: int, chunk: Any) -> ChunkColumns | None:
