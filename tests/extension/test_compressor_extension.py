@@ -3,9 +3,10 @@ whole-file compressed chunks (``chunk-R-N.name.bin``) that read back sample for 
 which LitData 0.2.76 keeps for zstd, is refused for it. Each scenario runs here and under the real 0.2.76."""
 
 import pytest
+
 from reference_run import run_ours, run_reference
 
-SCRIPT = r'''
+SCRIPT = r"""
 import json, os, sys, zlib
 import numpy as np
 import litdata as ld
@@ -50,7 +51,7 @@ if __name__ == "__main__":
                 "blob": bytes(s["blob"]).hex()[:4]} for s in ds]
     print(json.dumps({"files": files, "compression": config["compression"],
                       "level": config.get("compression_level"), "samples": samples, "whole_file_zlib": compressed}))
-'''
+"""
 
 
 def test_a_registered_compressor_writes_whole_file_chunks_that_read_back(tmp_path):

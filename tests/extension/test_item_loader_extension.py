@@ -3,6 +3,7 @@ override ``load_item_from_chunk`` (post-processing ``super()``) or ``deserialize
 sets. Each scenario runs here and under the real 0.2.76 with the same results."""
 
 import pytest
+
 from reference_run import run_ours, run_reference
 
 SCRIPT = r'''

@@ -4,7 +4,7 @@
 
 from reference_run import run_ours, run_reference
 
-SCRIPT = r'''
+SCRIPT = r"""
 import json, sys
 import numpy as np
 import torch
@@ -47,7 +47,7 @@ if __name__ == "__main__":
         "no_source": outcome(lambda: text.serialize(Text())),
         "format": text.serialize(Text(text="x"))[1],
     }))
-'''
+"""
 
 
 def test_media_wrappers_behave_as_in_0_2_76(tmp_path):

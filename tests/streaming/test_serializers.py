@@ -209,10 +209,16 @@ def test_file_wrapper_records_the_extension_and_reads_back_bytes(tmp_path):
     assert serializer_for_format(data_format, _SERIALIZERS).deserialize(data) == b"\x00\x01"
 
 
-@pytest.mark.parametrize("wrapper", [lambda: File(), lambda: File(path="a", bytes=b"b"), lambda: Text()])
+@pytest.mark.parametrize("wrapper", [lambda: File(), lambda: File(path="a", bytes=b"b")])
 def test_wrappers_need_exactly_one_source(wrapper):
     with pytest.raises(ValueError, match="exactly one of"):
         wrapper()
+
+
+def test_a_text_without_a_source_is_refused_when_written_and_text_wins_over_bytes():
+    with pytest.raises(TypeError, match="Text needs path=, bytes=, or text="):
+        write(Text())
+    assert round_trip(Text(text="a", bytes=b"b")) == "a"
 
 
 def test_json_leaves_use_the_tagged_encoding():

@@ -68,11 +68,11 @@ class Compressor(ABC):
     """
 
     @abstractmethod
-    def compress(self, data: bytes) -> bytes:
+    def compress(self, data: bytes | memoryview) -> bytes:
         """Return the compressed form of ``data``."""
 
     @abstractmethod
-    def decompress(self, data: bytes) -> bytes:
+    def decompress(self, data: bytes | memoryview) -> bytes:
         """Return the original bytes of ``data`` produced by :meth:`compress`."""
 
     def decompress_file(self, src: str, dst: str) -> None:

@@ -8,7 +8,7 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 from copy import deepcopy
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from torch.utils.data import IterableDataset
@@ -159,7 +159,7 @@ class StreamingDataset(IterableDataset):
         chunks = index["chunks"]
         files = [c["filename"] for c in chunks]
         if isinstance(self.item_loader, TokensLoader):  # subclasses too, as in LitData 0.2.76
-            block = cast(TokensLoader, self.item_loader).block_size or 1
+            block = self.item_loader.block_size or 1
             rois = [(0, (c.get("dim") or 0) // block) for c in chunks]
         else:
             rois = [(0, c["chunk_size"]) for c in chunks]

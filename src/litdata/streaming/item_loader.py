@@ -56,6 +56,10 @@ class BaseItemLoader(ABC):
     _fast_item: Callable[..., Any] | None = None
     """A built-in loader's decode path over an open chunk, ``(index, chunk_index, chunk)``."""
 
+    _TRANSIENT = ("_layout", "_given_chunk", "_opened")  # open chunks and keys: never pickled to workers
+    _layout: ChunkLayout | None = None
+    _given_chunk: Any = None
+
     def setup(
         self,
         config: dict,
@@ -73,8 +77,11 @@ class BaseItemLoader(ABC):
         self.region_of_interest = region_of_interest
         self._force_download_queue = force_download_queue
         self._begins: list[int] | None = None
-        self._given_chunk: Any = None
+        self._given_chunk = None
         self._opened: dict[str, Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if key not in self._TRANSIENT}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -89,6 +96,9 @@ class BaseItemLoader(ABC):
         if fast is None or custom_deserialize:
             cls._read_items = BaseItemLoader._read_items  # type: ignore[method-assign]
             cls.batch_columns = BaseItemLoader.batch_columns  # type: ignore[method-assign]
+
+    def set_batch_decode(self, batch_decode: Any) -> None:
+        """LitData 0.2.76's decode-window setting (``"auto"``, ``0``, ``N``, ``"all"``); loaders here ignore it."""
 
     def force_download(self, chunk_index: int) -> None:
         """Ask for chunk ``chunk_index`` to be downloaded now (LitData 0.2.76 passes a queue to ``setup``)."""
@@ -132,7 +142,7 @@ class BaseItemLoader(ABC):
         self._given_chunk = chunk
         args: tuple[Any, ...] = (index, chunk_index, chunk.path, self._begins[chunk_index], size)
         if isinstance(self, PyTreeLoader):
-            args += (getattr(self, "_layout", ChunkLayout()).encryption,)
+            args += ((self._layout or ChunkLayout()).encryption,)
         return self.load_item_from_chunk(*args)
 
     def _read_items(self, indices: Sequence[int], chunk_index: int, chunk: Any) -> list[Any]:
@@ -146,12 +156,13 @@ class BaseItemLoader(ABC):
         given = self._given_chunk
         if given is not None and given.path == chunk_filepath:
             return given
-        chunk = self._opened.get(chunk_filepath)
+        opened = self.__dict__.setdefault("_opened", {})
+        chunk = opened.get(chunk_filepath)
         if chunk is None:
-            layout = getattr(self, "_layout", None) or _layout_of(self._config, encryption)
-            chunk = self._opened[chunk_filepath] = self.open_chunk(chunk_filepath, layout)
-            while len(self._opened) > 2:
-                self._opened.pop(next(iter(self._opened))).close()
+            layout = self._layout or _layout_of(self._config, encryption)
+            chunk = opened[chunk_filepath] = self.open_chunk(chunk_filepath, layout)
+            while len(opened) > 2:
+                opened.pop(next(iter(opened))).close()
         return chunk
 
     def batch_columns(self, chunk_index: int, chunk: Any) -> ChunkColumns | None:
@@ -176,7 +187,8 @@ class BaseItemLoader(ABC):
     def _roi(self, chunk_index: int, default: tuple[int, int]) -> tuple[int, int]:
         if self.region_of_interest is None:
             return default
-        return tuple(self.region_of_interest[chunk_index])
+        start, end = self.region_of_interest[chunk_index]
+        return start, end
 
 
 def _decode_with_deserialize(self: Any, blob: memoryview | bytes | bytearray, as_views: bool = True) -> Any:

@@ -480,7 +480,9 @@ def decode_audio(data: bytes) -> dict[str, Any]:
 
 def _check_decode(decode: Any, allowed: tuple[Any, ...], name: str) -> Any:
     if decode not in allowed:
-        raise ValueError(f"{name}(decode={decode!r}) is not supported here; use one of {', '.join(map(repr, allowed))}.")
+        raise ValueError(
+            f"{name}(decode={decode!r}) is not supported here; use one of {', '.join(map(repr, allowed))}."
+        )
     return decode
 
 
@@ -791,8 +793,8 @@ class GraphSerializer(Serializer):
             return Graph(data=pickle.loads(data))
         return graphs.decode_graph(data)
 
-    def can_serialize(self, data: Any) -> bool:
-        return isinstance(data, Graph) or graphs.is_pyg_data(data)
+    def can_serialize(self, item: Any) -> bool:
+        return isinstance(item, Graph) or graphs.is_pyg_data(item)
 
 
 def install(registry: OrderedDict[str, Serializer]) -> OrderedDict[str, Serializer]:

@@ -142,7 +142,7 @@ class Serializer(ABC):
         """Return the bytes of ``data`` and the ``data_format`` name to record (None: the registry key)."""
 
     @abstractmethod
-    def deserialize(self, data: bytes) -> Any:
+    def deserialize(self, data: bytes | memoryview) -> Any:
         """Rebuild the value from the bytes ``serialize`` produced (a ``memoryview`` of the chunk may come instead
         of ``bytes``, as in LitData)."""
 
@@ -691,7 +691,7 @@ def _default_serializers() -> OrderedDict[str, Serializer]:
 _SERIALIZERS: OrderedDict[str, Serializer] = _default_serializers()
 
 # The typed media leaves of litdata.types: importing the module adds its serializers to _SERIALIZERS, in place.
-from litdata.streaming import media as _media  # noqa: E402, F401
+from litdata.streaming import media as _media  # noqa: E402
 
 
 def _get_serializers(
@@ -778,24 +778,17 @@ def serializer_for_format(
 IntegerSerializer = IntSerializer
 BooleanSerializer = BoolSerializer
 
-# The media serializers, importable from here as from LitData 0.2.76 (defined in litdata.streaming.media).
-from litdata.streaming.media import (  # noqa: E402
-    AudioSerializer,
-    GraphSerializer,
-    MeshSerializer,
-    NiftiSerializer,
-    PDFSerializer,
-    VideoSerializer,
+_MEDIA_SERIALIZERS = frozenset(
+    {"AudioSerializer", "GraphSerializer", "MeshSerializer", "NiftiSerializer", "PDFSerializer", "VideoSerializer"}
 )
 
-__all__ += [
-    "AudioSerializer",
-    "BooleanSerializer",
-    "GraphSerializer",
-    "IntegerSerializer",
-    "MeshSerializer",
-    "NiftiSerializer",
-    "NumericSerializer",
-    "PDFSerializer",
-    "VideoSerializer",
-]
+
+def __getattr__(name: str) -> Any:
+    # The media serializers live in litdata.streaming.media (which imports this module); LitData 0.2.76 users import
+    # them from here.
+    if name in _MEDIA_SERIALIZERS:
+        return getattr(_media, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ += ["BooleanSerializer", "IntegerSerializer", "NumericSerializer"]  # and the media serializers (__getattr__)
