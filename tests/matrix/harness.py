@@ -106,9 +106,8 @@ def _run_rank(paths: dict, combo: dict) -> list[list[int]]:
     if not combo["resume"]:
         epochs += [_epoch(loader, combo) for _ in range(EPOCHS - 1)]
         return epochs
-    batches = -(-len(epochs[0]) // combo["batch_size"])
-    half = max(1, batches // 2)
-    before = _epoch(loader, combo, limit=half)
+    half = -(-len(epochs[0]) // combo["batch_size"]) // 2  # an epoch of one batch is saved before that batch
+    before = _epoch(loader, combo, limit=half) if half else []
     state = loader.state_dict()
     del loader
     resumed = _loader(paths, combo)

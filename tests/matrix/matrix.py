@@ -257,6 +257,7 @@ def selected_combos() -> tuple[list[dict[str, Any]], set[str]]:
 # ---------------------------------------------------------------- differences from 0.2.76 on purpose
 PARALLEL_PERSISTENT = "Parallel datasets reshuffle every epoch with persistent workers"
 COMBINED_RESUME = "A Combined dataset resumes exactly, and a loaded state applies to one epoch only"
+PARALLEL_RESUME = "A Parallel dataset restored from a state_dict resumes once"
 
 
 def _child_orders(combo: dict[str, Any], ranks: list[list[int]]) -> list[list[list[int]]]:
@@ -291,4 +292,8 @@ def documented_difference(combo: dict[str, Any], ours: dict, reference: dict) ->
         # 0.2.76 loses samples when a multi-worker Combined dataset resumes, and replays the resumed offsets in
         # the next epoch; the epoch before the checkpoint is the same
         return COMBINED_RESUME if mine[0] == theirs[0] else None
+    if combo["dataset"] == "parallel" and combo["resume"]:
+        # 0.2.76 replays the restored position on every new iteration until an epoch completes (and persistent
+        # workers keep their own idea of each dataset's epoch); the epoch before the checkpoint is the same
+        return PARALLEL_RESUME if mine[0] == theirs[0] else None
     return None

@@ -60,17 +60,6 @@ GLOO_COMBOS = [
         "num_workers": 2,
         "persistent": True,
     },
-    {
-        "dataset": "zstd",
-        "shuffle": True,
-        "collate": "transform",
-        "batch_size": 7,
-        "drop_last": False,
-        "world_size": 3,
-        "resume": False,
-        "num_workers": 1,
-        "persistent": True,
-    },
 ]
 
 
