@@ -24,6 +24,12 @@ def test_every_item_is_delivered_once_per_epoch(ints, num_workers):
     assert loader.current_epoch == 2
 
 
+@pytest.mark.parametrize("batch_size", [None, 0, -3, 2.5, True])
+def test_a_batch_size_that_is_not_a_positive_integer_is_refused_at_construction(ints, batch_size):
+    with pytest.raises(ValueError, match="positive integer batch_size"):
+        StreamingDataLoader(StreamingDataset(ints), batch_size=batch_size)
+
+
 def test_len_of_the_loader_is_the_number_of_batches_it_yields(ints):
     loader = StreamingDataLoader(StreamingDataset(ints), batch_size=8, num_workers=2)
     assert len(loader) == len(list(loader))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import numbers
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -135,6 +136,11 @@ class StreamingDataLoader(DataLoader):
         if profile_batches and num_workers == 0:
             raise ValueError(
                 "Profiling is supported only with num_workers >= 1. (profile_batches traces DataLoader worker 0.)"
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise ValueError(
+                f"StreamingDataLoader needs a positive integer batch_size, got {batch_size!r}; for one sample at a "
+                "time use batch_size=1 (LitData's loader always batches; it fails on batch_size=None too)."
             )
         if shuffle is not None:
             dataset.set_shuffle(shuffle)
