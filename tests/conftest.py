@@ -47,6 +47,7 @@ def _session_fixture_group(item) -> str | None:
     return None
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups into the test ids
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (``--dist loadgroup``), tests sharing a session fixture of ours stay on one worker."""
     for item in items:

@@ -369,6 +369,14 @@ def child_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return {**os.environ, **(extra or {})}
 
 
+def adopt_environ(environ: Mapping[str, str]) -> None:
+    """Make this process's environment exactly ``environ`` (a worker started by a long-lived server, e.g. a
+    forkserver, takes the environment its job was started with)."""
+    if environ != os.environ:
+        os.environ.clear()
+        os.environ.update(environ)
+
+
 def _shown_default(setting: Setting) -> str:
     if setting.shown_default is not None:
         return setting.shown_default

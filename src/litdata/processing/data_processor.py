@@ -43,6 +43,7 @@ from litdata.processing.workers import (
     run_worker,
     share_fingerprint,
 )
+from litdata.settings import child_environ
 from litdata.streaming.writer import merge_index_files
 from litdata.utilities.packing import _pack_greedily
 from litdata.utilities.progress import progress_bar
@@ -358,7 +359,7 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
     status = ShareStatus(context, len(plan.shares))
     if isinstance(plan.inputs, RecentInputs):
         plan.inputs.keep_in_use(status.inputs_in_use)
-    environ = dict(os.environ)  # a forkserver's children would otherwise have the server's, maybe older, one
+    environ = child_environ()  # a forkserver's children would otherwise have the server's, maybe older, one
     new_process: Any = context.Process  # type: ignore[attr-defined]  # every concrete context has Process; typeshed's BaseContext does not
     processes = [
         new_process(

@@ -29,6 +29,7 @@ from typing import Any
 from litdata.constants import ENV_GLOBAL_RANK_OPTIMIZE, ENV_NUM_WORKERS_OPTIMIZE
 from litdata.processing.output import Output
 from litdata.processing.readers import BaseReader
+from litdata.settings import adopt_environ
 from litdata.streaming.writer import BinaryWriter, write_index_atomic
 
 # Messages on the tasks queue are lists of (input index, input); this one ends a worker's stream.
@@ -360,9 +361,8 @@ def run_worker(
     ``environ``: the main process's environment when the workers started (a forkserver's child inherits the
     server's, which may be older)."""
     _die_with_parent()
-    if environ is not None and environ != os.environ:
-        os.environ.clear()
-        os.environ.update(environ)
+    if environ is not None:
+        adopt_environ(environ)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the main process, which terminates us
     os.environ[ENV_GLOBAL_RANK_OPTIMIZE] = str(share.rank)
     os.environ[ENV_NUM_WORKERS_OPTIMIZE] = str(job.num_workers)

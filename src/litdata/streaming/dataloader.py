@@ -40,6 +40,10 @@ class _LoaderOverStream:
         return getattr(self._loader, name)
 
 
+def _is_positive_integer(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 1
+
+
 class _ResumableMultiProcessingIter(_MultiProcessingDataLoaderIter):
     """torch's worker iterator whose round-robin over workers can start at a given worker (to resume an epoch)."""
 
@@ -137,7 +141,7 @@ class StreamingDataLoader(DataLoader):
             raise ValueError(
                 "Profiling is supported only with num_workers >= 1. (profile_batches traces DataLoader worker 0.)"
             )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        if not _is_positive_integer(batch_size):
             raise ValueError(
                 f"StreamingDataLoader needs a positive integer batch_size, got {batch_size!r}; for one sample at a "
                 "time use batch_size=1 (LitData's loader always batches; it fails on batch_size=None too)."
