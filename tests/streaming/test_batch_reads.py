@@ -225,11 +225,12 @@ def test_by_default_workers_refill_a_few_shared_buffers_and_batches_arrive_as_co
         (slots,) = worker_buffers.received._slots.values()
         slot_pointers = {s.data_ptr(): slot for slot, s in slots.items()}
         assert batch.untyped_storage().data_ptr() not in slot_pointers  # the batch's memory is its own
-        used_slots.update(slots)
+        # slots of this batch size (an earlier loader in this process may have left slots of other sizes)
+        used_slots.update(slot for slot, s in slots.items() if s.nbytes() == batch.untyped_storage().nbytes())
         kept.append(batch)
     assert torch.cat(kept)[:, 0].tolist() == list(range(200))
     assert all(torch.equal(b[:, 0], b[:, -1]) for b in kept)
-    assert len(used_slots) <= worker_buffers._SLOTS_PER_SIZE  # 50 batches through a handful of buffers
+    assert 1 <= len(used_slots) <= worker_buffers._SLOTS_PER_SIZE  # 50 batches through a handful of buffers
 
 
 def test_the_next_epochs_workers_take_over_the_shared_buffers_of_the_last(tmp_path):
