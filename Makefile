@@ -82,7 +82,7 @@ azurite: $(AZURITE_STAMP)
 test: install reference mosaic-writer lint azurite docs
 	AZURITE_BLOB=$(abspath $(AZURITE_DIR))/node_modules/.bin/azurite-blob \
 	LITDATA_REFERENCE_PATH=$(abspath $(REF_DIR)) LITDATA_MOSAIC_PATH=$(abspath $(MOSAIC_DIR)) \
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup
+	$(PY) -m pytest -q -p no:cacheprovider -n 2
 	$(MAKE) test-oldest
 
 # The lowest version of every runtime dependency that pyproject.toml allows (torch, numpy, pyarrow, cryptography,
@@ -102,7 +102,7 @@ $(OLDEST_VENV)/.installed: pyproject.toml .ci/lowest_constraints.py
 
 .PHONY: test-oldest
 test-oldest: $(OLDEST_VENV)/.installed
-	$(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup $(OLDEST_TESTS)
+	$(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider -n 2 $(OLDEST_TESTS)
 
 # Every combination of the configuration matrix (tests/matrix), ours against LitData 0.2.76 (whose outcomes are
 # cached in .cache/matrix-reference/); the summary prints the counts. `make test` runs the pairwise CI subset.

@@ -1,4 +1,3 @@
-import inspect
 import os
 import sys
 
@@ -23,37 +22,33 @@ def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("LITDATA_CACHE_DIR", str(tmp_path / "litdata-cache"))
 
 
-def _defining_file(fixturedef) -> str:
-    try:
-        return os.path.relpath(inspect.getsourcefile(fixturedef.func) or "", os.path.dirname(_TESTS_DIR))
-    except (TypeError, ValueError):
-        return ""
+# Test folders and files whose tests share a session fixture (servers, a Ray cluster, the matrix's reference runs,
+# data written once by the real LitData): under pytest-xdist each is one unit of work, run by one worker, so the
+# fixture is set up once. Every other test is scheduled on its own.
+_SHARED_FIXTURE_SCOPES = (
+    "tests/cloud/",
+    "tests/faults/",
+    "tests/ray/",
+    "tests/matrix/",
+    "tests/test_reverse_compat.py",
+)
 
 
-def _session_fixture_group(item) -> str | None:
-    """The file defining the first session-scoped fixture of ours that ``item`` uses (a server, a cluster, data
-    written once), so that under pytest-xdist every test sharing it runs on one worker and it is set up once."""
-    if os.path.relpath(str(item.path), _TESTS_DIR).startswith(("cloud" + os.sep,)):
-        return "tests/cloud/conftest.py"  # its `backend` fixture reaches the servers through getfixturevalue
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return None
-    for name in info.names_closure:
-        for fixturedef in info.name2fixturedefs.get(name, ()):
-            if fixturedef.scope == "session":
-                source = _defining_file(fixturedef)
-                if source.startswith("tests" + os.sep):
-                    return source
-    return None
+def _work_unit(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return next((scope for scope in _SHARED_FIXTURE_SCOPES if path.startswith(scope)), nodeid)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups into the test ids
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``--dist loadgroup``), tests sharing a session fixture of ours stay on one worker."""
-    for item in items:
-        group = _session_fixture_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's scheduler with our units of work. (Its ``loadgroup`` mode cannot be used: it tags test ids in
+    a way pytest 9.2 no longer reads, so grouped tests were spread over both workers.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _work_unit(nodeid)
+
+    return SharedFixtureScheduling(config, log)
 
 
 _REPORTED_DISTRIBUTIONS = [
