@@ -10,7 +10,7 @@ import pytest
 from litdata import settings
 from litdata.settings import environment_markdown, parse
 from litdata.storage.s3 import find_s5cmd
-from litdata.streaming.sources import default_cache_root, max_wait_time
+from litdata.streaming.reading.sources import default_cache_root, max_wait_time
 from litdata.utilities.dataset_utilities import get_default_cache_dir
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from typing import Any
 from litdata import settings
 from litdata.__about__ import __version__
 from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
-from litdata.streaming.config import load_index_file
+from litdata.format.config import load_index_file
 from litdata.utilities.format import _human_readable_bytes
 from litdata.utilities.progress import progress_bar
 

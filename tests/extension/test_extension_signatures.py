@@ -55,7 +55,7 @@ print(json.dumps(out))
 """
 
 _LOCKS = (
-    "0.2.76's chunk download, lock and decompress machinery; ours lives in litdata.streaming.sources (CachedSource)"
+    "0.2.76's chunk download, lock and decompress machinery; ours lives in litdata.streaming.reading.sources (CachedSource)"
 )
 _READER = "0.2.76's reader thread, POSIX fast path and shared-lock internals; our reader prefetches through ChunkSource"
 _NAME = (

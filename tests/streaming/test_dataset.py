@@ -9,7 +9,7 @@ import torch
 
 from litdata import StreamingDataset
 from litdata.streaming.cache import Dir
-from litdata.streaming.chunk import ChunkCorruptedError
+from litdata.format.chunk import ChunkCorruptedError
 from litdata.streaming.item_loader import TokensLoader
 from litdata.utilities.encryption import DecryptionError, FernetEncryption
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from litdata.streaming.shuffle import FullShuffle, IndexedChunks, NoShuffle, WindowShuffle
-from litdata.utilities.resume import (
+from litdata.streaming.sampling.resume import (
     elastic_drop_count,
     elastic_plan,
     lockstep_stream,

@@ -44,7 +44,7 @@ from litdata.processing.workers import (
     share_fingerprint,
 )
 from litdata.settings import child_environ
-from litdata.streaming.writer import merge_index_files
+from litdata.format.writer import merge_index_files
 from litdata.utilities.packing import _pack_greedily
 from litdata.utilities.progress import progress_bar
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from litdata import settings
-from litdata.streaming.writer import write_index_atomic
+from litdata.format.writer import write_index_atomic
 
 if TYPE_CHECKING:
     from litdata.storage import Storage

@@ -35,7 +35,7 @@ from litdata.processing import data_processor as engine
 from litdata.processing.nodes import NodeInfo
 from litdata.processing.readers import BaseReader
 from litdata.processing.workers import FAILED, PROGRESS, Job, WorkerFailure, WorkerShare, run_worker
-from litdata.streaming.writer import merge_index_files, write_index_atomic
+from litdata.format.writer import merge_index_files, write_index_atomic
 from litdata.utilities.progress import progress_bar
 
 ENV_EXECUTOR = settings.EXECUTOR.name

@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 
 from litdata import settings
 from litdata.processing.readers import BaseReader
-from litdata.streaming.item_loader import BaseItemLoader
-from litdata.streaming.resolver import Dir, _resolve_dir
+from litdata.format.item_loader import BaseItemLoader
+from litdata.streaming.reading.resolver import Dir, _resolve_dir
 from litdata.utilities.encryption import Encryption
 
 T = TypeVar("T")

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from litdata.storage import get_storage
 from litdata.storage.base import temporary_path
-from litdata.streaming.errors import EmptyDatasetError
+from litdata.format.errors import EmptyDatasetError
 
 logger = logging.getLogger("litdata.raw")
 
