@@ -19,7 +19,7 @@ from litdata import settings
 from litdata.__about__ import __version__
 from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
 from litdata.format.config import load_index_file
-from litdata.utilities.format import _human_readable_bytes
+from litdata.sizes import _human_readable_bytes
 from litdata.utilities.progress import progress_bar
 
 _CLEAR_BAR_MIN_FILES = 100  # below this, removing is too quick for a bar to help

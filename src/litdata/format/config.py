@@ -8,7 +8,7 @@ from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
 from litdata.format.chunk import ChunkLayout
-from litdata.format.chunk_names import check_chunk_name
+from litdata.storage.chunk_names import check_chunk_name
 from litdata.format.errors import not_corruption
 from litdata.format.item_loader import BaseItemLoader, Interval, PyTreeLoader, TokensLoader
 from litdata.format.serializers import Serializer
@@ -226,7 +226,7 @@ class ChunksConfig:
         path = os.path.join(cache_dir, _INDEX_FILENAME)
         if remote_dir and not remote_dir.startswith("hf://"):
             from litdata.storage import join_url
-            from litdata.streaming.reading.downloader import get_downloader
+            from litdata.storage.downloader import get_downloader
 
             downloader = get_downloader(remote_dir, cache_dir, [], storage_options, session_options)
             downloader.download_file(join_url(remote_dir, _INDEX_FILENAME), path)

@@ -22,7 +22,7 @@ from litdata.format.item_loader import BaseItemLoader, PyTreeLoader
 from litdata.format.sample_types import SampleShaper, describe_structure, fuse_types
 from litdata.format.serializers import JsonLeaf, SerializedBytes, Serializer, _get_serializers, select_serializer
 from litdata.utilities._pytree import TreeSpec, tree_flatten, treespec_dumps
-from litdata.utilities.format import _convert_bytes_to_int, _human_readable_bytes
+from litdata.sizes import _convert_bytes_to_int, _human_readable_bytes
 
 if TYPE_CHECKING:  # cryptography is imported only by those who encrypt
     from litdata.utilities.encryption import Encryption

@@ -49,7 +49,7 @@ def _remote_source(
     session_options: dict | None,
 ) -> ChunkSource:
     """Chunks of the dataset at ``url`` downloaded into ``cache_dir`` as they are read."""
-    from litdata.streaming.reading.downloader import get_downloader
+    from litdata.storage.downloader import get_downloader
     from litdata.streaming.reading.sources import CachedSource, resolve_max_cache_size
 
     downloader = get_downloader(url, cache_dir, config.chunks, storage_options or {}, session_options or {})

@@ -35,11 +35,11 @@ from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
 from litdata.debugger import CAT_DELETE, CAT_DOWNLOAD, trace_span
 from litdata.storage import join_url
 from litdata.storage.base import temporary_path
-from litdata.format.chunk_names import check_chunk_name, check_index_chunks, path_inside
-from litdata.streaming.reading.downloader import Downloader, get_downloader
+from litdata.storage.chunk_names import check_chunk_name, check_index_chunks, path_inside
+from litdata.storage.downloader import Downloader, get_downloader
 from litdata.format.errors import EmptyDatasetError
 from litdata.streaming.reading.resolver import Dir, check_dataset_location
-from litdata.utilities.format import parse_size
+from litdata.sizes import parse_size
 from litdata.utilities.processes import pid_alive
 
 logger = logging.getLogger("litdata.streaming")

@@ -23,7 +23,7 @@ from litdata.storage.hf import HFStorage
 from litdata.storage.local import LocalStorage
 from litdata.storage.r2 import R2Storage
 from litdata.storage.s3 import S3Storage
-from litdata.format.chunk_names import check_chunk_name
+from litdata.storage.chunk_names import check_chunk_name
 
 __all__ = [
     "AzureDownloader",
