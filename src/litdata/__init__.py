@@ -48,7 +48,7 @@ _PUBLIC = {
     "TemporalArrayLoader": "litdata.format.temporal",
     "iter_webdataset_tar": "litdata.processing.media_folder",
     "list_media_folder": "litdata.processing.media_folder",
-    "optimize_hf": "litdata.streaming.reading.hf_index",
+    "optimize_hf": "litdata.processing.hf_dataset",
     "breakpoint": "litdata.utilities.breakpoint",
     "StreamingRawDataset": "litdata.raw.dataset",
     "CombinedStreamingDataset": "litdata.streaming.datasets.combined",
@@ -58,7 +58,7 @@ _PUBLIC = {
     "index_hf_dataset": "litdata.streaming.reading.hf_index",
     "ChunkWaitTimeoutError": "litdata.streaming.reading.sources",
     "dataset_update": "litdata.streaming.datasets.dataset_update",
-    "build_keys_index": "litdata.streaming.datasets.keys_index",
+    "build_keys_index": "litdata.processing.keys_index",
     "complete_dataset": "litdata.processing.complete",
     "is_complete_dataset": "litdata.processing.complete",
     "NumaAffinity": "litdata.utilities.numa",
@@ -157,8 +157,9 @@ if TYPE_CHECKING:
         Video,
     )
     from litdata.utilities.breakpoint import breakpoint
-    from litdata.streaming.reading.hf_index import index_hf_dataset, optimize_hf
-    from litdata.streaming.datasets.keys_index import build_keys_index
+    from litdata.processing.hf_dataset import optimize_hf
+    from litdata.streaming.reading.hf_index import index_hf_dataset
+    from litdata.processing.keys_index import build_keys_index
     from litdata.utilities.numa import NumaAffinity, get_gpu_affinity, get_numa_affinity
     from litdata.format.parquet_index import index_parquet_dataset
     from litdata.streaming.datasets.train_test_split import train_test_split

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from litdata import settings
+import litdata.settings as settings
 from litdata.__about__ import __version__
 from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
 from litdata.format.config import load_index_file

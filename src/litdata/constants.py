@@ -2,7 +2,7 @@
 
 import os
 
-from litdata import settings
+import litdata.settings as settings
 
 _INDEX_FILENAME = "index.json"
 _DEFAULT_CHUNK_BYTES = 1 << 26

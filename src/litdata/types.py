@@ -12,6 +12,7 @@ Pure data: importing this module imports neither torch nor any media library.
 from __future__ import annotations
 
 import builtins
+import importlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -339,7 +340,16 @@ class Graph:
 
     def to_pyg(self) -> Any:
         """This graph as a ``torch_geometric.data.Data`` (needs ``pip install 'litdata[graph]'``)."""
-        from litdata.format.graph import require_pyg
-
         data_cls = require_pyg().data.Data
         return data_cls.from_dict(self.fields())
+
+
+def require_pyg() -> Any:
+    """The ``torch_geometric`` module, or an ImportError naming the extra to install."""
+    try:
+        importlib.import_module("torch_geometric.data")
+        return importlib.import_module("torch_geometric")
+    except ImportError as error:
+        raise ModuleNotFoundError(
+            "Reading graphs as PyG objects needs torch_geometric: pip install 'litdata[graph]'."
+        ) from error

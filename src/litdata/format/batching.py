@@ -106,6 +106,28 @@ def _assemble(spec: TreeSpec, values: Any) -> Any:
     return spec.context(*children)  # namedtuple
 
 
+BatchTensor = Callable[[tuple[int, ...], np.dtype], tuple[np.ndarray, Any]]
+_COLLATE: tuple[Callable[[list[Any]], Any], BatchTensor] | None = None
+
+
+def use_collate(collate: Callable[[list[Any]], Any], batch_tensor: BatchTensor) -> None:
+    """Set the collate that whole batches fall back to and the allocator of their batch tensors.
+
+    The loader registers its own (``litdata.streaming.loading.collate`` does on import), so this layer never imports
+    the loader; batches are read whole only by the loader's batch stream, which imports it.
+    """
+    global _COLLATE
+    _COLLATE = (collate, batch_tensor)
+
+
+def _collate_tools() -> tuple[Callable[[list[Any]], Any], BatchTensor]:
+    if _COLLATE is None:
+        raise RuntimeError(
+            "Whole batches are built with the loader's collate: import litdata.streaming.loading.collate first."
+        )
+    return _COLLATE
+
+
 _IOV_MAX = 1024
 _PREAD_MIN_ITEM_BYTES = 32 << 10  # from this item size, reading the file beats copying from the mapping
 _GATHER_MAX_BYTES = 16 << 10  # below this leaf size, one gather beats copying row by row
@@ -148,15 +170,13 @@ class BatchAssembler:
         if not self._by_samples:
             assert self._outputs is not None  # add() copied the batch's columns
             return self._loader.assemble_batch([value for _, value in self._outputs])
-        from litdata.streaming.loading.collate import litdata_collate
-
-        return litdata_collate(self._samples())
+        collate, _ = _collate_tools()
+        return collate(self._samples())
 
     def _copy(self, columns: ChunkColumns, positions: tuple[np.ndarray | None, int, int]) -> bool:
         """Copy a run of items into the batch; False when the items turn out not to share the chunk's layout."""
         if self._outputs is None:
-            from litdata.streaming.loading.collate import batch_tensor
-
+            _, batch_tensor = _collate_tools()
             self._leaves = columns.leaves
             self._outputs = []
             for leaf in columns.leaves:

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
-from litdata import settings
+import litdata.settings as settings
 from litdata.format.chunk import ChunkCorruptedError
 
 CHECKSUM_KEY = "checksum"

@@ -11,7 +11,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from litdata import settings
+import litdata.settings as settings
 
 _MAX_AUTO_THREADS = 8
 _pools: dict[int, ThreadPoolExecutor] = {}  # by process id: a forked child starts a pool of its own

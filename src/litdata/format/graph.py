@@ -16,7 +16,7 @@ import pickle
 import struct
 from typing import Any
 
-from litdata.types import GRAPH_FIELDS, Graph
+from litdata.types import GRAPH_FIELDS, Graph, require_pyg
 
 MAGIC = b"LDGR"
 VERSION = 3
@@ -35,17 +35,6 @@ def pyg_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def require_pyg() -> Any:
-    """The ``torch_geometric`` module, or an ImportError naming the extra to install."""
-    try:
-        importlib.import_module("torch_geometric.data")
-        return importlib.import_module("torch_geometric")
-    except ImportError as error:
-        raise ModuleNotFoundError(
-            "Reading graphs as PyG objects needs torch_geometric: pip install 'litdata[graph]'."
-        ) from error
 
 
 def is_pyg_data(item: Any) -> bool:
@@ -155,11 +144,6 @@ def decode_graph(data: bytes | memoryview) -> Any:
         return require_pyg().data.Data.from_dict(mapping)
     named = {name: mapping.pop(name) for name in GRAPH_FIELDS if name in mapping}
     return Graph(**named, data=mapping or None)
-
-
-def is_graph_batchable(sample: Any) -> bool:
-    """Whether a collated field holds PyG graphs (batched with ``Batch.from_data_list``)."""
-    return is_pyg_data(sample)
 
 
 def batch_graphs(samples: list[Any]) -> Any:

@@ -17,19 +17,8 @@ from litdata.format.batching import ChunkColumns, LeafColumn, assemble_collated,
 from litdata.format.chunk import ChunkCorruptedError, ChunkData, ChunkLayout
 from litdata.format.decode_threads import decode_pool
 from litdata.format.errors import is_not_corruption
-from litdata.format.serializers import (
-    _NUMPY_DTYPES,
-    FloatSerializer,
-    IntSerializer,
-    NoHeaderNumpySerializer,
-    NoHeaderTensorSerializer,
-    NumpySerializer,
-    Serializer,
-    TensorSerializer,
-    _parse_tensor_header,
-    decodes_in_parallel,
-    serializer_for_format,
-)
+from litdata.format.serializers import _NUMPY_DTYPES, FloatSerializer, IntSerializer, NoHeaderNumpySerializer, NoHeaderTensorSerializer, NumpySerializer, Serializer, TensorSerializer, _parse_tensor_header, decodes_in_parallel
+from litdata.format.registry import serializer_for_format
 from litdata.utilities._pytree import TreeSpec, tree_unflatten, treespec_loads
 from litdata.utilities.encryption import DecryptionError
 
@@ -608,12 +597,3 @@ class TokensLoader(BaseItemLoader):
         if shape is None or len(shape) != 1:
             raise ValueError(f"TokensLoader expects 1-D token arrays or tensors, got {type(flattened[0]).__name__}.")
         return data[0], int(shape[0])
-
-
-def __getattr__(name: str) -> Any:
-    # `ParquetLoader` lives in its own module (it imports this one); LitData users import it from here.
-    if name == "ParquetLoader":
-        from litdata.format.parquet import ParquetLoader
-
-        return ParquetLoader
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

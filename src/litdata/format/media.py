@@ -26,7 +26,6 @@ import numpy as np
 
 from litdata.format import graph as graphs
 from litdata.format.serializers import (
-    _SERIALIZERS,
     ImageSerializer,
     JPEGArraySerializer,
     JPEGSerializer,
@@ -795,47 +794,3 @@ class GraphSerializer(Serializer):
 
     def can_serialize(self, item: Any) -> bool:
         return isinstance(item, Graph) or graphs.is_pyg_data(item)
-
-
-def install(registry: OrderedDict[str, Serializer]) -> OrderedDict[str, Serializer]:
-    """The registry with the media serializers in LitData 0.2.76's order (media kinds before files and bytes)."""
-    replacements: dict[str, Serializer] = {
-        "image": MediaImageSerializer(),
-        "tifffile": MediaTIFFSerializer(),
-        "pil": MediaPILSerializer(),
-        "jpeg": MediaJPEGSerializer(),
-        "jpeg_array": MediaJPEGArraySerializer(),
-        "no_header_tensor": MediaNoHeaderTensorSerializer(),
-        "tensor": MediaTensorSerializer(),
-    }
-    media_first = {"video": VideoSerializer(), "audio": AudioSerializer()}
-    media_after_image = {
-        "nifti": NiftiSerializer(),
-        "mesh": MeshSerializer(),
-        "pdf": PDFSerializer(),
-        "graph": GraphSerializer(),
-    }
-    out: OrderedDict[str, Serializer] = OrderedDict()
-    for name, serializer in registry.items():
-        if name == "image":
-            out.update(media_first)
-        out[name] = replacements.get(name, serializer)
-        if name == "image":
-            out.update(media_after_image)
-    if "tifffile" not in out:  # Tiff leaves always have a serializer; reading them needs tifffile
-        items = list(out.items())
-        position = next(i for i, (name, _) in enumerate(items) if name == "file")
-        items.insert(position, ("tifffile", MediaTIFFSerializer()))
-        out = OrderedDict(items)
-    return out
-
-
-def _install_defaults() -> None:
-    """Put the media serializers into the default registry (in place: other modules hold a reference to it)."""
-    if "graph" not in _SERIALIZERS:
-        updated = install(_SERIALIZERS)
-        _SERIALIZERS.clear()
-        _SERIALIZERS.update(updated)
-
-
-_install_defaults()

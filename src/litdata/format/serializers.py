@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from litdata import settings
+import litdata.settings as settings
 from litdata.constants import _TORCH_DTYPES_MAPPING_NAMES
 from litdata.format import json_codec
 from litdata.types import File, Text
@@ -58,8 +58,6 @@ __all__ = [
     "TextSerializer",
     "TIFFSerializer",
     "pickle_allowed",
-    "select_serializer",
-    "serializer_for_format",
 ]
 
 SerializedBytes = bytes | bytearray | memoryview
@@ -174,10 +172,6 @@ def _is_jpeg_file(item: Any) -> bool:
 
 def _extension(path: str) -> str:
     return os.path.splitext(path)[1][1:].lower()
-
-
-def _is_existing_file(item: Any) -> bool:
-    return isinstance(item, str) and os.path.isfile(item)
 
 
 def _read_file(path: str) -> bytes:
@@ -657,138 +651,8 @@ class TensorSerializer(Serializer):
         return _is_tensor(item) and item.ndim != 1 and item.dtype in _torch_tables().index
 
 
-# ------------------------------------------------------------------------------------------------------ registry
-
-
-def _tifffile_available() -> bool:
-    return importlib.util.find_spec("tifffile") is not None
-
-
-def _default_serializers() -> OrderedDict[str, Serializer]:
-    registry: OrderedDict[str, Serializer] = OrderedDict()
-    registry["str"] = StringSerializer()
-    registry["text"] = TextSerializer()
-    registry["bool"] = BoolSerializer()
-    registry["int"] = IntSerializer()
-    registry["float"] = FloatSerializer()
-    registry["image"] = ImageSerializer()
-    if _tifffile_available():
-        registry["tifffile"] = TIFFSerializer()
-    registry["file"] = FileSerializer()
-    registry["pil"] = PILSerializer()
-    registry["jpeg"] = JPEGSerializer()
-    registry["jpeg_array"] = JPEGArraySerializer()
-    registry["bytes"] = BytesSerializer()
-    registry["no_header_numpy"] = NoHeaderNumpySerializer()
-    registry["numpy"] = NumpySerializer()
-    registry["no_header_tensor"] = NoHeaderTensorSerializer()
-    registry["tensor"] = TensorSerializer()
-    registry["json"] = JsonSerializer()
-    registry["pickle"] = PickleSerializer()
-    return registry
-
-
-_SERIALIZERS: OrderedDict[str, Serializer] = _default_serializers()
-
-# The typed media leaves of litdata.types: importing the module adds its serializers to _SERIALIZERS, in place.
-from litdata.format import media as _media  # noqa: E402
-
-
-def _get_serializers(
-    serializers: dict[str, Serializer] | None, allow_pickle: bool | None = None
-) -> OrderedDict[str, Serializer]:
-    """The registry to use: the user's serializers first (in their order), then the defaults they don't replace.
-    Without `pickle_allowed`, the default pickle serializer refuses to read."""
-    registry: OrderedDict[str, Serializer] = OrderedDict(serializers or {})
-    for name, serializer in _SERIALIZERS.items():
-        registry.setdefault(name, serializer)
-    if type(registry["pickle"]) is PickleSerializer and not pickle_allowed(allow_pickle):
-        registry["pickle"] = RefusedPickleSerializer()
-    return registry
-
-
-def reading_bytes(registry: OrderedDict[str, Serializer]) -> OrderedDict[str, Serializer]:
-    """The registry for `Cache` reads: the user's serializers get ``bytes`` in ``deserialize`` (as with LitData's
-    ``Cache[i]``; a dataset hands them a ``memoryview`` of the chunk)."""
-    return OrderedDict(
-        (name, serializer if type(serializer).__module__ == __name__ else _BytesReading(serializer))
-        for name, serializer in registry.items()
-    )
-
-
-class _BytesReading(Serializer):
-    """A user's serializer whose ``deserialize`` gets ``bytes``, never a view of the chunk."""
-
-    def __init__(self, inner: Serializer) -> None:
-        self.inner = inner
-        self.size = inner.size
-
-    def serialize(self, data: Any) -> tuple[SerializedBytes, str | None]:
-        return self.inner.serialize(data)
-
-    def deserialize(self, data: bytes | memoryview) -> Any:
-        return self.inner.deserialize(data if type(data) is bytes else bytes(data))
-
-    def can_serialize(self, data: Any) -> bool:
-        return self.inner.can_serialize(data)
-
-    def setup(self, metadata: Any) -> None:
-        self.inner.setup(metadata)
-
-
-def select_serializer(item: Any, registry: OrderedDict[str, Serializer]) -> tuple[str, Serializer]:
-    """The ``(key, serializer)`` that writes ``item``: the first in registry order that accepts it."""
-    for name, serializer in registry.items():
-        if serializer.can_serialize(item):
-            return name, serializer
-    raise TypeError(
-        f"No serializer accepts a leaf of type {type(item).__name__}. Add one with serializers={{'name': ...}}."
-    )
-
-
-_FORMAT_ALIASES = {"tiff": "tifffile"}  # data_format names that differ from their registry key
-
-
-def serializer_for_format(
-    data_format: str, registry: Mapping[str, Serializer], *, legacy_scalars: bool = False
-) -> Serializer:
-    """A fresh, set-up serializer that reads leaves recorded as ``data_format`` in ``index.json``.
-
-    ``a:b`` resolves to the key ``b`` when registered (e.g. ``graph:pickle``, read back by ``pickle`` as the object
-    itself), else ``a`` (e.g. ``no_header_tensor`` for ``no_header_tensor:16``). With ``legacy_scalars`` the default ``int``/``float`` serializers return numpy
-    scalars, as LitData 0.2.45 did.
-    """
-    name, _, parameter = data_format.partition(":")
-    name = _FORMAT_ALIASES.get(name, name)
-    key = parameter if parameter in registry else name
-    if key not in registry:
-        raise ValueError(
-            f"The dataset uses the data format {data_format!r} (index.json), which no registered serializer handles. "
-            "If index.json is intact, pass one to the dataset, e.g. "
-            f"StreamingDataset(..., serializers={{{key!r}: YourSerializer()}})."
-        )
-    serializer = registry[key]
-    legacy_flavour = _LEGACY_SCALAR_FLAVOURS.get(type(serializer)) if legacy_scalars else None
-    serializer = legacy_flavour() if legacy_flavour is not None else copy.deepcopy(serializer)
-    serializer.setup(data_format)
-    return serializer
-
-
 # ---------------------------------------------------------------- LitData 0.2.76's names for the scalar serializers
 IntegerSerializer = IntSerializer
 BooleanSerializer = BoolSerializer
 
-_MEDIA_SERIALIZERS = frozenset(
-    {"AudioSerializer", "GraphSerializer", "MeshSerializer", "NiftiSerializer", "PDFSerializer", "VideoSerializer"}
-)
-
-
-def __getattr__(name: str) -> Any:
-    # The media serializers live in litdata.format.media (which imports this module); LitData 0.2.76 users import
-    # them from here.
-    if name in _MEDIA_SERIALIZERS:
-        return getattr(_media, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ += ["BooleanSerializer", "IntegerSerializer", "NumericSerializer"]  # and the media serializers (__getattr__)
+__all__ += ["BooleanSerializer", "IntegerSerializer", "NumericSerializer"]

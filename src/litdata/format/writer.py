@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from litdata import settings
+import litdata.settings as settings
 from litdata.constants import _DEFAULT_COMPRESSION_BATCH_SIZE, _INDEX_FILENAME
 from litdata.format.checksums import CHECKSUM_KEY, chunk_checksum
 from litdata.format.compression import get_compressor, pack_framed_chunk, resolve_compression
 from litdata.format.errors import LeafTypeChangedError, SampleStructureError
 from litdata.format.item_loader import BaseItemLoader, PyTreeLoader
 from litdata.format.sample_types import SampleShaper, describe_structure, fuse_types
-from litdata.format.serializers import JsonLeaf, SerializedBytes, Serializer, _get_serializers, select_serializer
+from litdata.format.serializers import JsonLeaf, SerializedBytes, Serializer
+from litdata.format.registry import _get_serializers, select_serializer
 from litdata.utilities._pytree import TreeSpec, tree_flatten, treespec_dumps
 from litdata.sizes import _convert_bytes_to_int, _human_readable_bytes
 

@@ -497,7 +497,7 @@ _RECIPE_NAMES = ("DataProcessor", "DataRecipe", "DataChunkRecipe", "MapRecipe")
 def __getattr__(name: str) -> Any:
     """LitData's recipe classes live in `litdata.processing.recipes` (imported on first use: no import cycle)."""
     if name in _RECIPE_NAMES:
-        from litdata.processing import recipes
+        import litdata.processing.recipes as recipes
 
         return getattr(recipes, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

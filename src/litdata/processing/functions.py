@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from litdata import settings
+import litdata.settings as settings
 from litdata.constants import _INDEX_FILENAME
-from litdata.processing import data_processor as engine
+import litdata.processing.data_processor as engine
 from litdata.processing.nodes import NodeInfo, detect_node
 from litdata.processing.output import resolve_output
 from litdata.processing.ray import RayExecutor, select_executor
@@ -30,7 +30,7 @@ from litdata.processing.workers import Job, is_generator_function
 from litdata.format.item_loader import BaseItemLoader
 from litdata.format.writer import BinaryWriter
 from litdata.utilities.encryption import Encryption
-from litdata.streaming.datasets.keys_index import write_keys_index
+from litdata.processing.keys_index import write_keys_index
 from litdata.utilities.progress import progress_bar
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from litdata import settings
+import litdata.settings as settings
 from litdata.format.writer import write_index_atomic
 
 if TYPE_CHECKING:

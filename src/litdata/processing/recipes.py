@@ -20,7 +20,7 @@ from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from litdata import settings
+import litdata.settings as settings
 from litdata.processing.readers import BaseReader
 from litdata.format.item_loader import BaseItemLoader
 from litdata.streaming.reading.resolver import Dir, _resolve_dir

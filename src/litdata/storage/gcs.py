@@ -10,12 +10,17 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from litdata.storage.base import Failure, ObjectInfo, Storage, split_url
+from litdata.storage.options import gcs_keys
 
 
 class GCSStorage(Storage):
     """``gs://bucket/key``."""
 
     schemes: ClassVar[tuple[str, ...]] = ("gs://",)
+
+    @classmethod
+    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
+        return gcs_keys(), True, "gs://"
     credentials_hint: ClassVar[str] = (
         "pass storage_options={'project': ..., 'credentials': ...} (a google.auth credentials object), or set "
         "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file"

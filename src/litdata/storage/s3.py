@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from litdata import settings as env_settings
+import litdata.settings as env_settings
 from litdata.storage.base import Failure, ObjectInfo, Storage, split_url, temporary_path
+from litdata.storage.options import S3_KEYS
 
 logger = logging.getLogger("litdata.storage")
 
@@ -176,6 +177,10 @@ class S3Storage(Storage):
     """``s3://bucket/key`` through boto3; bulk downloads through one ``s5cmd run`` when s5cmd is available."""
 
     schemes: ClassVar[tuple[str, ...]] = ("s3://",)
+
+    @classmethod
+    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
+        return S3_KEYS, True, "s3://"
     credentials_hint: ClassVar[str] = (
         "pass storage_options={'aws_access_key_id': ..., 'aws_secret_access_key': ..., 'endpoint_url': ...} "
         "(or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / S3_ENDPOINT_URL names), export them as environment "

@@ -13,14 +13,15 @@ from typing import Any
 import numpy as np
 from torch.utils.data import IterableDataset
 
-from litdata import settings
+import litdata.settings as settings
 from litdata.constants import _INDEX_FILENAME
 from litdata.format.config import ChunksConfig, load_index_file
 from litdata.format.item_loader import BaseItemLoader, Interval, TokensLoader, running_starts
 from litdata.streaming.reading.reader import BinaryReader
 from litdata.streaming.reading.resolver import Dir, _resolve_dir
 from litdata.streaming.reading.sampler import ChunkedIndex
-from litdata.format.serializers import Serializer, _get_serializers
+from litdata.format.serializers import Serializer
+from litdata.format.registry import _get_serializers
 from litdata.streaming.sampling.shuffle import (
     FullShuffle,
     IndexedChunks,

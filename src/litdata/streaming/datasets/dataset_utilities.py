@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from litdata import settings
+import litdata.settings as settings
 from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
 from litdata.format.item_loader import BaseItemLoader, TokensLoader
 from litdata.streaming.reading.resolver import Dir, _resolve_dir

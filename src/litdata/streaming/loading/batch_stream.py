@@ -23,6 +23,7 @@ from torch.utils.data._utils import ExceptionWrapper
 
 from litdata.format.checksums import remember_verified, take_newly_verified
 from litdata.streaming.datasets.dataset import StreamingDataset
+from litdata.streaming.loading.collate import litdata_collate
 from litdata.streaming.loading.epoch_plan import EpochPlan, apply_plan, received_plan
 from litdata.streaming.loading.worker_buffers import enable_reuse, worker_pool
 from litdata.streaming.datasets.base import _TrackedCollate
@@ -42,8 +43,6 @@ class BatchStream(IterableDataset):
         whole_batches: bool = True,
         reuse_memory: bool = False,
     ) -> None:
-        from litdata.streaming.loading.collate import litdata_collate
-
         self.dataset = dataset
         self.batch_size = batch_size
         self.num_workers = num_workers

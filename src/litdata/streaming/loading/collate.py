@@ -12,6 +12,7 @@ from torch.utils.data import get_worker_info
 from torch.utils.data._utils.collate import default_collate
 
 from litdata.format import graph as graphs
+from litdata.format.batching import use_collate
 from litdata.streaming.loading.batch_buffers import batch_buffers
 from litdata.streaming.loading.worker_buffers import reuse_enabled, shared_tensor, worker_pool
 
@@ -82,3 +83,6 @@ def _collate_field(field: tuple) -> Any:
     if isinstance(field[0], str):
         return field
     return litdata_collate(list(field))
+
+
+use_collate(litdata_collate, batch_tensor)  # whole batches (litdata.format.batching) are built with these

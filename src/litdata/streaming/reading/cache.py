@@ -12,7 +12,8 @@ from litdata.format.item_loader import BaseItemLoader, Interval
 from litdata.streaming.reading.reader import BinaryReader
 from litdata.streaming.reading.resolver import Dir, _resolve_dir
 from litdata.streaming.reading.sampler import ChunkedIndex
-from litdata.format.serializers import Serializer, _get_serializers, reading_bytes
+from litdata.format.serializers import Serializer
+from litdata.format.registry import _get_serializers, reading_bytes
 from litdata.format.writer import BinaryWriter, _writer_rank
 from litdata.utilities.encryption import Encryption
 

@@ -166,7 +166,7 @@ class BinaryReader:
     ) -> None:
         self._dataset_dir = cache_dir
         if config is None:
-            from litdata.format.serializers import _get_serializers, reading_bytes
+            from litdata.format.registry import _get_serializers, reading_bytes
 
             config = ChunksConfig(
                 cache_dir,

@@ -86,5 +86,3 @@ def _resolve_dir(dir_path: str | Path | Dir | None) -> Dir:
     return Dir(path=os.path.realpath(path), url=None)  # symlinks resolved, as in LitData
 
 
-def _as_dict(d: Dir) -> dict[str, Any]:
-    return {"path": d.path, "url": d.url}

@@ -10,7 +10,7 @@ without the Lightning platform API.
 
 from __future__ import annotations
 
-from litdata import settings
+import litdata.settings as settings
 
 _THIS_STUDIO = "/teamspace/studios/this_studio"
 _KINDS = ("studios", "s3_connections", "gcs_connections", "s3_folders", "gcs_folders", "lightning_storage", "datasets")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from litdata import settings
+import litdata.settings as settings
 from litdata.utilities.shuffle import (
     Interval,
     assign_chunks_to_workers,
