@@ -35,7 +35,9 @@ def test_the_layer_contracts_hold():
 def test_an_upward_import_breaks_the_layer_contract(tmp_path):
     shutil.copytree(os.path.join(ROOT, "src", "litdata"), tmp_path / "litdata")
     with open(tmp_path / "litdata" / "format" / "chunk.py", "a") as f:
-        f.write("\n\ndef _upward():\n    from litdata.streaming.datasets.dataset import StreamingDataset\n\n    return StreamingDataset\n")
+        f.write(
+            "\n\ndef _upward():\n    from litdata.streaming.datasets.dataset import StreamingDataset\n\n    return StreamingDataset\n"
+        )
     result = _lint_imports(str(tmp_path))
     assert result.returncode != 0
     assert "litdata.format.chunk -> litdata.streaming.datasets.dataset" in result.stdout
@@ -53,7 +55,9 @@ def _module_graph(src: str) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = defaultdict(set)
     for module, path in modules.items():
         package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
-        for node in ast.walk(ast.parse(open(path).read())):
+        with open(path) as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -114,5 +118,7 @@ def _package(module: str) -> str:
 
 
 def test_no_import_circle_spans_two_packages():
-    spanning = [sorted(c) for c in _circles(_module_graph(os.path.join(ROOT, "src"))) if len({_package(m) for m in c}) > 1]
+    spanning = [
+        sorted(c) for c in _circles(_module_graph(os.path.join(ROOT, "src"))) if len({_package(m) for m in c}) > 1
+    ]
     assert spanning == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from litdata import _old_paths
 from litdata.__about__ import (
     __author__,
     __homepage__,
@@ -16,7 +17,6 @@ from litdata.__about__ import (
     __license__,
     __version__,
 )
-from litdata import _old_paths
 from litdata.utilities.lazy_exports import lazy_exports
 
 _old_paths.install()
@@ -126,20 +126,25 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from litdata.format.item_loader import TokensLoader
+    from litdata.format.parquet_index import index_parquet_dataset
+    from litdata.format.temporal import TemporalArrayLoader
     from litdata.processing.complete import complete_dataset, is_complete_dataset
     from litdata.processing.functions import map, merge_datasets, optimize, walk
+    from litdata.processing.hf_dataset import optimize_hf
+    from litdata.processing.keys_index import build_keys_index
     from litdata.processing.media_folder import iter_webdataset_tar, list_media_folder
     from litdata.processing.nodes import Machine
     from litdata.raw.dataset import StreamingRawDataset
-    from litdata.streaming.loading.collate import litdata_collate
     from litdata.streaming.datasets.combined import CombinedStreamingDataset
-    from litdata.streaming.loading.dataloader import StreamingDataLoader
     from litdata.streaming.datasets.dataset import StreamingDataset
     from litdata.streaming.datasets.dataset_update import dataset_update
-    from litdata.format.item_loader import TokensLoader
     from litdata.streaming.datasets.parallel import ParallelStreamingDataset
+    from litdata.streaming.datasets.train_test_split import train_test_split
+    from litdata.streaming.loading.collate import litdata_collate
+    from litdata.streaming.loading.dataloader import StreamingDataLoader
+    from litdata.streaming.reading.hf_index import index_hf_dataset
     from litdata.streaming.reading.sources import ChunkWaitTimeoutError
-    from litdata.format.temporal import TemporalArrayLoader
     from litdata.types import (
         Audio,
         File,
@@ -157,9 +162,4 @@ if TYPE_CHECKING:
         Video,
     )
     from litdata.utilities.breakpoint import breakpoint
-    from litdata.processing.hf_dataset import optimize_hf
-    from litdata.streaming.reading.hf_index import index_hf_dataset
-    from litdata.processing.keys_index import build_keys_index
     from litdata.utilities.numa import NumaAffinity, get_gpu_affinity, get_numa_affinity
-    from litdata.format.parquet_index import index_parquet_dataset
-    from litdata.streaming.datasets.train_test_split import train_test_split

@@ -48,7 +48,9 @@ OLD_PATHS = {
 class _OldPathFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Imports an old module path as the module at its new home."""
 
-    def find_spec(self, fullname: str, path: object = None, target: object = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname not in OLD_PATHS:
             return None
         return importlib.util.spec_from_loader(fullname, self)

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from litdata import StreamingDataLoader, StreamingDataset, TokensLoader, litdata_collate
-from litdata.streaming.loading.batch_buffers import BatchBufferPool
 from litdata.streaming.cache import Cache
+from litdata.streaming.loading.batch_buffers import BatchBufferPool
 from litdata.utilities._pytree import register_namedtuple
 
 from helpers import build_dataset

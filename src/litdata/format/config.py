@@ -8,10 +8,10 @@ from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
 from litdata.format.chunk import ChunkLayout
-from litdata.storage.chunk_names import check_chunk_name
 from litdata.format.errors import not_corruption
 from litdata.format.item_loader import BaseItemLoader, Interval, PyTreeLoader, TokensLoader
 from litdata.format.serializers import Serializer
+from litdata.storage.chunk_names import check_chunk_name
 
 
 def load_index_file(path: str) -> dict[str, Any]:

@@ -17,8 +17,19 @@ from litdata.format.batching import ChunkColumns, LeafColumn, assemble_collated,
 from litdata.format.chunk import ChunkCorruptedError, ChunkData, ChunkLayout
 from litdata.format.decode_threads import decode_pool
 from litdata.format.errors import is_not_corruption
-from litdata.format.serializers import _NUMPY_DTYPES, FloatSerializer, IntSerializer, NoHeaderNumpySerializer, NoHeaderTensorSerializer, NumpySerializer, Serializer, TensorSerializer, _parse_tensor_header, decodes_in_parallel
 from litdata.format.registry import serializer_for_format
+from litdata.format.serializers import (
+    _NUMPY_DTYPES,
+    FloatSerializer,
+    IntSerializer,
+    NoHeaderNumpySerializer,
+    NoHeaderTensorSerializer,
+    NumpySerializer,
+    Serializer,
+    TensorSerializer,
+    _parse_tensor_header,
+    decodes_in_parallel,
+)
 from litdata.utilities._pytree import TreeSpec, tree_unflatten, treespec_loads
 from litdata.utilities.encryption import DecryptionError
 

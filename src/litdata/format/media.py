@@ -18,7 +18,6 @@ import os
 import pickle
 import struct
 import wave
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 

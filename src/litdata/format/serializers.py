@@ -10,9 +10,7 @@ Serializers are pure: bytes in, values out. PIL is imported only when an image i
 
 from __future__ import annotations
 
-import copy
 import functools
-import importlib.util
 import io
 import math
 import os
@@ -20,8 +18,6 @@ import pickle
 import struct
 import sys
 from abc import ABC, abstractmethod
-from collections import OrderedDict
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np

@@ -19,11 +19,11 @@ from litdata.format.checksums import CHECKSUM_KEY, chunk_checksum
 from litdata.format.compression import get_compressor, pack_framed_chunk, resolve_compression
 from litdata.format.errors import LeafTypeChangedError, SampleStructureError
 from litdata.format.item_loader import BaseItemLoader, PyTreeLoader
+from litdata.format.registry import _get_serializers, select_serializer
 from litdata.format.sample_types import SampleShaper, describe_structure, fuse_types
 from litdata.format.serializers import JsonLeaf, SerializedBytes, Serializer
-from litdata.format.registry import _get_serializers, select_serializer
-from litdata.utilities._pytree import TreeSpec, tree_flatten, treespec_dumps
 from litdata.sizes import _convert_bytes_to_int, _human_readable_bytes
+from litdata.utilities._pytree import TreeSpec, tree_flatten, treespec_dumps
 
 if TYPE_CHECKING:  # cryptography is imported only by those who encrypt
     from litdata.utilities.encryption import Encryption

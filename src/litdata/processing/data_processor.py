@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
+from litdata.format.writer import merge_index_files
 from litdata.processing.nodes import NodeInfo
 from litdata.processing.output import Output
 from litdata.processing.spawn_guard import BOOTSTRAP_EXIT_CODE, bootstrap_error
@@ -44,7 +45,6 @@ from litdata.processing.workers import (
     share_fingerprint,
 )
 from litdata.settings import child_environ
-from litdata.format.writer import merge_index_files
 from litdata.utilities.packing import _pack_greedily
 from litdata.utilities.progress import progress_bar
 

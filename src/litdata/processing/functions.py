@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import litdata.processing.data_processor as engine
 import litdata.settings as settings
 from litdata.constants import _INDEX_FILENAME
-import litdata.processing.data_processor as engine
+from litdata.format.item_loader import BaseItemLoader
+from litdata.format.writer import BinaryWriter
+from litdata.processing.keys_index import write_keys_index
 from litdata.processing.nodes import NodeInfo, detect_node
 from litdata.processing.output import resolve_output
 from litdata.processing.ray import RayExecutor, select_executor
@@ -27,10 +30,7 @@ from litdata.processing.readers import BaseReader
 from litdata.processing.spawn_guard import exit_if_spawn_bootstrap
 from litdata.processing.staging import exclusive_run
 from litdata.processing.workers import Job, is_generator_function
-from litdata.format.item_loader import BaseItemLoader
-from litdata.format.writer import BinaryWriter
 from litdata.utilities.encryption import Encryption
-from litdata.processing.keys_index import write_keys_index
 from litdata.utilities.progress import progress_bar
 
 if TYPE_CHECKING:

@@ -141,10 +141,10 @@ def iter_keys(
 
     Reads the chunks one after the other with the dataset reader (no `StreamingDataset`, so no torch import)."""
     from litdata.format.config import ChunksConfig
+    from litdata.format.registry import _get_serializers
     from litdata.streaming.reading.reader import BinaryReader
     from litdata.streaming.reading.resolver import _resolve_dir
     from litdata.streaming.reading.sampler import ChunkedIndex
-    from litdata.format.registry import _get_serializers
     from litdata.streaming.reading.sources import open_source
     from litdata.utilities.progress import progress_bar
 

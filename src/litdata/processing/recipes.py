@@ -21,8 +21,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import litdata.settings as settings
-from litdata.processing.readers import BaseReader
 from litdata.format.item_loader import BaseItemLoader
+from litdata.processing.readers import BaseReader
 from litdata.streaming.reading.resolver import Dir, _resolve_dir
 from litdata.utilities.encryption import Encryption
 

@@ -20,14 +20,14 @@ class AzureStorage(Storage):
     """``azure://container/blob``."""
 
     schemes: ClassVar[tuple[str, ...]] = ("azure://",)
-
-    @classmethod
-    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
-        return AZURE_KEYS, False, "azure://"
     credentials_hint: ClassVar[str] = (
         "pass storage_options={'account_url': 'https://<account>.blob.core.windows.net', 'credential': ...} or "
         "{'connection_string': ...}, or set AZURE_STORAGE_CONNECTION_STRING"
     )
+
+    @classmethod
+    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
+        return AZURE_KEYS, False, "azure://"
 
     def _make_client(self) -> Any:
         try:

@@ -17,13 +17,13 @@ from typing import Any, ClassVar
 
 from litdata.storage import Storage, join_url, storage_class
 from litdata.storage.azure import AzureStorage
+from litdata.storage.chunk_names import check_chunk_name
 from litdata.storage.fsspec import FsspecStorage
 from litdata.storage.gcs import GCSStorage
 from litdata.storage.hf import HFStorage
 from litdata.storage.local import LocalStorage
 from litdata.storage.r2 import R2Storage
 from litdata.storage.s3 import S3Storage
-from litdata.storage.chunk_names import check_chunk_name
 
 __all__ = [
     "AzureDownloader",

@@ -17,14 +17,14 @@ class GCSStorage(Storage):
     """``gs://bucket/key``."""
 
     schemes: ClassVar[tuple[str, ...]] = ("gs://",)
-
-    @classmethod
-    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
-        return gcs_keys(), True, "gs://"
     credentials_hint: ClassVar[str] = (
         "pass storage_options={'project': ..., 'credentials': ...} (a google.auth credentials object), or set "
         "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file"
     )
+
+    @classmethod
+    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
+        return gcs_keys(), True, "gs://"
 
     def _make_client(self) -> Any:
         try:

@@ -12,7 +12,6 @@ import inspect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-
 S3_KEYS = frozenset(
     {
         # boto3.Session(...).client("s3", ...) and boto3.Session(...)

@@ -177,16 +177,16 @@ class S3Storage(Storage):
     """``s3://bucket/key`` through boto3; bulk downloads through one ``s5cmd run`` when s5cmd is available."""
 
     schemes: ClassVar[tuple[str, ...]] = ("s3://",)
-
-    @classmethod
-    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
-        return S3_KEYS, True, "s3://"
     credentials_hint: ClassVar[str] = (
         "pass storage_options={'aws_access_key_id': ..., 'aws_secret_access_key': ..., 'endpoint_url': ...} "
         "(or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / S3_ENDPOINT_URL names), export them as environment "
         "variables, or use storage_options={'AWS_NO_SIGN_REQUEST': 'yes'} for public buckets"
     )
     default_region: ClassVar[str | None] = None
+
+    @classmethod
+    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
+        return S3_KEYS, True, "s3://"
 
     def __init__(self, storage_options: dict | None = None, session_options: dict | None = None) -> None:
         super().__init__(storage_options, session_options)

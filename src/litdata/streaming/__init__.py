@@ -29,9 +29,9 @@ __getattr__ = lazy_exports("litdata.streaming", _PUBLIC, globals())
 
 
 if TYPE_CHECKING:
-    from litdata.streaming.reading.cache import Cache
-    from litdata.streaming.datasets.combined import CombinedStreamingDataset
-    from litdata.streaming.loading.dataloader import StreamingDataLoader
-    from litdata.streaming.datasets.dataset import StreamingDataset
     from litdata.format.item_loader import TokensLoader
+    from litdata.streaming.datasets.combined import CombinedStreamingDataset
+    from litdata.streaming.datasets.dataset import StreamingDataset
     from litdata.streaming.datasets.parallel import ParallelStreamingDataset
+    from litdata.streaming.loading.dataloader import StreamingDataLoader
+    from litdata.streaming.reading.cache import Cache

@@ -6,8 +6,8 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
-from litdata.streaming.datasets.dataset import StreamingDataset
 from litdata.streaming.datasets.base import _BaseStreamingDatasetWrapper, _track
+from litdata.streaming.datasets.dataset import StreamingDataset
 from litdata.utilities.env import _WorkerEnv
 
 _BATCHING_METHODS = ("stratified", "per_stream")

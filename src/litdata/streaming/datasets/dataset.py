@@ -17,11 +17,18 @@ import litdata.settings as settings
 from litdata.constants import _INDEX_FILENAME
 from litdata.format.config import ChunksConfig, load_index_file
 from litdata.format.item_loader import BaseItemLoader, Interval, TokensLoader, running_starts
+from litdata.format.registry import _get_serializers
+from litdata.format.serializers import Serializer
 from litdata.streaming.reading.reader import BinaryReader
 from litdata.streaming.reading.resolver import Dir, _resolve_dir
 from litdata.streaming.reading.sampler import ChunkedIndex
-from litdata.format.serializers import Serializer
-from litdata.format.registry import _get_serializers
+from litdata.streaming.reading.sources import open_source, resolve_max_cache_size, small_cache_size
+from litdata.streaming.sampling.resume import (
+    elastic_drop_count,
+    elastic_plan,
+    skip_consumed,
+    split_samples_across_workers,
+)
 from litdata.streaming.sampling.shuffle import (
     FullShuffle,
     IndexedChunks,
@@ -31,10 +38,8 @@ from litdata.streaming.sampling.shuffle import (
     detect_posix_fast_kind,
     resolve_item_shuffle_window,
 )
-from litdata.streaming.reading.sources import open_source, resolve_max_cache_size, small_cache_size
 from litdata.utilities.encryption import Encryption
 from litdata.utilities.env import _DistributedEnv, _WorkerEnv
-from litdata.streaming.sampling.resume import elastic_drop_count, elastic_plan, skip_consumed, split_samples_across_workers
 from litdata.utilities.subsample import subsample_chunks
 
 logger = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ from typing import Any
 from litdata.constants import _INDEX_FILENAME
 from litdata.format.checksums import CHECKSUM_KEY, chunk_checksum
 from litdata.format.config import load_index_file
+from litdata.format.writer import BinaryWriter, write_index_atomic
+from litdata.streaming.datasets.keys_index import KEYS_DIRNAME, KeyLookup, has_keys_store, normalize_key
 from litdata.streaming.reading.resolver import _resolve_dir
 from litdata.streaming.reading.sampler import ChunkedIndex
 from litdata.streaming.reading.sources import ChunkSource
-from litdata.format.writer import BinaryWriter, write_index_atomic
-from litdata.streaming.datasets.keys_index import KEYS_DIRNAME, KeyLookup, has_keys_store, normalize_key
 
 _CHUNK_NAME = re.compile(r"^chunk-(?P<rank>\d+)-(?P<number>\d+)(?:-u\d+)?(?:\.(?P<compression>[^.]+))?\.bin$")
 

@@ -117,8 +117,8 @@ def subsample_streaming_dataset(
     """The chunk files and regions of interest that `StreamingDataset` reads for ``subsample`` of the dataset."""
     from fnmatch import fnmatch
 
-    from litdata.streaming.reading.sources import open_source
     from litdata.streaming.datasets.complete import complete_dataset, index_shards, is_complete_dataset
+    from litdata.streaming.reading.sources import open_source
     from litdata.utilities.subsample import subsample_chunks
 
     input_dir = _resolve_dir(input_dir)

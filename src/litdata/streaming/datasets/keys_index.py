@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np

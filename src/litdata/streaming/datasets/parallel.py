@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from litdata.streaming.datasets.dataset import StreamingDataset
 from litdata.streaming.datasets.base import _BaseStreamingDatasetWrapper, _int_keys, _track
+from litdata.streaming.datasets.dataset import StreamingDataset
 from litdata.utilities.env import _WorkerEnv
 
 Transform = Callable[..., Any]

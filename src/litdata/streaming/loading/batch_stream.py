@@ -22,11 +22,11 @@ from torch.utils.data import IterableDataset, get_worker_info
 from torch.utils.data._utils import ExceptionWrapper
 
 from litdata.format.checksums import remember_verified, take_newly_verified
+from litdata.streaming.datasets.base import _TrackedCollate
 from litdata.streaming.datasets.dataset import StreamingDataset
 from litdata.streaming.loading.collate import litdata_collate
 from litdata.streaming.loading.epoch_plan import EpochPlan, apply_plan, received_plan
 from litdata.streaming.loading.worker_buffers import enable_reuse, worker_pool
-from litdata.streaming.datasets.base import _TrackedCollate
 from litdata.utilities.profiler import active_recorder
 
 

@@ -14,11 +14,11 @@ from torch.utils.data import DataLoader
 from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter, _SingleProcessDataLoaderIter
 
 from litdata.debugger import CAT_BATCH, CAT_EPOCH, emit_trace, is_tracing
-from litdata.streaming.loading.batch_stream import BatchStream, _same
+from litdata.streaming.datasets.base import _BaseStreamingDatasetWrapper, _int_keys, _TrackedBatch
 from litdata.streaming.datasets.dataset import StreamingDataset
+from litdata.streaming.loading.batch_stream import BatchStream, _same
 from litdata.streaming.loading.epoch_plan import PlanningIndexQueue, take_plan
 from litdata.streaming.loading.worker_buffers import ReleasingIndexQueue, received, worker_slots
-from litdata.streaming.datasets.base import _BaseStreamingDatasetWrapper, _int_keys, _TrackedBatch
 from litdata.utilities.profiler import (
     TRACE_FILENAME,
     CProfileDump,

@@ -9,12 +9,12 @@ from typing import Any
 from litdata.constants import _INDEX_FILENAME
 from litdata.format.config import ChunksConfig
 from litdata.format.item_loader import BaseItemLoader, Interval
+from litdata.format.registry import _get_serializers, reading_bytes
+from litdata.format.serializers import Serializer
+from litdata.format.writer import BinaryWriter, _writer_rank
 from litdata.streaming.reading.reader import BinaryReader
 from litdata.streaming.reading.resolver import Dir, _resolve_dir
 from litdata.streaming.reading.sampler import ChunkedIndex
-from litdata.format.serializers import Serializer
-from litdata.format.registry import _get_serializers, reading_bytes
-from litdata.format.writer import BinaryWriter, _writer_rank
 from litdata.utilities.encryption import Encryption
 
 __all__ = ["Cache", "Dir"]

@@ -4,15 +4,12 @@ Converting them into LitData chunks (``optimize_hf``) is a processing job: :mod:
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
-from collections.abc import Callable
-from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
-from litdata.streaming.reading.sources import default_cache_root
 from litdata.format.parquet_index import build_parquet_index, write_index
+from litdata.streaming.reading.sources import default_cache_root
 
 
 def hf_index_folder(dataset_url: str, cache_dir: str | None = None) -> str:
@@ -34,7 +31,7 @@ def index_hf_dataset(dataset_url: str, cache_dir: str | None = None, storage_opt
     return folder
 
 
-# ---------------------------------------------------------------------------------------------------- optimize_hf
+# ------------------------------------------------------------------------------- a Hub dataset's Parquet files
 
 
 def hf_dataset_candidates(name: str, revision: str | None, split: str | None, config: str | None) -> list[str]:

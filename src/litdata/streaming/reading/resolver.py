@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
 
@@ -84,5 +83,3 @@ def _resolve_dir(dir_path: str | Path | Dir | None) -> Dir:
         if is_platform_path(path):
             return Dir(path=resolve_platform_path(path), url=None)
     return Dir(path=os.path.realpath(path), url=None)  # symlinks resolved, as in LitData
-
-

@@ -33,13 +33,13 @@ from filelock import FileLock, Timeout
 import litdata.settings as settings
 from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
 from litdata.debugger import CAT_DELETE, CAT_DOWNLOAD, trace_span
+from litdata.format.errors import EmptyDatasetError
+from litdata.sizes import parse_size
 from litdata.storage import join_url
 from litdata.storage.base import temporary_path
 from litdata.storage.chunk_names import check_chunk_name, check_index_chunks, path_inside
 from litdata.storage.downloader import Downloader, get_downloader
-from litdata.format.errors import EmptyDatasetError
 from litdata.streaming.reading.resolver import Dir, check_dataset_location
-from litdata.sizes import parse_size
 from litdata.utilities.processes import pid_alive
 
 logger = logging.getLogger("litdata.streaming")
