@@ -4,7 +4,9 @@ loads."""
 
 import importlib
 import inspect
+import os
 import pickle
+import re
 import subprocess
 import sys
 
@@ -98,3 +100,15 @@ def test_from_imports_of_old_paths_work_in_a_fresh_process():
 def test_a_pickle_naming_a_class_by_its_old_path_loads(old, name):
     loaded = pickle.loads(f"c{old}\n{name}\n.".encode())
     assert loaded is getattr(importlib.import_module(old), name)
+
+
+@pytest.mark.parametrize("old", sorted(OLD_PATHS))
+def test_an_old_module_path_has_a_type_stub_naming_what_it_held(old):
+    import litdata
+
+    stub = os.path.join(os.path.dirname(litdata.__file__), *old.split(".")[1:]) + ".pyi"
+    with open(stub) as f:
+        text = f.read()
+    assert f"from {OLD_PATHS[old]} import *" in text
+    for name in NAMES_BEFORE_THE_MOVE[old].split():
+        assert re.search(rf"\b{name} as {name}\b", text), (old, name)
