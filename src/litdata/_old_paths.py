@@ -1,7 +1,7 @@
 """LitData 0.2.76's module paths that moved here: each old path imports as the very module at its new home.
 
 ``import litdata.streaming.dataset`` gives the module ``litdata.streaming.datasets.dataset`` itself (not a copy), so every
-name, ``isinstance`` check, monkeypatch and pickle written by class path works through either path. No file sits at an
+name, ``isinstance`` check, monkeypatch and pickle written by class path works through either path. No .py file sits at an
 old path: a finder on ``sys.meta_path`` (installed when ``litdata`` is imported) maps the old name to the new module.
 Type checkers read the ``.pyi`` stub left at each old path, which re-exports what the module held there.
 """
