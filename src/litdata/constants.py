@@ -9,6 +9,12 @@ _DEFAULT_CHUNK_BYTES = 1 << 26
 _DEFAULT_CACHE_DIR = os.path.join(os.path.expanduser("~"), ".lightning", "chunks")
 _DEFAULT_COMPRESSION_BATCH_SIZE = 256
 
+
+def default_cache_root() -> str:
+    """``LITDATA_CACHE_DIR`` if set, else ``~/.lightning/chunks``."""
+    return settings.CACHE_DIR.get() or _DEFAULT_CACHE_DIR
+
+
 # Names of environment variables (declared, typed and documented in litdata.settings).
 ENV_CACHE_DIR = settings.CACHE_DIR.name
 ENV_MAX_CACHE_SIZE = settings.MAX_CACHE_SIZE.name

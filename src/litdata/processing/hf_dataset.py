@@ -11,12 +11,11 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from litdata.constants import _INDEX_FILENAME
+from litdata.constants import _INDEX_FILENAME, default_cache_root
 from litdata.processing.functions import optimize
 from litdata.storage import get_storage, join_url
 from litdata.streaming.reading import hf_index as _index_side
 from litdata.streaming.reading.hf_index import hf_dataset_candidates, hf_index_folder, index_hf_dataset, list_hf_parquet
-from litdata.streaming.reading.sources import default_cache_root
 
 __all__ = ["hf_dataset_candidates", "hf_index_folder", "index_hf_dataset", "list_hf_parquet", "optimize_hf"]
 

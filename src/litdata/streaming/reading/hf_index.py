@@ -7,9 +7,8 @@ from __future__ import annotations
 import hashlib
 import os
 
-from litdata.constants import _INDEX_FILENAME
+from litdata.constants import _INDEX_FILENAME, default_cache_root
 from litdata.format.parquet_index import build_parquet_index, write_index
-from litdata.streaming.reading.sources import default_cache_root
 
 
 def hf_index_folder(dataset_url: str, cache_dir: str | None = None) -> str:

@@ -31,7 +31,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 import litdata.settings as settings
-from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
+from litdata.constants import _INDEX_FILENAME, default_cache_root
 from litdata.debugger import CAT_DELETE, CAT_DOWNLOAD, trace_span
 from litdata.format.errors import EmptyDatasetError
 from litdata.sizes import parse_size
@@ -67,11 +67,6 @@ class ChunkWaitTimeoutError(FileNotFoundError):
 def max_wait_time() -> float:
     """Seconds a reader waits for a chunk another reader is downloading (``MAX_WAIT_TIME``, default 120)."""
     return settings.MAX_WAIT_TIME.get()
-
-
-def default_cache_root() -> str:
-    """``LITDATA_CACHE_DIR`` if set, else ``~/.lightning/chunks``."""
-    return settings.CACHE_DIR.get() or _DEFAULT_CACHE_DIR
 
 
 def resolve_max_cache_size(value: int | float | str | None, folder: str) -> int | None:
