@@ -42,7 +42,7 @@ from litdata.utilities.encryption import Encryption
 from litdata.utilities.env import _DistributedEnv, _WorkerEnv
 from litdata.utilities.subsample import subsample_chunks
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("litdata.streaming.dataset")  # LitData 0.2.76's logger name (the module moved)
 
 _SAMPLE_METHODS = ("__getitem__", "__next__", "__iter__")  # overriding one changes what a sample is
 _WINDOW_KINDS = ("vast", "nfs", "lustre", "gpfs", "panfs", "beegfs", "forced")

@@ -10,7 +10,7 @@ import numpy as np
 
 from litdata.streaming.datasets.dataset import StreamingDataset
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("litdata.utilities.train_test_split")  # LitData 0.2.76's logger name
 
 
 def train_test_split(
