@@ -15,7 +15,7 @@ help:
 	@echo "make demo-ray - the same on a local 2-node Ray cluster (loopback-only namespace, needs root)"
 	@echo "make test   - install, lint, and run the whole test suite"
 	@echo "make test-matrix - every combination of the loader configuration matrix against LitData 0.2.76"
-	@echo "make lint   - ruff check, ruff format --check, and mypy on src/ (configured in pyproject.toml)"
+	@echo "make lint   - ruff check, ruff format --check, mypy on src/ and the layer contracts (lint-imports; pyproject.toml)"
 	@echo "make test-oldest - the core tests on the lowest version of every dependency pyproject.toml allows (part of make test)"
 	@echo "make docs   - build the documentation site into site/ (warnings are errors)"
 	@echo "make bench  - benchmarks: ours vs LitData 0.2.76, MosaicML Streaming and WebDataset (see benchmarks/README.md)"
@@ -62,6 +62,7 @@ lint: install
 	$(VENV)/bin/ruff check src tests examples benchmarks docs
 	$(VENV)/bin/ruff format --check src tests examples benchmarks docs
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format src tests examples benchmarks docs

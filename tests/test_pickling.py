@@ -23,11 +23,11 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import litdata as ld
+from litdata.format.parquet import ParquetLoader
 from litdata.processing.readers import ParquetReader, StreamingDataLoaderReader
 from litdata.processing.recipes import DataProcessor
 from litdata.streaming import serializers
 from litdata.streaming.item_loader import PyTreeLoader, TokensLoader
-from litdata.streaming.parquet import ParquetLoader
 from litdata.utilities.encryption import Encryption, FernetEncryption, RSAEncryption
 from pickling_objects import AesGcmEncryption, SquaresRecipe, TextFilesRecipe, record, row_sums, tokens
 

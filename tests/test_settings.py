@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from litdata import settings
+from litdata.constants import default_cache_root
 from litdata.settings import environment_markdown, parse
 from litdata.storage.s3 import find_s5cmd
-from litdata.streaming.sources import default_cache_root, max_wait_time
+from litdata.streaming.reading.sources import max_wait_time
 from litdata.utilities.dataset_utilities import get_default_cache_dir
 
 REPO = Path(__file__).resolve().parents[1]

@@ -75,7 +75,7 @@ def loader(
 def _checksums(on: bool) -> None:
     """Our reader verifies a chunk once per process (and tells later epochs' workers): forget what this long-lived
     process verified, so the timed epoch verifies every chunk it opens, or switch verification off."""
-    from litdata.streaming import checksums
+    from litdata.format import checksums
 
     os.environ["LITDATA_VERIFY_CHECKSUMS"] = "1" if on else "0"
     with checksums._verified_lock:

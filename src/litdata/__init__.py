@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from litdata import _old_paths
 from litdata.__about__ import (
     __author__,
     __homepage__,
@@ -18,11 +19,13 @@ from litdata.__about__ import (
 )
 from litdata.utilities.lazy_exports import lazy_exports
 
+_old_paths.install()
+
 _PUBLIC = {
-    "StreamingDataset": "litdata.streaming.dataset",
-    "StreamingDataLoader": "litdata.streaming.dataloader",
-    "litdata_collate": "litdata.streaming.collate",
-    "TokensLoader": "litdata.streaming.item_loader",
+    "StreamingDataset": "litdata.streaming.datasets.dataset",
+    "StreamingDataLoader": "litdata.streaming.loading.dataloader",
+    "litdata_collate": "litdata.streaming.loading.collate",
+    "TokensLoader": "litdata.format.item_loader",
     "map": "litdata.processing.functions",
     "optimize": "litdata.processing.functions",
     "walk": "litdata.processing.functions",
@@ -42,20 +45,20 @@ _PUBLIC = {
     "Mesh": "litdata.types",
     "Nifti": "litdata.types",
     "Graph": "litdata.types",
-    "TemporalArrayLoader": "litdata.streaming.temporal",
+    "TemporalArrayLoader": "litdata.format.temporal",
     "iter_webdataset_tar": "litdata.processing.media_folder",
     "list_media_folder": "litdata.processing.media_folder",
-    "optimize_hf": "litdata.utilities.hf_dataset",
+    "optimize_hf": "litdata.processing.hf_dataset",
     "breakpoint": "litdata.utilities.breakpoint",
     "StreamingRawDataset": "litdata.raw.dataset",
-    "CombinedStreamingDataset": "litdata.streaming.combined",
-    "ParallelStreamingDataset": "litdata.streaming.parallel",
-    "train_test_split": "litdata.utilities.train_test_split",
-    "index_parquet_dataset": "litdata.utilities.parquet",
-    "index_hf_dataset": "litdata.utilities.hf_dataset",
-    "ChunkWaitTimeoutError": "litdata.streaming.sources",
-    "dataset_update": "litdata.streaming.dataset_update",
-    "build_keys_index": "litdata.utilities.keys_index",
+    "CombinedStreamingDataset": "litdata.streaming.datasets.combined",
+    "ParallelStreamingDataset": "litdata.streaming.datasets.parallel",
+    "train_test_split": "litdata.streaming.datasets.train_test_split",
+    "index_parquet_dataset": "litdata.format.parquet_index",
+    "index_hf_dataset": "litdata.streaming.reading.hf_index",
+    "ChunkWaitTimeoutError": "litdata.streaming.reading.sources",
+    "dataset_update": "litdata.streaming.datasets.dataset_update",
+    "build_keys_index": "litdata.processing.keys_index",
     "complete_dataset": "litdata.processing.complete",
     "is_complete_dataset": "litdata.processing.complete",
     "NumaAffinity": "litdata.utilities.numa",
@@ -123,20 +126,25 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from litdata.format.item_loader import TokensLoader
+    from litdata.format.parquet_index import index_parquet_dataset
+    from litdata.format.temporal import TemporalArrayLoader
     from litdata.processing.complete import complete_dataset, is_complete_dataset
     from litdata.processing.functions import map, merge_datasets, optimize, walk
+    from litdata.processing.hf_dataset import optimize_hf
+    from litdata.processing.keys_index import build_keys_index
     from litdata.processing.media_folder import iter_webdataset_tar, list_media_folder
     from litdata.processing.nodes import Machine
     from litdata.raw.dataset import StreamingRawDataset
-    from litdata.streaming.collate import litdata_collate
-    from litdata.streaming.combined import CombinedStreamingDataset
-    from litdata.streaming.dataloader import StreamingDataLoader
-    from litdata.streaming.dataset import StreamingDataset
-    from litdata.streaming.dataset_update import dataset_update
-    from litdata.streaming.item_loader import TokensLoader
-    from litdata.streaming.parallel import ParallelStreamingDataset
-    from litdata.streaming.sources import ChunkWaitTimeoutError
-    from litdata.streaming.temporal import TemporalArrayLoader
+    from litdata.streaming.datasets.combined import CombinedStreamingDataset
+    from litdata.streaming.datasets.dataset import StreamingDataset
+    from litdata.streaming.datasets.dataset_update import dataset_update
+    from litdata.streaming.datasets.parallel import ParallelStreamingDataset
+    from litdata.streaming.datasets.train_test_split import train_test_split
+    from litdata.streaming.loading.collate import litdata_collate
+    from litdata.streaming.loading.dataloader import StreamingDataLoader
+    from litdata.streaming.reading.hf_index import index_hf_dataset
+    from litdata.streaming.reading.sources import ChunkWaitTimeoutError
     from litdata.types import (
         Audio,
         File,
@@ -154,8 +162,4 @@ if TYPE_CHECKING:
         Video,
     )
     from litdata.utilities.breakpoint import breakpoint
-    from litdata.utilities.hf_dataset import index_hf_dataset, optimize_hf
-    from litdata.utilities.keys_index import build_keys_index
     from litdata.utilities.numa import NumaAffinity, get_gpu_affinity, get_numa_affinity
-    from litdata.utilities.parquet import index_parquet_dataset
-    from litdata.utilities.train_test_split import train_test_split

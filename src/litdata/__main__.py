@@ -15,11 +15,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from litdata import settings
+import litdata.settings as settings
 from litdata.__about__ import __version__
 from litdata.constants import _DEFAULT_CACHE_DIR, _INDEX_FILENAME
-from litdata.streaming.config import load_index_file
-from litdata.utilities.format import _human_readable_bytes
+from litdata.format.config import load_index_file
+from litdata.sizes import _human_readable_bytes
 from litdata.utilities.progress import progress_bar
 
 _CLEAR_BAR_MIN_FILES = 100  # below this, removing is too quick for a bar to help

@@ -2,12 +2,18 @@
 
 import os
 
-from litdata import settings
+import litdata.settings as settings
 
 _INDEX_FILENAME = "index.json"
 _DEFAULT_CHUNK_BYTES = 1 << 26
 _DEFAULT_CACHE_DIR = os.path.join(os.path.expanduser("~"), ".lightning", "chunks")
 _DEFAULT_COMPRESSION_BATCH_SIZE = 256
+
+
+def default_cache_root() -> str:
+    """``LITDATA_CACHE_DIR`` if set, else ``~/.lightning/chunks``."""
+    return settings.CACHE_DIR.get() or _DEFAULT_CACHE_DIR
+
 
 # Names of environment variables (declared, typed and documented in litdata.settings).
 ENV_CACHE_DIR = settings.CACHE_DIR.name

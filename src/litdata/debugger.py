@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from litdata import settings
+import litdata.settings as settings
 
 CAT_EPOCH = "epoch"
 CAT_BATCH = "batch"

@@ -1,5 +1,5 @@
 """Exceptions users catch, at LitData 0.2.76's import path ``litdata.exceptions``."""
 
-from litdata.streaming.sources import ChunkWaitTimeoutError
+from litdata.streaming.reading.sources import ChunkWaitTimeoutError
 
 __all__ = ["ChunkWaitTimeoutError"]

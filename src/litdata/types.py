@@ -2,7 +2,7 @@
 
 ``Text(path=...)`` stores a caption file's text, while a bare path string would be embedded as a file (or pickled).
 Each wrapper takes a source (``path=``, ``bytes=`` or an in-memory value such as ``array=``) plus encoding options;
-the serializers in :mod:`litdata.streaming.media` turn it into bytes and record a ``data_format`` such as
+the serializers in :mod:`litdata.format.media` turn it into bytes and record a ``data_format`` such as
 ``image:png`` or ``audio:wav``. Reading never returns the wrapper: images come back as CHW ``uint8`` tensors, audio as
 a dict with ``array`` and ``sampling_rate``, video as a frame decoder, graphs as PyG ``Data`` (or :class:`Graph`).
 
@@ -12,6 +12,7 @@ Pure data: importing this module imports neither torch nor any media library.
 from __future__ import annotations
 
 import builtins
+import importlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -339,7 +340,16 @@ class Graph:
 
     def to_pyg(self) -> Any:
         """This graph as a ``torch_geometric.data.Data`` (needs ``pip install 'litdata[graph]'``)."""
-        from litdata.streaming.graph import require_pyg
-
         data_cls = require_pyg().data.Data
         return data_cls.from_dict(self.fields())
+
+
+def require_pyg() -> Any:
+    """The ``torch_geometric`` module, or an ImportError naming the extra to install."""
+    try:
+        importlib.import_module("torch_geometric.data")
+        return importlib.import_module("torch_geometric")
+    except ImportError as error:
+        raise ModuleNotFoundError(
+            "Reading graphs as PyG objects needs torch_geometric: pip install 'litdata[graph]'."
+        ) from error

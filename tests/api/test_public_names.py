@@ -42,7 +42,7 @@ KNOWN_GAPS = {
     ),
     "litdata.streaming.item_loader": dict.fromkeys(
         ["append_arrow_row_footer", "load_arrow_footer_table", "load_arrow_row_footer", "open_arrow_footer_reader"],
-        "0.2.76 internals of its Arrow row footers (ours live in litdata.streaming.arrow_footer)",
+        "0.2.76 internals of its Arrow row footers (ours live in litdata.format.arrow_footer)",
     ),
     "litdata.streaming.writer": {"Item": "0.2.76's internal item record"},
     "litdata.raw.dataset": {"CacheManager": "0.2.76's internal download manager", "T": "a TypeVar"},

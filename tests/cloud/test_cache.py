@@ -9,7 +9,7 @@ import pytest
 
 from litdata import StreamingDataLoader, StreamingDataset
 from litdata.streaming.cache import Dir
-from litdata.streaming.sources import resolve_max_cache_size
+from litdata.streaming.reading.sources import resolve_max_cache_size
 
 from helpers import build_dataset
 

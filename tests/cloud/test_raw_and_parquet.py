@@ -9,8 +9,8 @@ import pytest
 from torch.utils.data import DataLoader
 
 from litdata import StreamingDataLoader, StreamingDataset
+from litdata.format.parquet import ParquetLoader
 from litdata.storage import get_storage
-from litdata.streaming.parquet import ParquetLoader
 from litdata.streaming.raw import FileIndexer, StreamingRawDataset
 from litdata.utilities.hf_dataset import index_hf_dataset
 from litdata.utilities.parquet import index_parquet_dataset

@@ -16,7 +16,7 @@ from litdata.storage import RetryPolicy, StorageAccessError, get_storage
 from litdata.storage.s3 import S3Storage
 from litdata.streaming.cache import Dir
 from litdata.streaming.item_loader import TokensLoader
-from litdata.streaming.sources import ChunkWaitTimeoutError
+from litdata.streaming.reading.sources import ChunkWaitTimeoutError
 from litdata.utilities.encryption import FernetEncryption
 
 from helpers import build_dataset

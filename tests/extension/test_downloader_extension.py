@@ -125,7 +125,7 @@ def test_chunk_wait_timeout_and_the_warning_cache_live_where_0_2_76_has_them():
 
     from litdata.exceptions import ChunkWaitTimeoutError
     from litdata.helpers import WarningCache
-    from litdata.streaming.sources import ChunkWaitTimeoutError as raised
+    from litdata.streaming.reading.sources import ChunkWaitTimeoutError as raised
 
     assert ChunkWaitTimeoutError is raised and issubclass(ChunkWaitTimeoutError, FileNotFoundError)
     cache = WarningCache()

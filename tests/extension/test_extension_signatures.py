@@ -54,9 +54,7 @@ for module_name, names in TARGETS.items():
 print(json.dumps(out))
 """
 
-_LOCKS = (
-    "0.2.76's chunk download, lock and decompress machinery; ours lives in litdata.streaming.sources (CachedSource)"
-)
+_LOCKS = "0.2.76's chunk download, lock and decompress machinery; ours lives in litdata.streaming.reading.sources (CachedSource)"
 _READER = "0.2.76's reader thread, POSIX fast path and shared-lock internals; our reader prefetches through ChunkSource"
 _NAME = (
     "0.2.76's S3/GCP/R2 downloaders name it remote_filepath and the others inherit remote_chunkpath; all of ours "

@@ -88,7 +88,7 @@ ALLOWED = {
         f"litdata.streaming.temporal.TemporalArrayLoader.{name}": _TEMPORAL
         for name in ("bytes_per_frame", "decode_groups", "mds_deserialize", "serialize_record", "setup")
     },
-    "litdata.types.JsonType": "0.2.76's schema object for index.json config.types; ours writes the same JSON (litdata.streaming.sample_types)",
+    "litdata.types.JsonType": "0.2.76's schema object for index.json config.types; ours writes the same JSON (litdata.format.sample_types)",
 }
 
 

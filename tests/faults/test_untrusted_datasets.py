@@ -11,9 +11,9 @@ import shutil
 import pytest
 
 from litdata import StreamingDataset
+from litdata.storage.chunk_names import check_chunk_name, path_inside
 from litdata.storage.s3 import S3Storage, find_s5cmd
 from litdata.streaming.cache import Dir
-from litdata.streaming.chunk_names import check_chunk_name, path_inside
 from litdata.streaming.serializers import PickleRefusedError
 
 from fault_support import rename_chunk_in_index, tree_files, upload_folder

@@ -124,7 +124,7 @@ def prepare_modality_inputs(folder: str) -> None:
     save_image(path("a.png"), rgb())
     tifffile.imwrite(path("a.tif"), rgb()[..., 0])
     with open(path("a.wav"), "wb") as file:
-        from litdata.streaming.media import wav_bytes
+        from litdata.format.media import wav_bytes
 
         file.write(wav_bytes(tone(rate=16000), 16000))
     with av.open(path("c.mp4"), mode="w", format="mp4") as container:

@@ -17,7 +17,7 @@ import torch
 from PIL import Image as PILImage
 
 import litdata as ld
-from litdata.streaming.media import jpeg_quality
+from litdata.format.media import jpeg_quality
 from litdata.streaming.serializers import _SERIALIZERS, select_serializer, serializer_for_format
 
 from helpers import build_dataset

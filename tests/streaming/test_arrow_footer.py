@@ -4,7 +4,7 @@ import pyarrow as pa
 import pyarrow.ipc
 import pytest
 
-from litdata.streaming.arrow_footer import ArrowFooter, has_arrow_footer
+from litdata.format.arrow_footer import ArrowFooter, has_arrow_footer
 
 
 def _footer_chunk(rows: list[dict], ipc_format: str = "file", compression: str | None = None) -> bytes:

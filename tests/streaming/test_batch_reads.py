@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from litdata import StreamingDataLoader, StreamingDataset, TokensLoader, litdata_collate
-from litdata.streaming.batch_buffers import BatchBufferPool
 from litdata.streaming.cache import Cache
+from litdata.streaming.loading.batch_buffers import BatchBufferPool
 from litdata.utilities._pytree import register_namedtuple
 
 from helpers import build_dataset
@@ -201,7 +201,7 @@ def test_batches_from_workers_kept_by_the_training_loop_are_not_overwritten(tmp_
 
 
 def test_with_reuse_batch_memory_a_worker_refills_shared_buffers_the_training_process_released(tmp_path):
-    from litdata.streaming import worker_buffers
+    from litdata.streaming.loading import worker_buffers
 
     folder = build_dataset(tmp_path / "reuse", 200, chunk_size=20, make=lambda i: np.full(100, i, dtype=np.int64))
     loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1, reuse_batch_memory=True)
@@ -216,7 +216,7 @@ def test_with_reuse_batch_memory_a_worker_refills_shared_buffers_the_training_pr
 
 
 def test_by_default_workers_refill_a_few_shared_buffers_and_batches_arrive_as_copies(tmp_path):
-    from litdata.streaming import worker_buffers
+    from litdata.streaming.loading import worker_buffers
 
     folder = build_dataset(tmp_path / "copy", 200, chunk_size=20, make=lambda i: np.full(100, i, dtype=np.int64))
     loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1)
@@ -234,7 +234,7 @@ def test_by_default_workers_refill_a_few_shared_buffers_and_batches_arrive_as_co
 
 
 def test_the_next_epochs_workers_take_over_the_shared_buffers_of_the_last(tmp_path):
-    from litdata.streaming import worker_buffers
+    from litdata.streaming.loading import worker_buffers
 
     folder = build_dataset(tmp_path / "epochs", 120, chunk_size=10, make=lambda i: np.full(5000, i, dtype=np.int64))
     dataset = StreamingDataset(folder, shuffle=True)

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from litdata import StreamingDataLoader, StreamingDataset
-from litdata.streaming.checksums import ChunkChecksumError
-from litdata.streaming.chunk import ChunkCorruptedError
+from litdata.format.checksums import ChunkChecksumError
+from litdata.format.chunk import ChunkCorruptedError
 
 from helpers import build_dataset
 
@@ -45,7 +45,7 @@ def test_optimize_records_a_checksum_per_chunk(folder):
 
 
 def test_crc32_checksums_are_verified_too(folder):
-    from litdata.streaming.checksums import chunk_checksum
+    from litdata.format.checksums import chunk_checksum
 
     path = os.path.join(folder, "index.json")
     with open(path) as f:
@@ -150,7 +150,7 @@ def test_an_empty_1d_tensor_made_from_numpy_is_written_and_read_back(tmp_path):
 
 
 def test_chunks_verified_in_workers_are_not_verified_again_by_the_next_epochs_workers_unless_they_change(folder):
-    from litdata.streaming import checksums
+    from litdata.format import checksums
 
     dataset = StreamingDataset(folder)
     ids = [b["i"].tolist() for b in StreamingDataLoader(dataset, batch_size=5, num_workers=2)]

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from litdata import StreamingDataset
+from litdata.format.chunk import ChunkCorruptedError
 from litdata.streaming.cache import Dir
-from litdata.streaming.chunk import ChunkCorruptedError
 from litdata.streaming.item_loader import TokensLoader
 from litdata.utilities.encryption import DecryptionError, FernetEncryption
 

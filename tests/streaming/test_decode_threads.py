@@ -10,8 +10,8 @@ import torch
 from PIL import Image
 
 from litdata import StreamingDataLoader, StreamingDataset
-from litdata.streaming import decode_threads
-from litdata.streaming.chunk import ChunkCorruptedError
+from litdata.format import decode_threads
+from litdata.format.chunk import ChunkCorruptedError
 from litdata.streaming.serializers import IntSerializer, JPEGSerializer, decodes_in_parallel
 
 from helpers import build_dataset

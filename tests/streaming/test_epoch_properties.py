@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from litdata import StreamingDataLoader, StreamingDataset
-from litdata.streaming.epoch_plan import apply_plan, take_plan
+from litdata.streaming.loading.epoch_plan import apply_plan, take_plan
 from litdata.utilities.env import _WorkerEnv
 
 from helpers import build_dataset

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from litdata.streaming.json_codec import dumps, loads
+from litdata.format.json_codec import dumps, loads
 
 # Encodings observed from LitData 0.2.76 (the first four are the reference's documented examples).
 GOLDEN = [

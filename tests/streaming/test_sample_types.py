@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from litdata.streaming.sample_types import (
+from litdata.format.sample_types import (
     JsonLeaf,
     SampleShaper,
     SampleStructureError,

@@ -6,14 +6,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from litdata.streaming.shuffle import FullShuffle, IndexedChunks, NoShuffle, WindowShuffle
-from litdata.utilities.resume import (
+from litdata.streaming.sampling.resume import (
     elastic_drop_count,
     elastic_plan,
     lockstep_stream,
     skip_consumed,
     split_samples_across_workers,
 )
+from litdata.streaming.shuffle import FullShuffle, IndexedChunks, NoShuffle, WindowShuffle
 
 ORDERS = json.loads((Path(__file__).parents[1] / "reference_orders" / "orders.json").read_text())
 RESUME_CASES = [case for case in ORDERS["cases"] if case["resume_after"] is not None and not case.get("resume_into")]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
+from litdata.format.writer import merge_index_files
 from litdata.processing.nodes import NodeInfo
 from litdata.processing.output import Output
 from litdata.processing.spawn_guard import BOOTSTRAP_EXIT_CODE, bootstrap_error
@@ -44,7 +45,6 @@ from litdata.processing.workers import (
     share_fingerprint,
 )
 from litdata.settings import child_environ
-from litdata.streaming.writer import merge_index_files
 from litdata.utilities.packing import _pack_greedily
 from litdata.utilities.progress import progress_bar
 
@@ -497,7 +497,7 @@ _RECIPE_NAMES = ("DataProcessor", "DataRecipe", "DataChunkRecipe", "MapRecipe")
 def __getattr__(name: str) -> Any:
     """LitData's recipe classes live in `litdata.processing.recipes` (imported on first use: no import cycle)."""
     if name in _RECIPE_NAMES:
-        from litdata.processing import recipes
+        import litdata.processing.recipes as recipes
 
         return getattr(recipes, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

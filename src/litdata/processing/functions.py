@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from litdata import settings
+import litdata.processing.data_processor as engine
+import litdata.settings as settings
 from litdata.constants import _INDEX_FILENAME
-from litdata.processing import data_processor as engine
+from litdata.format.item_loader import BaseItemLoader
+from litdata.format.writer import BinaryWriter
+from litdata.processing.keys_index import write_keys_index
 from litdata.processing.nodes import NodeInfo, detect_node
 from litdata.processing.output import resolve_output
 from litdata.processing.ray import RayExecutor, select_executor
@@ -27,17 +30,14 @@ from litdata.processing.readers import BaseReader
 from litdata.processing.spawn_guard import exit_if_spawn_bootstrap
 from litdata.processing.staging import exclusive_run
 from litdata.processing.workers import Job, is_generator_function
-from litdata.streaming.item_loader import BaseItemLoader
-from litdata.streaming.writer import BinaryWriter
 from litdata.utilities.encryption import Encryption
-from litdata.utilities.keys_index import write_keys_index
 from litdata.utilities.progress import progress_bar
 
 if TYPE_CHECKING:
     import multiprocessing as mp
 
     from litdata.processing.nodes import Machine
-    from litdata.streaming.dataloader import StreamingDataLoader
+    from litdata.streaming.loading.dataloader import StreamingDataLoader
 
 _FAST_DEV_RUN_ITEMS = 10
 _NODE_TIMEOUT_ENV = settings.OPTIMIZER_TIMEOUT.name
@@ -46,7 +46,7 @@ _MODES = (None, "append", "overwrite")
 
 def _is_streaming_dataloader(obj: Any) -> bool:
     """Whether ``obj`` is a StreamingDataLoader (without importing torch when none can exist yet)."""
-    module = sys.modules.get("litdata.streaming.dataloader")
+    module = sys.modules.get("litdata.streaming.loading.dataloader")
     return module is not None and isinstance(obj, module.StreamingDataLoader)
 
 

@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from litdata import settings
+import litdata.settings as settings
 
 logger = logging.getLogger("litdata.processing")
 

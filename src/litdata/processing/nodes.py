@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from litdata import settings
+import litdata.settings as settings
 
 # (variable holding the node count, variables holding the node rank), first match wins.
 _LAUNCHER_VARIABLES: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -16,8 +16,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from litdata import settings
-from litdata.streaming.writer import write_index_atomic
+import litdata.settings as settings
+from litdata.format.writer import write_index_atomic
 
 if TYPE_CHECKING:
     from litdata.storage import Storage

@@ -29,13 +29,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from litdata import settings
+import litdata.processing.data_processor as engine
+import litdata.settings as settings
 from litdata.constants import _INDEX_FILENAME
-from litdata.processing import data_processor as engine
+from litdata.format.writer import merge_index_files, write_index_atomic
 from litdata.processing.nodes import NodeInfo
 from litdata.processing.readers import BaseReader
 from litdata.processing.workers import FAILED, PROGRESS, Job, WorkerFailure, WorkerShare, run_worker
-from litdata.streaming.writer import merge_index_files, write_index_atomic
 from litdata.utilities.progress import progress_bar
 
 ENV_EXECUTOR = settings.EXECUTOR.name

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from litdata.processing.nodes import get_node_rank, get_num_nodes
 
 if TYPE_CHECKING:
-    from litdata.streaming.dataloader import StreamingDataLoader
+    from litdata.streaming.loading.dataloader import StreamingDataLoader
 
 
 class BaseReader(ABC):

@@ -20,10 +20,10 @@ from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from litdata import settings
+import litdata.settings as settings
+from litdata.format.item_loader import BaseItemLoader
 from litdata.processing.readers import BaseReader
-from litdata.streaming.item_loader import BaseItemLoader
-from litdata.streaming.resolver import Dir, _resolve_dir
+from litdata.streaming.reading.resolver import Dir, _resolve_dir
 from litdata.utilities.encryption import Encryption
 
 T = TypeVar("T")

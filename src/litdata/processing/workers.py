@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litdata.constants import ENV_GLOBAL_RANK_OPTIMIZE, ENV_NUM_WORKERS_OPTIMIZE
+from litdata.format.writer import BinaryWriter, write_index_atomic
 from litdata.processing.output import Output
 from litdata.processing.readers import BaseReader
 from litdata.settings import adopt_environ
-from litdata.streaming.writer import BinaryWriter, write_index_atomic
 
 # Messages on the tasks queue are lists of (input index, input); this one ends a worker's stream.
 END_OF_INPUTS = None

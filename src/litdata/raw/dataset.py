@@ -18,10 +18,10 @@ from typing import Any, Literal
 
 from torch.utils.data import Dataset, get_worker_info
 
+from litdata.constants import default_cache_root
 from litdata.raw.indexer import BaseIndexer, FileIndexer, FileMetadata
 from litdata.storage import Storage, get_storage
-from litdata.streaming.resolver import Dir, _resolve_dir
-from litdata.streaming.sources import default_cache_root
+from litdata.streaming.reading.resolver import Dir, _resolve_dir
 
 _RANGE_PARALLEL_THRESHOLD = 0  # ranged parallel GETs are opt-in
 _RANGE_CHUNK_SIZE = 8 * 1024 * 1024

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from litdata.format.errors import EmptyDatasetError
 from litdata.storage import get_storage
 from litdata.storage.base import temporary_path
-from litdata.streaming.errors import EmptyDatasetError
 
 logger = logging.getLogger("litdata.raw")
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from litdata import settings
+import litdata.settings as settings
 from litdata.storage.base import Failure, ObjectInfo, Storage, split_url
+from litdata.storage.options import AZURE_KEYS
 
 _CONNECTION_STRING_ENV = settings.AZURE_STORAGE_CONNECTION_STRING.name
 
@@ -23,6 +24,10 @@ class AzureStorage(Storage):
         "pass storage_options={'account_url': 'https://<account>.blob.core.windows.net', 'credential': ...} or "
         "{'connection_string': ...}, or set AZURE_STORAGE_CONNECTION_STRING"
     )
+
+    @classmethod
+    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
+        return AZURE_KEYS, False, "azure://"
 
     def _make_client(self) -> Any:
         try:

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
-from litdata import settings
+import litdata.settings as settings
+from litdata.storage.options import check_storage_options
 
 logger = logging.getLogger("litdata.storage")
 
@@ -106,9 +107,13 @@ class Storage(ABC):
     credentials_hint: ClassVar[str] = "check the credentials passed in storage_options or the environment"
     retry_policy: RetryPolicy | None = None  # None: a default policy read from the environment per client
 
-    def __init__(self, storage_options: dict | None = None, session_options: dict | None = None) -> None:
-        from litdata.storage.options import check_storage_options  # imports the backends, which import this module
+    @classmethod
+    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
+        """The ``storage_options`` keys this backend accepts, whether any other key is refused, and the URL scheme
+        shown in errors; None leaves the options unchecked."""
+        return None
 
+    def __init__(self, storage_options: dict | None = None, session_options: dict | None = None) -> None:
         check_storage_options(type(self), storage_options)
         self.storage_options = dict(storage_options or {})
         self.session_options = dict(session_options or {})

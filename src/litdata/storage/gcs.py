@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from litdata.storage.base import Failure, ObjectInfo, Storage, split_url
+from litdata.storage.options import gcs_keys
 
 
 class GCSStorage(Storage):
@@ -20,6 +21,10 @@ class GCSStorage(Storage):
         "pass storage_options={'project': ..., 'credentials': ...} (a google.auth credentials object), or set "
         "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file"
     )
+
+    @classmethod
+    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
+        return gcs_keys(), True, "gs://"
 
     def _make_client(self) -> Any:
         try:

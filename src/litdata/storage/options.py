@@ -12,13 +12,7 @@ import inspect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from litdata.storage.azure import AzureStorage
-from litdata.storage.base import Storage
-from litdata.storage.gcs import GCSStorage
-from litdata.storage.r2 import R2Storage
-from litdata.storage.s3 import S3Storage
-
-_S3_KEYS = frozenset(
+S3_KEYS = frozenset(
     {
         # boto3.Session(...).client("s3", ...) and boto3.Session(...)
         "region_name",
@@ -47,10 +41,10 @@ _S3_KEYS = frozenset(
         "no_sign_request",
     }
 )
-_GCS_KEYS = frozenset(
+GCS_KEYS = frozenset(
     {"project", "credentials", "_http", "client_info", "client_options", "use_auth_w_custom_endpoint", "extra_headers"}
 )
-_AZURE_KEYS = frozenset(
+AZURE_KEYS = frozenset(
     {
         "account_url",
         "credential",
@@ -99,12 +93,12 @@ def _sdk_keywords(function: Any) -> set[str]:
     return {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"}
 
 
-def _gcs_keys() -> frozenset[str]:
+def gcs_keys() -> frozenset[str]:
     try:
         from google.cloud.storage import Client
     except ImportError:
-        return _GCS_KEYS
-    return _GCS_KEYS | _sdk_keywords(Client.__init__)
+        return GCS_KEYS
+    return GCS_KEYS | _sdk_keywords(Client.__init__)
 
 
 def closest_key(key: str, valid: Iterable[str], cutoff: float = _TYPO_CUTOFF) -> str | None:
@@ -120,22 +114,9 @@ def closest_key(key: str, valid: Iterable[str], cutoff: float = _TYPO_CUTOFF) ->
     return None
 
 
-def _rules(storage_cls: type[Storage]) -> tuple[frozenset[str], bool, str] | None:
-    """(valid keys, whether other keys are refused, the URL scheme shown in errors) for a storage class."""
-    if issubclass(storage_cls, R2Storage):
-        return _S3_KEYS | {"account_id"}, True, "r2://"
-    if issubclass(storage_cls, S3Storage):
-        return _S3_KEYS, True, "s3://"
-    if issubclass(storage_cls, GCSStorage):
-        return _gcs_keys(), True, "gs://"
-    if issubclass(storage_cls, AzureStorage):
-        return _AZURE_KEYS, False, "azure://"
-    return None
-
-
-def check_storage_options(storage_cls: type[Storage], storage_options: Mapping[str, Any] | None) -> None:
+def check_storage_options(storage_cls: Any, storage_options: Mapping[str, Any] | None) -> None:
     """Raise `StorageOptionsError` for a key ``storage_cls`` does not accept, suggesting the closest valid key."""
-    rules = _rules(storage_cls)
+    rules = storage_cls.option_rules()
     if rules is None or not storage_options:
         return
     valid, strict, scheme = rules

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from litdata import settings
+import litdata.settings as settings
+from litdata.storage.options import S3_KEYS
 from litdata.storage.s3 import S3Storage
 
 
@@ -21,6 +22,10 @@ class R2Storage(S3Storage):
         "pass storage_options={'account_id': ..., 'aws_access_key_id': ..., 'aws_secret_access_key': ...} with an "
         "R2 API token's key pair (or endpoint_url instead of account_id)"
     )
+
+    @classmethod
+    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
+        return S3_KEYS | {"account_id"}, True, "r2://"
 
     def __init__(self, storage_options: dict | None = None, session_options: dict | None = None) -> None:
         options = dict(storage_options or {})

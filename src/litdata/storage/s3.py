@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from litdata import settings as env_settings
+import litdata.settings as env_settings
 from litdata.storage.base import Failure, ObjectInfo, Storage, split_url, temporary_path
+from litdata.storage.options import S3_KEYS
 
 logger = logging.getLogger("litdata.storage")
 
@@ -182,6 +183,10 @@ class S3Storage(Storage):
         "variables, or use storage_options={'AWS_NO_SIGN_REQUEST': 'yes'} for public buckets"
     )
     default_region: ClassVar[str | None] = None
+
+    @classmethod
+    def option_rules(cls) -> tuple[frozenset[str], bool, str] | None:
+        return S3_KEYS, True, "s3://"
 
     def __init__(self, storage_options: dict | None = None, session_options: dict | None = None) -> None:
         super().__init__(storage_options, session_options)

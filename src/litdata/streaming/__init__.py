@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 from litdata.utilities.lazy_exports import lazy_exports
 
 _PUBLIC = {
-    "Cache": "litdata.streaming.cache",
-    "CombinedStreamingDataset": "litdata.streaming.combined",
-    "ParallelStreamingDataset": "litdata.streaming.parallel",
-    "StreamingDataset": "litdata.streaming.dataset",
-    "StreamingDataLoader": "litdata.streaming.dataloader",
-    "TokensLoader": "litdata.streaming.item_loader",
+    "Cache": "litdata.streaming.reading.cache",
+    "CombinedStreamingDataset": "litdata.streaming.datasets.combined",
+    "ParallelStreamingDataset": "litdata.streaming.datasets.parallel",
+    "StreamingDataset": "litdata.streaming.datasets.dataset",
+    "StreamingDataLoader": "litdata.streaming.loading.dataloader",
+    "TokensLoader": "litdata.format.item_loader",
 }
 
 __all__ = [
@@ -29,9 +29,9 @@ __getattr__ = lazy_exports("litdata.streaming", _PUBLIC, globals())
 
 
 if TYPE_CHECKING:
-    from litdata.streaming.cache import Cache
-    from litdata.streaming.combined import CombinedStreamingDataset
-    from litdata.streaming.dataloader import StreamingDataLoader
-    from litdata.streaming.dataset import StreamingDataset
-    from litdata.streaming.item_loader import TokensLoader
-    from litdata.streaming.parallel import ParallelStreamingDataset
+    from litdata.format.item_loader import TokensLoader
+    from litdata.streaming.datasets.combined import CombinedStreamingDataset
+    from litdata.streaming.datasets.dataset import StreamingDataset
+    from litdata.streaming.datasets.parallel import ParallelStreamingDataset
+    from litdata.streaming.loading.dataloader import StreamingDataLoader
+    from litdata.streaming.reading.cache import Cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litdata import settings
+import litdata.settings as settings
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from litdata import settings
+import litdata.settings as settings
 
 _MIN_INTERVAL_S = 0.5
 

@@ -1,0 +1,1 @@
+"""The on-disk format: chunk layout, index, serializers, codecs, compression, checksums and item loaders."""

@@ -1,0 +1,1 @@
+"""Datasets: `StreamingDataset` and the datasets built from it (combined, parallel, keyed, split)."""

@@ -1,0 +1,1 @@
+"""Loading: `StreamingDataLoader`, the batch stream its workers run, collate and batch memory."""

@@ -1,0 +1,280 @@
+"""Batch memory a DataLoader worker shares with the training process once, then reuses.
+
+torch hands every batch tensor from a worker to the training process in a new shared-memory segment: the worker
+creates it and faults in every page while filling it, and the segment's file descriptor travels over a socket (a
+connection to the worker per tensor). For 6.4 MB batches that is ~9 ms per batch in the worker, and ~1 ms per
+tensor in the training process even for small ones.
+
+Here each worker keeps a few segments per batch size (`WorkerBufferPool`). A segment travels to the training
+process the first time it is used; afterwards a batch names it by ``(worker pid, slot)``. The training process
+tells the worker which slots it may fill again along with the next batch requests (`BatchRequest`).
+
+By default the training process copies a slot into memory of its own as the batch arrives (`receive`), and the
+slot is free again at once: user code never sees pooled memory, so nothing it keeps (a tensor, a storage object, a
+process forked later) can be overwritten. The copy lands in the training process's own reused buffers
+(`batch_buffers`) and costs less than the page faults of a fresh segment.
+
+``StreamingDataLoader(..., reuse_batch_memory=True)`` lends the slot itself instead (no copy): the slot is free once
+no tensor in the training process uses its memory any more (the storage's use count is back to the registry's own
+reference). That rule cannot see references it does not count (a storage object the user keeps, a process forked
+from the training process that inherited the mapping), hence the contract in the loader's docstring.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import torch
+
+from litdata.streaming.loading.batch_buffers import batch_buffers
+
+_SLOTS_PER_SIZE = 6
+_MAX_POOLED_BYTES = 1 << 30
+_MAX_CACHED_BYTES = 256 << 20  # per worker id, kept between epochs
+
+
+def shared_tensor(storage: Any, dtype: np.dtype | torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
+    """A tensor of ``dtype`` (numpy or torch) and ``shape`` over ``storage`` (from its first byte)."""
+    if not isinstance(dtype, torch.dtype):
+        dtype = torch.from_numpy(np.empty(0, dtype)).dtype
+    return torch.empty(0, dtype=dtype).set_(storage, 0, shape)  # type: ignore[call-overload]  # stride is optional at runtime, not in torch's stubs
+
+
+_pooling = {"enabled": False, "lend": False}  # set in each worker by the loader's batch stream
+
+
+def lending_supported() -> bool:
+    """Whether this torch can tell a storage's use count (a private API probed for, not assumed)."""
+    return hasattr(torch._C, "_storage_Use_Count")
+
+
+def reuse_enabled() -> bool:
+    """Whether batch tensors built in this worker process come from the reused slots."""
+    return _pooling["enabled"]
+
+
+def enable_reuse(enabled: bool, lend: bool = False) -> None:
+    """Called in a worker by the loader's batch stream: fill pooled slots (``enabled``), lent to the training
+    process as they are (``lend``, ``reuse_batch_memory=True``) or copied there on arrival."""
+    _pooling["enabled"] = bool(enabled)
+    _pooling["lend"] = bool(enabled and lend and lending_supported())
+
+
+class PooledTensor:
+    """A batch tensor filled in a worker; unpickled in the training process as a tensor over the shared slot. One
+    that is dropped without having been sent (its batch was built another way) gives its slot back."""
+
+    __slots__ = ("pool", "slot", "dtype", "shape", "sent")
+
+    def __init__(self, pool: WorkerBufferPool, slot: int, dtype: np.dtype, shape: tuple[int, ...]) -> None:
+        self.pool, self.slot, self.dtype, self.shape, self.sent = pool, slot, dtype, shape, False
+
+    def __reduce__(self) -> tuple:
+        self.sent = True
+        storage = self.pool.storage_to_send(self.slot)
+        return receive, (self.pool.pid, self.slot, storage, self.dtype, self.shape, _pooling["lend"])
+
+    def __del__(self) -> None:
+        if not self.sent:
+            self.pool.release([self.slot])
+
+
+class WorkerBufferPool:
+    """Worker side: shared-memory slots by size, each lent to one batch until the training process releases it."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self._storages: list[Any] = []
+        self._sizes: list[int] = []
+        self._free: list[bool] = []
+        self._sent: list[bool] = []
+        self._pooled_bytes = 0
+
+    def tensor(self, shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, PooledTensor] | None:
+        """A numpy view to fill and the batch value standing for it, or None (the pool is full: allocate)."""
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+        if nbytes == 0:
+            return None
+        slot = next((i for i, size in enumerate(self._sizes) if size == nbytes and self._free[i]), None)
+        if slot is None:
+            if self._sizes.count(nbytes) >= _SLOTS_PER_SIZE or self._pooled_bytes + nbytes > _MAX_POOLED_BYTES:
+                return None
+            slot = len(self._storages)
+            self._storages.append(torch.UntypedStorage._new_shared(nbytes))
+            self._sizes.append(nbytes)
+            self._free.append(True)
+            self._sent.append(False)
+            self._pooled_bytes += nbytes
+        self._free[slot] = False
+        tensor = shared_tensor(self._storages[slot], dtype, shape)
+        return tensor.numpy(), PooledTensor(self, slot, np.dtype(dtype), shape)
+
+    def adopt(self, storages: list[Any]) -> None:
+        """Take over the slots a worker of the previous epoch filled (the training process holds them, and this
+        process inherited them when it was forked): free, and already known to the training process."""
+        for storage in storages:
+            self._storages.append(storage)
+            self._sizes.append(storage.nbytes())
+            self._free.append(True)
+            self._sent.append(True)
+            self._pooled_bytes += storage.nbytes()
+
+    def storage_to_send(self, slot: int) -> Any:
+        """The slot's storage the first time it is sent, then None (the training process keeps it mapped)."""
+        first, self._sent[slot] = not self._sent[slot], True
+        return self._storages[slot] if first else None
+
+    def release(self, slots: Iterable[int]) -> None:
+        for slot in slots:
+            if slot < len(self._free):
+                self._free[slot] = True
+
+
+_worker_pool: WorkerBufferPool | None = None
+
+
+def worker_pool() -> WorkerBufferPool:
+    """This worker process's pool."""
+    global _worker_pool
+    if _worker_pool is None or _worker_pool.pid != os.getpid():
+        _worker_pool = WorkerBufferPool()
+    return _worker_pool
+
+
+class _Received:
+    """Training-process side: the slots received from each worker (by pid), the storage mapped for each, and the
+    slots the worker may fill again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[int, dict[int, Any]] = {}
+        self._lent: dict[int, set[int]] = {}
+        self._copied: dict[int, list[int]] = {}
+
+    def tensor(
+        self, pid: int, slot: int, storage: Any, dtype: np.dtype, shape: tuple[int, ...], lend: bool
+    ) -> torch.Tensor:
+        """The batch tensor held in a slot of worker ``pid`` (``storage`` is given the first time the slot is sent):
+        a copy in memory of this process, or with ``lend`` the slot itself."""
+        with self._lock:  # a lent tensor exists before `released` can look at the slot's use count
+            slots = self._slots.setdefault(pid, {})
+            if storage is not None:
+                slots[slot] = storage
+            elif slot not in slots:
+                raise RuntimeError(f"A batch from DataLoader worker {pid} names a shared buffer never received.")
+            source = shared_tensor(slots[slot], dtype, shape)
+            if lend:
+                self._lent.setdefault(pid, set()).add(slot)
+                return source
+        out = batch_buffers.array(shape, dtype)
+        if out is None:
+            out = np.empty(shape, dtype)
+        np.copyto(out, source.numpy())
+        with self._lock:
+            self._copied.setdefault(pid, []).append(slot)
+        return torch.from_numpy(out)
+
+    def released(self, pid: int) -> list[int]:
+        """Slots of worker ``pid`` that may be filled again (each reported once): copied ones, and lent ones that
+        no tensor uses any more."""
+        with self._lock:
+            free = self._copied.pop(pid, [])
+            lent, slots = self._lent.get(pid), self._slots.get(pid)
+            if lent:
+                assert slots is not None  # a slot is lent only after it was received
+                unused = [slot for slot in lent if torch._C._storage_Use_Count(slots[slot]._cdata) == 1]
+                lent.difference_update(unused)
+                free += unused
+            return free
+
+    def adopt(self, pid: int, storages: list[Any]) -> None:
+        """Worker ``pid`` starts with ``storages`` as its slots 0, 1, ... (see `WorkerBufferPool.adopt`)."""
+        with self._lock:
+            self._slots[pid] = dict(enumerate(storages))
+
+    def take(self, pid: int) -> list[Any]:
+        """Worker ``pid`` exited: its slots, for the worker that takes its place next epoch. None of them when one is
+        still lent to a tensor (tensors in use keep their memory either way)."""
+        with self._lock:
+            slots = self._slots.pop(pid, {})
+            lent = self._lent.pop(pid, set())
+            self._copied.pop(pid, None)
+        return [] if lent else [slots[slot] for slot in sorted(slots)]
+
+
+received = _Received()
+
+
+class WorkerSlotCache:
+    """Worker slots between two sets of workers (worker id -> storages): the workers of the next epoch or loader,
+    forked from the training process, take them over instead of allocating and sending new ones."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[int, list[Any]] = {}
+
+    def put(self, worker_id: int, storages: list[Any]) -> None:
+        """Keep the slots of worker ``worker_id`` that fit in `_MAX_CACHED_BYTES` (the rest are freed)."""
+        kept, total = [], 0
+        for storage in storages:
+            if total + storage.nbytes() <= _MAX_CACHED_BYTES:
+                kept.append(storage)
+                total += storage.nbytes()
+        with self._lock:
+            if kept and worker_id not in self._slots:
+                self._slots[worker_id] = kept
+
+    def take(self) -> dict[int, list[Any]]:
+        """All the cached slots, removed from the cache (one set of workers uses them at a time)."""
+        with self._lock:
+            slots, self._slots = self._slots, {}
+        return slots
+
+
+worker_slots = WorkerSlotCache()
+
+
+def receive(pid: int, slot: int, storage: Any, dtype: np.dtype, shape: tuple[int, ...], lend: bool) -> torch.Tensor:
+    """Unpickling a `PooledTensor` in the training process."""
+    return received.tensor(pid, slot, storage, dtype, shape, lend)
+
+
+class BatchRequest:
+    """A batch request to a worker (what torch sends) that also carries the slots the worker may reuse: unpickled
+    in the worker, it releases them and becomes the request itself again."""
+
+    __slots__ = ("index", "released")
+
+    def __init__(self, index: Any, released: list[int]) -> None:
+        self.index, self.released = index, released
+
+    def __reduce__(self) -> tuple:
+        return _release_slots, (self.index, self.released)
+
+
+def _release_slots(index: Any, released: list[int]) -> Any:
+    worker_pool().release(released)  # the worker reads the request before it builds the batch
+    return index
+
+
+class ReleasingIndexQueue:
+    """A worker's index queue that adds the slots the training process released to every batch request."""
+
+    def __init__(self, queue: Any, worker: Any) -> None:
+        self._queue = queue
+        self._worker = worker
+
+    def put(self, obj: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], int):
+            released = received.released(self._worker.pid)
+            if released:
+                obj = (obj[0], BatchRequest(obj[1], released))
+        self._queue.put(obj, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._queue, name)

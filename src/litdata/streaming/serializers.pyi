@@ -1,0 +1,44 @@
+"""Type stub of LitData 0.2.76's path ``litdata.streaming.serializers``, which imports as `litdata.format.registry` (see litdata/_old_paths.py)."""
+
+from litdata.format.registry import *
+from litdata.format.registry import _SERIALIZERS as _SERIALIZERS
+from litdata.format.registry import AudioSerializer as AudioSerializer
+from litdata.format.registry import BooleanSerializer as BooleanSerializer
+from litdata.format.registry import BoolSerializer as BoolSerializer
+from litdata.format.registry import BytesSerializer as BytesSerializer
+from litdata.format.registry import FileSerializer as FileSerializer
+from litdata.format.registry import FloatSerializer as FloatSerializer
+from litdata.format.registry import GraphSerializer as GraphSerializer
+from litdata.format.registry import ImageSerializer as ImageSerializer
+from litdata.format.registry import IntegerSerializer as IntegerSerializer
+from litdata.format.registry import IntSerializer as IntSerializer
+from litdata.format.registry import JPEGArraySerializer as JPEGArraySerializer
+from litdata.format.registry import JPEGSerializer as JPEGSerializer
+from litdata.format.registry import JsonLeaf as JsonLeaf
+from litdata.format.registry import JsonSerializer as JsonSerializer
+from litdata.format.registry import MeshSerializer as MeshSerializer
+from litdata.format.registry import NiftiSerializer as NiftiSerializer
+from litdata.format.registry import NoHeaderNumpySerializer as NoHeaderNumpySerializer
+from litdata.format.registry import NoHeaderTensorSerializer as NoHeaderTensorSerializer
+from litdata.format.registry import NumericSerializer as NumericSerializer
+from litdata.format.registry import NumpyScalarFloatSerializer as NumpyScalarFloatSerializer
+from litdata.format.registry import NumpyScalarIntSerializer as NumpyScalarIntSerializer
+from litdata.format.registry import NumpySerializer as NumpySerializer
+from litdata.format.registry import PDFSerializer as PDFSerializer
+from litdata.format.registry import PickleRefusedError as PickleRefusedError
+from litdata.format.registry import PickleSerializer as PickleSerializer
+from litdata.format.registry import PILSerializer as PILSerializer
+from litdata.format.registry import RefusedPickleSerializer as RefusedPickleSerializer
+from litdata.format.registry import SerializedBytes as SerializedBytes
+from litdata.format.registry import Serializer as Serializer
+from litdata.format.registry import StringSerializer as StringSerializer
+from litdata.format.registry import TensorSerializer as TensorSerializer
+from litdata.format.registry import TextSerializer as TextSerializer
+from litdata.format.registry import TIFFSerializer as TIFFSerializer
+from litdata.format.registry import VideoSerializer as VideoSerializer
+from litdata.format.registry import _get_serializers as _get_serializers
+from litdata.format.registry import decodes_in_parallel as decodes_in_parallel
+from litdata.format.registry import pickle_allowed as pickle_allowed
+from litdata.format.registry import reading_bytes as reading_bytes
+from litdata.format.registry import select_serializer as select_serializer
+from litdata.format.registry import serializer_for_format as serializer_for_format
