@@ -51,6 +51,38 @@ def _resolve_chunk_limits(chunk_size: int | None, chunk_bytes: int | str | None)
     return chunk_size, chunk_bytes
 
 
+@dataclass(frozen=True)
+class WriterSettings:
+    """The chunk limits and compression a writer resolves its arguments to."""
+
+    chunk_size: int | None
+    chunk_bytes: int | None
+    compression: str | None
+    compression_level: str | None
+
+
+def check_writer_options(
+    chunk_size: int | None = None,
+    chunk_bytes: int | str | None = None,
+    compression: str | None = None,
+    compression_level: str | None = None,
+    compression_batch_size: int | None = None,
+    encryption: Encryption | None = None,
+    item_loader: BaseItemLoader | None = None,
+) -> WriterSettings:
+    """Check a writer's arguments (the errors `BinaryWriter` raises) without creating anything on disk."""
+    chunk_size, chunk_bytes = _resolve_chunk_limits(chunk_size, chunk_bytes)
+    if encryption is not None and getattr(encryption, "level", None) not in ("sample", "chunk"):
+        raise ValueError(f"Encryption level must be 'sample' or 'chunk', got {getattr(encryption, 'level', None)!r}.")
+    loader_name = type(item_loader).__name__ if item_loader is not None else PyTreeLoader.__name__
+    compression, compression_level = resolve_compression(compression, compression_level, encryption, loader_name)
+    if compression:
+        get_compressor(compression)
+    if compression_batch_size is not None and (isinstance(compression_batch_size, bool) or compression_batch_size <= 0):
+        raise ValueError(f"compression_batch_size must be a positive integer, got {compression_batch_size!r}.")
+    return WriterSettings(chunk_size, chunk_bytes, compression, compression_level)
+
+
 def _writer_rank(rank: int | None) -> int:
     """``rank`` if given, else the optimize worker's rank, else (as in LitData 0.2.76) this process's global rank
     times its DataLoader workers plus the worker's rank (0 outside torch)."""
@@ -119,23 +151,15 @@ class BinaryWriter:
         *,
         rank: int | None = None,
     ) -> None:
+        settings = check_writer_options(
+            chunk_size, chunk_bytes, compression, compression_level, compression_batch_size, encryption, item_loader
+        )
         self._cache_dir = str(cache_dir)
         os.makedirs(self._cache_dir, exist_ok=True)
-        self._chunk_size, self._chunk_bytes = _resolve_chunk_limits(chunk_size, chunk_bytes)
+        self._chunk_size, self._chunk_bytes = settings.chunk_size, settings.chunk_bytes
         self._item_loader = item_loader or PyTreeLoader()
-        loader_name = type(self._item_loader).__name__
-        if encryption is not None and getattr(encryption, "level", None) not in ("sample", "chunk"):
-            raise ValueError(
-                f"Encryption level must be 'sample' or 'chunk', got {getattr(encryption, 'level', None)!r}."
-            )
-        self._compression, self._compression_level = resolve_compression(
-            compression, compression_level, encryption, loader_name
-        )
+        self._compression, self._compression_level = settings.compression, settings.compression_level
         self._compressor = get_compressor(self._compression) if self._compression else None
-        if compression_batch_size is not None and (
-            isinstance(compression_batch_size, bool) or compression_batch_size <= 0
-        ):
-            raise ValueError(f"compression_batch_size must be a positive integer, got {compression_batch_size!r}.")
         self._frame_rows = compression_batch_size or _DEFAULT_COMPRESSION_BATCH_SIZE
         self._msg_queue = msg_queue
         self._encryption = encryption
