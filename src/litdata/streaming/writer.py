@@ -231,23 +231,7 @@ class BinaryWriter:
                 f"the same keys, nesting and number of leaves.\n  first sample: {self._shaper.first_structure}\n"
                 f"  this sample:  {describe_structure(item)}"
             )
-        data_format = self._data_format
-        assert data_format is not None  # learnt with the first sample's structure
-        data: list[SerializedBytes] = []
-        sizes: list[int] = []
-        for position, (leaf, serializer) in enumerate(zip(leaves, self._leaf_serializers)):
-            try:
-                payload, _ = serializer.serialize(leaf)
-                size = len(payload)
-            except Exception as err:
-                value = leaf.value if isinstance(leaf, JsonLeaf) else leaf
-                raise LeafTypeChangedError(
-                    f"Sample {index}: leaf {position} is a {type(value).__name__}, but the first sample fixed this "
-                    f"leaf's format to {data_format[position]!r}. Give every sample the same leaf types.\n"
-                    f"  first sample: {self._shaper.first_structure}\n  this sample:  {describe_structure(item)}"
-                ) from err
-            data.append(payload)
-            sizes.append(size)
+        data, sizes = self._serialize_leaves(index, item, leaves)
         # loaders take the serializers' bytes-like payloads as they are (LitData annotates them as bytes)
         blob, dim = self._item_loader.encode_data(cast("list[bytes]", data), sizes, leaves)
         if self._encryption is not None and self._encryption.level == "sample":
@@ -256,6 +240,30 @@ class BinaryWriter:
             assert self._compressor is not None  # a compression level comes with a compression
             blob = self._compressor.compress(blob)
         return _Item(bytes(blob), dim)
+
+    def _serialize_leaves(self, index: int, item: Any, leaves: list[Any]) -> tuple[list[SerializedBytes], list[int]]:
+        """Each leaf's payload and its size, with the serializers the first sample chose."""
+        data: list[SerializedBytes] = []
+        try:
+            for leaf, serializer in zip(leaves, self._leaf_serializers):
+                payload, _ = serializer.serialize(leaf)
+                data.append(payload)
+            sizes = [len(payload) for payload in data]
+        except Exception as err:
+            unsized = (position for position, payload in enumerate(data) if not hasattr(payload, "__len__"))
+            position = len(data) if len(data) < len(leaves) else next(unsized, 0)
+            raise self._leaf_type_error(index, item, leaves[position], position) from err
+        return data, sizes
+
+    def _leaf_type_error(self, index: int, item: Any, leaf: Any, position: int) -> LeafTypeChangedError:
+        data_format = self._data_format
+        assert data_format is not None  # learnt with the first sample's structure
+        value = leaf.value if isinstance(leaf, JsonLeaf) else leaf
+        return LeafTypeChangedError(
+            f"Sample {index}: leaf {position} is a {type(value).__name__}, but the first sample fixed this "
+            f"leaf's format to {data_format[position]!r}. Give every sample the same leaf types.\n"
+            f"  first sample: {self._shaper.first_structure}\n  this sample:  {describe_structure(item)}"
+        )
 
     def _learn_format(self, leaves: list[Any], spec: TreeSpec) -> None:
         formats = []
