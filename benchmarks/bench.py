@@ -151,6 +151,12 @@ def record(row: Row, lib: str, result: dict, value: Callable[[dict], float], exp
     row.add(lib, value(result), note)
 
 
+def add_memcpy(row: Row, result: dict) -> None:
+    """The raw worker's memory-to-memory copy of the same bytes, as the row's ``memcpy`` limit."""
+    if "memcpy_seconds" in result and result["memcpy_seconds"] > 0:
+        row.add(MEMCPY, result["items"] / result["memcpy_seconds"])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -208,7 +214,7 @@ class Bench:
         self.sizes = Sizes().scaled(options.scale)
         self.libraries = [
             Library(OURS, options.python, "litdata_api"),
-            Library(RAW, options.python, "raw", ("optimize", "stream", "random", "s3")),
+            Library(RAW, options.python, "raw", ("optimize", "stream", "random", "s3", "rss")),
             Library(CEILING, options.python, "ceiling", ("stream",)),
         ]
         if options.peers_python and os.path.exists(options.peers_python):
@@ -307,6 +313,7 @@ class Bench:
                     result = workers[name].call("optimize", kind=kind, out=out, chunk_bytes=chunk_bytes, workers=1)
                     if kind == "arrays":
                         record(arrays, name, result, throughput)
+                        add_memcpy(arrays, result)
                     elif "error" in result:
                         self.say(f"  {name} could not write {kind}: {result['error'].strip().splitlines()[-1]}")
             for rep in range(self.options.optimize_repeat):
@@ -330,7 +337,9 @@ class Bench:
         chunk_bytes = CHUNK_BYTES.get(kind, DEFAULT_CHUNK_BYTES)
         args = {"kind": kind, "out": out, "chunk_bytes": chunk_bytes, "workers": writers, "count": count}
         result = worker.call("optimize", **args)
-        record(self.row(f"{label}, in-process (imported, warm)"), worker.name, result, throughput, count)
+        in_process = self.row(f"{label}, in-process (imported, warm)")
+        record(in_process, worker.name, result, throughput, count)
+        add_memcpy(in_process, result)
         if "error" not in worker.info:
             python, adapter = worker.command[0], worker.command[2]
             fresh = Worker(worker.name, python, adapter, self.data, self.env, worker.log_path)
@@ -341,13 +350,9 @@ class Bench:
             fresh.close()
             if "seconds" in result:
                 result["seconds"] = time.perf_counter() - start
-            record(
-                self.row(f"{label}, from process start (interpreter, imports, exit)"),
-                worker.name,
-                result,
-                throughput,
-                count,
-            )
+            from_start = self.row(f"{label}, from process start (interpreter, imports, exit)")
+            record(from_start, worker.name, result, throughput, count)
+            add_memcpy(from_start, result)
         shutil.rmtree(out, ignore_errors=True)
 
     def cases(self) -> list[Case]:
@@ -411,6 +416,9 @@ class Bench:
                         record(pool, RAW, result, throughput, counts[case.kind])
                         if "memcpy_seconds" in result:
                             pool.add(MEMCPY, result["items"] / result["memcpy_seconds"])
+                        if case.workers == 2 and not case.shuffle and "first_seconds" in result:
+                            first = self.row("  time to first batch, 2 workers", "s", higher_is_better=False)
+                            record(first, RAW, result, lambda r: r["first_seconds"])
                         continue
                     # the checksum rows time the whole epoch: a chunk is verified when it is first opened
                     value = throughput if case.checksums is None else lambda r: r["items"] / r["seconds"]
@@ -423,6 +431,7 @@ class Bench:
                     loc = self.location(name, "arrays")
                     result = workers[name].call("random_access", kind="arrays", location=loc, indices=indices)
                     record(self.row(random_label), name, result, throughput)
+                    add_memcpy(self.row(random_label), result)
         for case in self.cases():
             pool = raw_pool.get(case.kind)
             for limit in (RAW, MEMCPY):
@@ -475,12 +484,16 @@ class Bench:
         rows = [
             (self.row("RSS after epoch 1", "MB", higher_is_better=False), lambda r: r["rss_after_epoch"][0]),
             (self.row("RSS after epoch 3", "MB", higher_is_better=False), lambda r: r["rss_after_epoch"][-1]),
+            (
+                self.row("RSS growth from epoch 1 to 3 (flat: 0)", "MB", higher_is_better=False),
+                lambda r: r["rss_after_epoch"][-1] - r["rss_after_epoch"][0],
+            ),
             (self.row("peak RSS", "MB", higher_is_better=False), lambda r: r["VmHWM"]),
         ]
         workers = self.workers("rss")  # fresh processes, started together; each measured alone, then closed
         try:
             for name, worker in workers.items():
-                location = self.out(name, "arrays")
+                location = self.out(OURS if name == RAW else name, "arrays")
                 result = worker.call("rss", kind="arrays", location=location, batch_size=64, epochs=3)
                 worker.close()
                 for row, value in rows:

@@ -69,7 +69,10 @@ class Worker:
         shutil.rmtree(out, ignore_errors=True)
         start = time.perf_counter()
         items = self.adapter.optimize(self.source, kind, out, chunk_bytes, workers, count)
-        return {"seconds": time.perf_counter() - start, "items": items}
+        result = {"seconds": time.perf_counter() - start, "items": items}
+        if hasattr(self.adapter, "optimize_memcpy_seconds"):  # the raw limits: the same bytes copied in memory
+            result["memcpy_seconds"] = self.adapter.optimize_memcpy_seconds(out)
+        return result
 
     def stream(
         self,
@@ -83,7 +86,12 @@ class Worker:
         checksums: str | None = None,
     ) -> dict:
         if hasattr(self.adapter, "stream"):
-            return self.adapter.stream(self.source, kind, location, items)
+            result = self.adapter.stream(self.source, kind, location, items)
+            if kind != "images":
+                result["first_seconds"] = self.adapter.first_batch_seconds(
+                    location, batch_size * result["bytes"] // items
+                )
+            return result
         options: dict[str, Any] = {"path": path} if path != "batch" else {}
         if checksums is not None:
             options["checksums"] = checksums
@@ -109,6 +117,8 @@ class Worker:
         return {"seconds": [first["seconds"], second["seconds"]], "items": first["items"]}
 
     def rss(self, kind: str, location: str, batch_size: int, epochs: int) -> dict:
+        if hasattr(self.adapter, "rss"):
+            return self.adapter.rss(location, epochs)
         loader = self.adapter.loader(kind, location, True, 0, batch_size)
         after = []
         for _ in range(epochs):

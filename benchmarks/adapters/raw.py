@@ -1,9 +1,14 @@
 """The raw limits, measured on the same machine in the same run.
 
-* optimize: read the same inputs and write their bytes to one file (no format at all);
+* optimize: read the same inputs and write their bytes to one file (no format at all); ``memcpy``: copy those
+  bytes once more from memory to memory;
 * streaming: read the chunk files of our dataset from the page cache into one reused buffer, and (a second figure)
   memcpy of the same bytes already in memory; JPEG: Pillow decoding of the same bytes held in memory;
-* ``ds[i]``: one ``pread`` of a 100 KB row at a random offset; S3: sequential boto3 GETs of the same objects.
+* ``ds[i]``: one ``pread`` of a 100 KB row at a random offset (``memcpy``: the same rows copied from memory);
+  S3: sequential boto3 GETs of the same objects;
+* time to first batch: open our first chunk file and read one batch of its bytes from the page cache;
+* RSS: this process (numpy and torch imported, like the readers) reading our chunk files three times through one
+  16 MB buffer: the memory any reader needs before it holds a sample.
 """
 
 from __future__ import annotations
@@ -79,7 +84,44 @@ def random_access(source: Source, kind: str, indices: list[int]) -> dict:
         for index in indices:
             os.pread(f.fileno(), row_bytes, rows.offset + index * row_bytes)
         seconds = time.perf_counter() - start
-    return {"seconds": seconds, "items": len(indices)}
+    in_memory, target = np.array(rows), np.zeros(rows.shape[1:], rows.dtype)  # both faulted in before timing
+    rounds = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for index in indices:
+            np.copyto(target, in_memory[index])
+        rounds.append(time.perf_counter() - start)
+    return {"seconds": seconds, "items": len(indices), "memcpy_seconds": min(rounds)}
+
+
+def first_batch_seconds(folder: str, batch_bytes: int) -> float:
+    """Open the first chunk file of ``folder`` and read ``batch_bytes`` of it (from the page cache)."""
+    name = sorted(n for n in os.listdir(folder) if n.endswith(".bin"))[0]
+    start = time.perf_counter()
+    with open(os.path.join(folder, name), "rb", buffering=0) as f:
+        f.readinto(bytearray(batch_bytes))
+    return time.perf_counter() - start
+
+
+def optimize_memcpy_seconds(out: str) -> float:
+    """The bytes `optimize` wrote (``raw.bin``), copied from memory to memory (best of 5)."""
+    return memcpy_seconds(out)
+
+
+def rss(location: str, epochs: int) -> dict:
+    """Resident memory of a reader that holds nothing: our chunk files read ``epochs`` times through one buffer."""
+    import torch  # noqa: F401  - every reader has it imported
+
+    after = []
+    for _ in range(epochs):
+        read_files(location)
+        after.append(_vm("VmRSS"))
+    return {"rss_after_epoch": after, "VmHWM": _vm("VmHWM")}
+
+
+def _vm(key: str) -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith(key + ":"))
 
 
 def s3(bucket: str, prefix: str, endpoint: str, cache_dir: str, items: int) -> dict:

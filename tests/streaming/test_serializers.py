@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from litdata.streaming.serializers import (
+from litdata.format.serializers import (
     _SERIALIZERS,
     JsonLeaf,
     PickleSerializer,
@@ -253,6 +253,18 @@ def test_jpeg_files_keep_their_original_bytes_and_decode_to_chw_rgb_uint8(tmp_pa
     value = round_trip(image)
     assert (value.dtype, tuple(value.shape)) == (torch.uint8, (3, 2, 4))
     assert value[0].float().mean() > 200 and value[1].float().mean() < 60
+
+
+def test_a_jpeg_keeps_its_file_bytes_whether_pillow_still_holds_the_file_open_or_not(tmp_path):
+    still_open = make_jpeg(tmp_path / "a.jpg")
+    expected = (tmp_path / "a.jpg").read_bytes()
+    still_open.fp.seek(5)
+    assert write(still_open)[1] == expected
+    assert still_open.fp.tell() == 5  # the bytes are read through Pillow's file, which is left where it was
+    still_open.load()  # and the image still decodes from it
+    loaded = Image.open(tmp_path / "a.jpg")
+    loaded.load()  # Pillow closes the file of a single-frame image once decoded
+    assert loaded.fp is None and write(loaded)[1] == expected
 
 
 def test_grayscale_jpegs_decode_to_three_channels(tmp_path):

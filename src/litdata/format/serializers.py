@@ -472,11 +472,31 @@ class PILSerializer(Serializer):
         return _is_instance_of_loaded(item, "PIL.Image", "Image") and not _is_jpeg_file(item)
 
 
+def _bytes_of_open_file(image: Any, filename: str) -> bytes | None:
+    """The bytes of ``filename`` read through the file Pillow still holds open for ``image`` (no second ``open``;
+    a small file is often in its read buffer already), or None when that file is closed or another one."""
+    fp = getattr(image, "fp", None)
+    if fp is None or getattr(fp, "name", None) != filename:
+        return None
+    try:
+        position = fp.tell()
+        fp.seek(0)
+        data = fp.read()
+        fp.seek(position)
+    except (OSError, ValueError):  # closed, or not seekable
+        return None
+    return data if isinstance(data, bytes) else None
+
+
 def _jpeg_bytes(image: Any) -> bytes:
     """The original file bytes when the image was opened from an existing file, else a fresh JPEG encoding."""
     filename = getattr(image, "filename", None)
-    if filename and os.path.isfile(filename):
-        return _read_file(filename)
+    if filename:
+        data = _bytes_of_open_file(image, filename)
+        if data is not None:
+            return data
+        if os.path.isfile(filename):
+            return _read_file(filename)
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG")
     return buffer.getvalue()

@@ -52,6 +52,38 @@ def _resolve_chunk_limits(chunk_size: int | None, chunk_bytes: int | str | None)
     return chunk_size, chunk_bytes
 
 
+@dataclass(frozen=True)
+class WriterSettings:
+    """The chunk limits and compression a writer resolves its arguments to."""
+
+    chunk_size: int | None
+    chunk_bytes: int | None
+    compression: str | None
+    compression_level: str | None
+
+
+def check_writer_options(
+    chunk_size: int | None = None,
+    chunk_bytes: int | str | None = None,
+    compression: str | None = None,
+    compression_level: str | None = None,
+    compression_batch_size: int | None = None,
+    encryption: Encryption | None = None,
+    item_loader: BaseItemLoader | None = None,
+) -> WriterSettings:
+    """Check a writer's arguments (the errors `BinaryWriter` raises) without creating anything on disk."""
+    chunk_size, chunk_bytes = _resolve_chunk_limits(chunk_size, chunk_bytes)
+    if encryption is not None and getattr(encryption, "level", None) not in ("sample", "chunk"):
+        raise ValueError(f"Encryption level must be 'sample' or 'chunk', got {getattr(encryption, 'level', None)!r}.")
+    loader_name = type(item_loader).__name__ if item_loader is not None else PyTreeLoader.__name__
+    compression, compression_level = resolve_compression(compression, compression_level, encryption, loader_name)
+    if compression:
+        get_compressor(compression)
+    if compression_batch_size is not None and (isinstance(compression_batch_size, bool) or compression_batch_size <= 0):
+        raise ValueError(f"compression_batch_size must be a positive integer, got {compression_batch_size!r}.")
+    return WriterSettings(chunk_size, chunk_bytes, compression, compression_level)
+
+
 def _writer_rank(rank: int | None) -> int:
     """``rank`` if given, else the optimize worker's rank, else (as in LitData 0.2.76) this process's global rank
     times its DataLoader workers plus the worker's rank (0 outside torch)."""
@@ -120,23 +152,15 @@ class BinaryWriter:
         *,
         rank: int | None = None,
     ) -> None:
+        settings = check_writer_options(
+            chunk_size, chunk_bytes, compression, compression_level, compression_batch_size, encryption, item_loader
+        )
         self._cache_dir = str(cache_dir)
         os.makedirs(self._cache_dir, exist_ok=True)
-        self._chunk_size, self._chunk_bytes = _resolve_chunk_limits(chunk_size, chunk_bytes)
+        self._chunk_size, self._chunk_bytes = settings.chunk_size, settings.chunk_bytes
         self._item_loader = item_loader or PyTreeLoader()
-        loader_name = type(self._item_loader).__name__
-        if encryption is not None and getattr(encryption, "level", None) not in ("sample", "chunk"):
-            raise ValueError(
-                f"Encryption level must be 'sample' or 'chunk', got {getattr(encryption, 'level', None)!r}."
-            )
-        self._compression, self._compression_level = resolve_compression(
-            compression, compression_level, encryption, loader_name
-        )
+        self._compression, self._compression_level = settings.compression, settings.compression_level
         self._compressor = get_compressor(self._compression) if self._compression else None
-        if compression_batch_size is not None and (
-            isinstance(compression_batch_size, bool) or compression_batch_size <= 0
-        ):
-            raise ValueError(f"compression_batch_size must be a positive integer, got {compression_batch_size!r}.")
         self._frame_rows = compression_batch_size or _DEFAULT_COMPRESSION_BATCH_SIZE
         self._msg_queue = msg_queue
         self._encryption = encryption
@@ -208,23 +232,7 @@ class BinaryWriter:
                 f"the same keys, nesting and number of leaves.\n  first sample: {self._shaper.first_structure}\n"
                 f"  this sample:  {describe_structure(item)}"
             )
-        data_format = self._data_format
-        assert data_format is not None  # learnt with the first sample's structure
-        data: list[SerializedBytes] = []
-        sizes: list[int] = []
-        for position, (leaf, serializer) in enumerate(zip(leaves, self._leaf_serializers)):
-            try:
-                payload, _ = serializer.serialize(leaf)
-                size = len(payload)
-            except Exception as err:
-                value = leaf.value if isinstance(leaf, JsonLeaf) else leaf
-                raise LeafTypeChangedError(
-                    f"Sample {index}: leaf {position} is a {type(value).__name__}, but the first sample fixed this "
-                    f"leaf's format to {data_format[position]!r}. Give every sample the same leaf types.\n"
-                    f"  first sample: {self._shaper.first_structure}\n  this sample:  {describe_structure(item)}"
-                ) from err
-            data.append(payload)
-            sizes.append(size)
+        data, sizes = self._serialize_leaves(index, item, leaves)
         # loaders take the serializers' bytes-like payloads as they are (LitData annotates them as bytes)
         blob, dim = self._item_loader.encode_data(cast("list[bytes]", data), sizes, leaves)
         if self._encryption is not None and self._encryption.level == "sample":
@@ -233,6 +241,30 @@ class BinaryWriter:
             assert self._compressor is not None  # a compression level comes with a compression
             blob = self._compressor.compress(blob)
         return _Item(bytes(blob), dim)
+
+    def _serialize_leaves(self, index: int, item: Any, leaves: list[Any]) -> tuple[list[SerializedBytes], list[int]]:
+        """Each leaf's payload and its size, with the serializers the first sample chose."""
+        data: list[SerializedBytes] = []
+        try:
+            for leaf, serializer in zip(leaves, self._leaf_serializers):
+                payload, _ = serializer.serialize(leaf)
+                data.append(payload)
+            sizes = [len(payload) for payload in data]
+        except Exception as err:
+            unsized = (position for position, payload in enumerate(data) if not hasattr(payload, "__len__"))
+            position = len(data) if len(data) < len(leaves) else next(unsized, 0)
+            raise self._leaf_type_error(index, item, leaves[position], position) from err
+        return data, sizes
+
+    def _leaf_type_error(self, index: int, item: Any, leaf: Any, position: int) -> LeafTypeChangedError:
+        data_format = self._data_format
+        assert data_format is not None  # learnt with the first sample's structure
+        value = leaf.value if isinstance(leaf, JsonLeaf) else leaf
+        return LeafTypeChangedError(
+            f"Sample {index}: leaf {position} is a {type(value).__name__}, but the first sample fixed this "
+            f"leaf's format to {data_format[position]!r}. Give every sample the same leaf types.\n"
+            f"  first sample: {self._shaper.first_structure}\n  this sample:  {describe_structure(item)}"
+        )
 
     def _learn_format(self, leaves: list[Any], spec: TreeSpec) -> None:
         formats = []

@@ -25,6 +25,7 @@ from litdata.constants import _INDEX_FILENAME
 from litdata.format.writer import merge_index_files
 from litdata.processing.nodes import NodeInfo
 from litdata.processing.output import Output
+from litdata.processing.preload import PRELOAD_ENV, modules_to_preload, preload_request
 from litdata.processing.spawn_guard import BOOTSTRAP_EXIT_CODE, bootstrap_error
 from litdata.processing.staging import chunk_names, remove_replaced_chunks
 from litdata.processing.vanished import RecentInputs, vanished_worker_error
@@ -56,7 +57,10 @@ _EVENT_POLL_S = 0.2
 # A worker seen dead without its DONE gets this long for its last messages (already in the pipe) to be read.
 _EXIT_GRACE_S = 0.5
 _NODE_INDEX_POLL_S = 0.5
-_FORKSERVER_PRELOAD = ["litdata.processing.workers"]  # not "__main__": workers import the user's script as spawn does
+_FORKSERVER_PRELOAD = [
+    "litdata.processing.workers",
+    "litdata.processing.preload",
+]  # not "__main__": workers import the user's script as spawn does
 _CHUNK_FILE = re.compile(r"^chunk-(\d+)-(\d+)(?:\..+)?\.bin$")
 _WORKER_INDEX_FILE = re.compile(r"^(\d+)\.index\.json$")
 # Inputs of a stream still in flight per worker: its queue slots (4), the one it holds and the one it looked ahead.
@@ -336,24 +340,29 @@ def _stop_processes(processes: list[Any]) -> None:
             process.join()
 
 
-def _usable_start_method(start_method: str) -> str:
-    """``forkserver``: start the server (it imports the worker code once; each worker is a fork of it), or
-    ``spawn`` when this process was forked from one whose server it inherited and cannot use."""
+def _usable_start_method(start_method: str, job: Job) -> str:
+    """``forkserver``: start the server (it imports the worker code and the modules of the job's function once;
+    each worker is a fork of it, see `litdata.processing.preload`), or ``spawn`` when this process was forked from
+    one whose server it inherited and cannot use."""
     if start_method != "forkserver":
         return start_method
     from multiprocessing import forkserver
 
     forkserver.set_forkserver_preload(_FORKSERVER_PRELOAD)
+    modules = modules_to_preload([job.fn, job.reader, job.writer_options.get("item_loader")])
+    os.environ[PRELOAD_ENV] = preload_request(modules)  # read by a server started now, ignored by a running one
     try:
         forkserver.ensure_running()
     except ChildProcessError:
         return "spawn"
+    finally:
+        os.environ.pop(PRELOAD_ENV, None)
     return start_method
 
 
 def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, description: str) -> None:
     """Run one process per share; returns when all finished, raises the first failure (after stopping all)."""
-    context = multiprocessing.get_context(_usable_start_method(start_method))
+    context = multiprocessing.get_context(_usable_start_method(start_method, job))
     events = context.Queue()
     tasks = context.Queue(maxsize=4 * len(plan.shares)) if plan.batches is not None else None
     status = ShareStatus(context, len(plan.shares))

@@ -12,6 +12,12 @@ import os
 import sys
 
 BOOTSTRAP_EXIT_CODE = 87
+preloading = False  # True while a forkserver imports a job's modules (`litdata.processing.preload`)
+
+
+class PreloadAborted(BaseException):
+    """Raised instead of exiting when a module the forkserver preloads calls `optimize`/`map` at import time: the
+    server skips that module, and each worker that imports it exits through the guard as usual."""
 
 
 def in_spawn_bootstrap() -> bool:
@@ -21,6 +27,8 @@ def in_spawn_bootstrap() -> bool:
 
 def exit_if_spawn_bootstrap() -> None:
     """Called first by `optimize` and `map`: end a worker whose bootstrap reached them (see the module docstring)."""
+    if preloading:
+        raise PreloadAborted
     if in_spawn_bootstrap():
         sys.stdout.flush()
         sys.stderr.flush()

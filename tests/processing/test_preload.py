@@ -1,0 +1,49 @@
+import functools
+import os
+import subprocess
+import sys
+import textwrap
+
+import processing_fns
+
+from litdata.processing.preload import modules_to_preload
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+TWO_RUNS = """
+import sys
+sys.path.insert(0, {here!r})
+from import_probe import doubled
+from litdata import StreamingDataset, optimize
+
+if __name__ == "__main__":
+    for run in ("a", "b"):
+        optimize(doubled, list(range(8)), {out!r} + run, chunk_size=2, num_workers=2, start_method="forkserver",
+                 verbose=False)
+    print(sorted(sample["x"] for sample in StreamingDataset({out!r} + "b")))
+"""
+
+
+def test_forkserver_workers_find_the_module_of_fn_imported_once_in_the_server(tmp_path):
+    imports = tmp_path / "imports"
+    imports.mkdir()
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(TWO_RUNS.format(here=HERE, out=str(tmp_path / "out-"))))
+    env = dict(os.environ, LITDATA_TEST_IMPORT_DIR=str(imports))
+    result = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(list(range(0, 16, 2)))
+    # the main process and the forkserver; without the preload, each of the 4 workers imports it too
+    assert len(os.listdir(imports)) == 2
+
+
+def _local():
+    return None
+
+
+def test_only_importable_modules_other_than_the_main_script_and_litdata_are_preloaded():
+    from litdata.processing.readers import ParquetReader
+
+    _local.__module__ = "__main__"
+    partial = functools.partial(processing_fns.identity)
+    assert modules_to_preload([_local, partial, ParquetReader, None, processing_fns.square_pair]) == ["processing_fns"]
