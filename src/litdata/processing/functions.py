@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from litdata.constants import _INDEX_FILENAME
+from litdata.format.item_loader import BaseItemLoader
 from litdata.processing import data_processor as engine
 from litdata.processing import steps
+from litdata.processing.keys_index import write_keys_index
 from litdata.processing.nodes import NodeInfo
 from litdata.processing.output import resolve_output
 from litdata.processing.ray import RayExecutor
@@ -19,9 +21,7 @@ from litdata.processing.readers import BaseReader
 from litdata.processing.spawn_guard import exit_if_spawn_bootstrap
 from litdata.processing.staging import exclusive_run
 from litdata.processing.workers import Job
-from litdata.format.item_loader import BaseItemLoader
 from litdata.utilities.encryption import Encryption
-from litdata.processing.keys_index import write_keys_index
 from litdata.utilities.progress import progress_bar
 
 if TYPE_CHECKING:

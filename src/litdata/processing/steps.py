@@ -25,13 +25,13 @@ from typing import Any
 
 import litdata.settings as settings
 from litdata.constants import _INDEX_FILENAME
+from litdata.format.writer import check_writer_options
 from litdata.processing import data_processor as engine
 from litdata.processing.nodes import NodeInfo, detect_node
 from litdata.processing.output import Output
 from litdata.processing.ray import RayExecutor, select_executor
 from litdata.processing.readers import BaseReader
 from litdata.processing.workers import Job, is_generator_function
-from litdata.format.writer import check_writer_options
 
 FAST_DEV_RUN_ITEMS = 10
 MODES = (None, "append", "overwrite")
