@@ -2,7 +2,8 @@
 
 torch's DataLoader runs with ``batch_size=None`` over a `BatchStream`, which is pickled to the workers with the
 dataset and yields whole batches: read at once from the chunks (`StreamingDataset._next_batch`) with the default
-collate, else collated from ``batch_size`` samples. The dataset itself is never put in a mode: ``iter(ds)``,
+collate, else collated from ``batch_size`` samples, themselves read a batch at a time
+(`StreamingDataset._next_samples`, or read ahead for a subclass's ``__getitem__``). The dataset itself is never put in a mode: ``iter(ds)``,
 ``ds[i]``, a plain ``torch.utils.data.DataLoader(ds)`` and any number of loaders over one dataset stay independent.
 In the training process (``num_workers=0``) the stream iterates a copy of the dataset with its own position.
 
@@ -75,7 +76,10 @@ class BatchStream(IterableDataset):
             iterator = iter(dataset)
             if self.whole_batches and self.batch_size > 1 and dataset._reads_whole_batches():
                 batches = _whole_batches(dataset, self.batch_size)
-            else:
+            elif dataset._reads_samples_at_once():
+                batches = _sample_batches(dataset, self.batch_size, self.collate_fn)
+            else:  # a subclass's __getitem__ is served samples read a batch at a time
+                dataset._read_ahead = self.batch_size if dataset._batch_decoding() else 0
                 batches = _collated(iterator, self.batch_size, self.collate_fn)
         else:  # a Combined/Parallel dataset: its iterator tells where this worker stands after every sample
             iterator = iter(dataset)
@@ -93,6 +97,23 @@ def _whole_batches(dataset: StreamingDataset, batch_size: int) -> Iterator[Any]:
         except StopIteration:
             return
         yield batch
+
+
+def _sample_batches(dataset: StreamingDataset, batch_size: int, collate_fn: Callable) -> Iterator[Any]:
+    """The per-sample path: each batch's samples read at once (`StreamingDataset._next_samples`), then collated;
+    one `__next__` at a time while a profile records this process (each sample's fetch is timed)."""
+    while True:
+        if active_recorder() is not None:
+            batch = next(_collated(dataset, batch_size, collate_fn), _END)
+            if batch is _END:
+                return
+            yield batch
+            continue
+        try:
+            samples = dataset._next_samples(batch_size)
+        except StopIteration:
+            return
+        yield collate_fn(samples)
 
 
 def _collated(samples: Iterator[Any], batch_size: int, collate_fn: Callable) -> Iterator[Any]:

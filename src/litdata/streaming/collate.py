@@ -44,6 +44,31 @@ def _stack_arrays(batch: list[np.ndarray]) -> torch.Tensor | None:
     return tensor
 
 
+_NUMPY_DTYPES: dict[torch.dtype, np.dtype | None] = {}
+
+
+def _numpy_dtype(dtype: torch.dtype) -> np.dtype | None:
+    if dtype not in _NUMPY_DTYPES:
+        try:
+            _NUMPY_DTYPES[dtype] = torch.empty(0, dtype=dtype).numpy().dtype
+        except (TypeError, RuntimeError):  # bfloat16, quantized and other dtypes numpy lacks
+            _NUMPY_DTYPES[dtype] = None
+    return _NUMPY_DTYPES[dtype]
+
+
+def _stack_tensors(batch: list[torch.Tensor]) -> torch.Tensor | None:
+    """Stack same-shape plain CPU tensors (e.g. a transform's output) into one batch tensor in reused memory, as
+    `_stack_arrays` does; None for anything torch's collate should handle (subclasses, autograd, other devices)."""
+    first = batch[0]
+    if first.layout != torch.strided or first.device.type != "cpu" or first.requires_grad:
+        return None
+    dtype = _numpy_dtype(first.dtype)
+    if dtype is None or any(type(t) is not torch.Tensor or t.shape != first.shape or t.dtype != first.dtype for t in batch):
+        return None
+    _, tensor = batch_tensor((len(batch), *first.shape), dtype)
+    return torch.stack(batch, out=tensor)
+
+
 def _collate_leaves(batch: list[Any]) -> Any:
     elem = batch[0]
     if isinstance(elem, memoryview):
@@ -52,6 +77,10 @@ def _collate_leaves(batch: list[Any]) -> Any:
         stacked = _stack_arrays(batch)
         if stacked is not None:
             return stacked
+    if type(elem) is torch.Tensor:
+        stacked_tensor = _stack_tensors(batch)
+        if stacked_tensor is not None:
+            return stacked_tensor
     if isinstance(elem, (torch.Tensor, int, float, bool, str, bytes)) or type(elem).__module__ == "numpy":
         return default_collate(batch)
     if graphs.is_pyg_data(elem):
