@@ -60,13 +60,14 @@ def _stack_tensors(batch: list[torch.Tensor]) -> torch.Tensor | None:
     """Stack same-shape plain CPU tensors (e.g. a transform's output) into one batch tensor in reused memory, as
     `_stack_arrays` does; None for anything torch's collate should handle (subclasses, autograd, other devices)."""
     first = batch[0]
-    if first.layout != torch.strided or first.device.type != "cpu" or first.requires_grad:
+    if first.layout != torch.strided or first.device.type != "cpu" or first.requires_grad or first.numel() == 0:
         return None
     dtype = _numpy_dtype(first.dtype)
     if dtype is None or any(type(t) is not torch.Tensor or t.shape != first.shape or t.dtype != first.dtype for t in batch):
         return None
-    _, tensor = batch_tensor((len(batch), *first.shape), dtype)
-    return torch.stack(batch, out=tensor)
+    out, tensor = batch_tensor((len(batch), *first.shape), dtype)
+    torch.stack(batch, out=torch.from_numpy(out))
+    return tensor
 
 
 def _collate_leaves(batch: list[Any]) -> Any:
