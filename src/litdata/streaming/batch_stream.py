@@ -24,6 +24,7 @@ from torch.utils.data._utils import ExceptionWrapper
 
 from litdata.streaming.checksums import remember_verified, take_newly_verified
 from litdata.streaming.dataset import StreamingDataset
+from litdata.streaming.collate import litdata_collate
 from litdata.streaming.epoch_plan import EpochPlan, apply_plan, received_plan
 from litdata.streaming.worker_buffers import enable_reuse, worker_pool
 from litdata.utilities.base import _TrackedCollate
@@ -43,8 +44,6 @@ class BatchStream(IterableDataset):
         whole_batches: bool = True,
         reuse_memory: bool = False,
     ) -> None:
-        from litdata.streaming.collate import litdata_collate
-
         self.dataset = dataset
         self.batch_size = batch_size
         self.num_workers = num_workers
@@ -70,6 +69,9 @@ class BatchStream(IterableDataset):
         if plan is not None:  # the same epoch, seed and resume position on every path
             apply_plan(dataset, plan)
         batches: Iterator[Any]
+        collate_fn = self.collate_fn
+        if worker is not None and collate_fn is not litdata_collate:  # a user's: send its tensors through slots
+            collate_fn = _Pooling(collate_fn)
         if isinstance(dataset, StreamingDataset):
             dataset.set_batch_size(self.batch_size)
             dataset.set_num_workers(self.num_workers)
@@ -77,10 +79,10 @@ class BatchStream(IterableDataset):
             if self.whole_batches and self.batch_size > 1 and dataset._reads_whole_batches():
                 batches = _whole_batches(dataset, self.batch_size)
             elif dataset._reads_samples_at_once():
-                batches = _sample_batches(dataset, self.batch_size, self.collate_fn)
+                batches = _sample_batches(dataset, self.batch_size, collate_fn)
             else:  # a subclass's __getitem__ is served samples read a batch at a time
                 dataset._read_ahead = self.batch_size if dataset._batch_decoding() else 0
-                batches = _collated(iterator, self.batch_size, self.collate_fn)
+                batches = _collated(iterator, self.batch_size, collate_fn)
         else:  # a Combined/Parallel dataset: its iterator tells where this worker stands after every sample
             iterator = iter(dataset)
             iterator.tracked = True
@@ -88,6 +90,19 @@ class BatchStream(IterableDataset):
         if worker is None:
             return batches
         return (_Sendable(batch, worker.id) for batch in batches)
+
+
+class _Pooling:
+    """A user's collate function in a worker: its batch's large tensors leave through the worker's reused shared
+    slots (`litdata.streaming.collate.pooled`)."""
+
+    def __init__(self, collate_fn: Callable) -> None:
+        self.collate_fn = collate_fn
+
+    def __call__(self, samples: list[Any]) -> Any:
+        from litdata.streaming.collate import pooled
+
+        return pooled(self.collate_fn(samples))
 
 
 def _whole_batches(dataset: StreamingDataset, batch_size: int) -> Iterator[Any]:
