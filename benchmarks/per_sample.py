@@ -41,7 +41,12 @@ def to_tensor(sample: dict[str, Any]) -> dict[str, Any]:
 
 
 PATHS = ("batch", "collate", "transform")
-CASES = [(path, workers, shuffle) for path in ("collate", "transform", "subclass") for workers in (0, 2) for shuffle in (False, True)]
+CASES = [
+    (path, workers, shuffle)
+    for path in ("collate", "transform", "subclass")
+    for workers in (0, 2)
+    for shuffle in (False, True)
+]
 
 
 def _row(index: int) -> dict[str, Any]:
@@ -104,7 +109,9 @@ def main() -> None:
         if options.before:
             implementations["before"] = os.path.abspath(options.before)
         extra = "  before items/s, /CPU s" if options.before else ""
-        print(f"{'case':28} {'ours items/s':>13} {'LitData':>9} {'ratio':>6} {'ours /CPU s':>12} {'LitData':>9} {'ratio':>6}{extra}")
+        print(
+            f"{'case':28} {'ours items/s':>13} {'LitData':>9} {'ratio':>6} {'ours /CPU s':>12} {'LitData':>9} {'ratio':>6}{extra}"
+        )
         for path, workers, shuffle in cases:
             results: dict[str, list[dict]] = {name: [] for name in implementations}
             for _ in range(options.repeat):

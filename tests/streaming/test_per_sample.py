@@ -53,6 +53,14 @@ class Neighbour(StreamingDataset):
         return super().__getitem__((index.index + 1) % NUM_ITEMS)
 
 
+def folder_bytes(folder):
+    contents = {}
+    for name in os.listdir(folder):
+        with open(os.path.join(folder, name), "rb") as f:
+            contents[name] = f.read()
+    return contents
+
+
 def value_of(sample):
     return int(sample["i"])
 
@@ -108,7 +116,7 @@ def test_samples_handed_to_user_code_are_writable_private_and_never_overwritten(
 @pytest.mark.parametrize("path", PATHS)
 def test_samples_share_nothing_with_a_later_read_of_the_same_item_or_with_the_chunk_file(folders, path):
     folder = folders["large"]
-    files = {name: open(os.path.join(folder, name), "rb").read() for name in os.listdir(folder)}
+    files = folder_bytes(folder)
     loader = loader_for(folder, path, 0, False)
     dataset = StreamingDataset(folder)
     for batch in loader:
@@ -119,7 +127,7 @@ def test_samples_share_nothing_with_a_later_read_of_the_same_item_or_with_the_ch
             s["t"][:] = -7
             assert (again["x"] == value_of(s)).all()
             assert (dataset[value_of(s)]["x"] == value_of(s)).all()
-    assert {name: open(os.path.join(folder, name), "rb").read() for name in os.listdir(folder)} == files
+    assert folder_bytes(folder) == files
     assert [value_of(s) for batch in loader for s in batch] == list(range(NUM_ITEMS))
 
 

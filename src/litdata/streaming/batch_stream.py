@@ -23,8 +23,8 @@ from torch.utils.data import IterableDataset, get_worker_info
 from torch.utils.data._utils import ExceptionWrapper
 
 from litdata.streaming.checksums import remember_verified, take_newly_verified
-from litdata.streaming.dataset import StreamingDataset
 from litdata.streaming.collate import litdata_collate
+from litdata.streaming.dataset import StreamingDataset
 from litdata.streaming.epoch_plan import EpochPlan, apply_plan, received_plan
 from litdata.streaming.worker_buffers import enable_reuse, worker_pool
 from litdata.utilities.base import _TrackedCollate

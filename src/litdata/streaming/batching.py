@@ -185,7 +185,9 @@ class BatchAssembler:
         assert self._leaves is not None  # add() copied the batch's columns
         if self._rows is not None:  # each leaf a strided view over the rows, aligned for its dtype
             rows = self._rows
-            columns = [rows[:, f.offset : f.offset + f.nbytes].view(f.dtype).reshape(-1, *f.shape) for f in self._leaves]
+            columns = [
+                rows[:, f.offset : f.offset + f.nbytes].view(f.dtype).reshape(-1, *f.shape) for f in self._leaves
+            ]
         else:
             assert self._outputs is not None
             columns = [typed for _, typed in self._outputs]

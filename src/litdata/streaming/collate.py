@@ -63,7 +63,9 @@ def _stack_tensors(batch: list[torch.Tensor]) -> torch.Tensor | None:
     if first.layout != torch.strided or first.device.type != "cpu" or first.requires_grad or first.numel() == 0:
         return None
     dtype = _numpy_dtype(first.dtype)
-    if dtype is None or any(type(t) is not torch.Tensor or t.shape != first.shape or t.dtype != first.dtype for t in batch):
+    if dtype is None or any(
+        type(t) is not torch.Tensor or t.shape != first.shape or t.dtype != first.dtype for t in batch
+    ):
         return None
     out, tensor = batch_tensor((len(batch), *first.shape), dtype)
     torch.stack(batch, out=torch.from_numpy(out))

@@ -524,9 +524,10 @@ class StreamingDataset(IterableDataset):
         return sample if self.transform is None else self._transformed(sample)
 
     def _transformed(self, sample: Any) -> Any:
-        if callable(self.transform):
-            return self.transform(sample)
-        for fn in self.transform:
+        transform = self.transform
+        if callable(transform):
+            return transform(sample)
+        for fn in transform or ():
             sample = fn(sample)
         return sample
 

@@ -112,10 +112,13 @@ class _Prefetcher:
                 self._source.prefetch(names)
             except Exception as error:  # the reader fetches the chunk itself and raises if it fails again
                 logger.warning("Prefetching %s failed: %s", names, error)
-            for name in names if self._verify is not None else ():
+            verify = self._verify
+            if verify is None:
+                continue
+            for name in names:
                 if self._closed:
                     return
-                self._verify(name)
+                verify(name)
 
     def close(self) -> None:
         """Stop the thread, wait for it, and release the chunks it pinned."""
