@@ -163,3 +163,33 @@ def test_chunks_verified_in_workers_are_not_verified_again_by_the_next_epochs_wo
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # a new version of the file
     with pytest.raises(ChunkChecksumError, match="chunk-0-1.bin"):
         list(StreamingDataLoader(dataset, batch_size=5, num_workers=2))
+
+
+def test_the_chunks_of_a_plan_are_verified_ahead_of_their_first_read(tmp_path):
+    import time
+
+    from litdata.streaming import checksums
+
+    folder = build_dataset(tmp_path / "ahead", 40, chunk_size=8, make=sample)
+    iterator = iter(StreamingDataLoader(StreamingDataset(folder), batch_size=4))
+    next(iterator)  # chunk 0 is open; nothing else was read
+    ahead = {os.path.join(folder, f"chunk-0-{k}.bin") for k in (1, 2)}  # max_pre_download=2 chunks ahead
+    deadline = time.monotonic() + 10
+    while not ahead <= {path for path, *_ in checksums._verified} and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ahead <= {path for path, *_ in checksums._verified}
+    assert os.path.join(folder, "chunk-0-4.bin") not in {path for path, *_ in checksums._verified}
+    assert sorted(i for batch in [next(iterator)] for i in batch["i"].tolist()) == [4, 5, 6, 7]
+
+
+def test_a_cached_chunk_keeps_its_modification_time_when_read_again(folder, tmp_path):
+    cache = tmp_path / "cache"
+    dataset = StreamingDataset(f"local:{folder}", cache_dir=str(cache))
+    assert [dataset[i]["i"] for i in range(30)] == list(range(30))
+    cached = [os.path.join(root, n) for root, _, names in os.walk(cache) for n in names if n == "chunk-0-1.bin"]
+    before = os.stat(cached[0])
+    again = StreamingDataset(f"local:{folder}", cache_dir=str(cache))
+    assert [again[i]["i"] for i in range(30)] == list(range(30))
+    after = os.stat(cached[0])
+    assert after.st_mtime_ns == before.st_mtime_ns  # the file version: verified once per process
+    assert after.st_atime_ns >= before.st_atime_ns  # the recency eviction goes by

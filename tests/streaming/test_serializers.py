@@ -410,3 +410,64 @@ def test_tiff_paths_are_embedded_and_read_back_as_arrays_when_tifffile_is_instal
     np.testing.assert_array_equal(
         serializer_for_format(data_format, _SERIALIZERS).deserialize(data), np.arange(6).reshape(2, 3)
     )
+
+
+def _jpeg(pixels, **options):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", **options)
+    return buffer.getvalue()
+
+
+def _pillow_rgb(data):
+    import io
+
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data)) as image:
+        image = ImageOps.exif_transpose(image)
+        return np.asarray(image.convert("RGB"))
+
+
+def test_jpegs_decoded_with_simplejpeg_are_pillows_pixels_byte_for_byte():
+    from litdata.format.serializers import _decode_image_rgb, _fast_jpeg_rgb
+
+    rng = np.random.default_rng(0)
+    cases = []
+    for height, width in ((17, 20), (64, 64), (101, 224)):
+        ramp = np.linspace(0, 120, width, dtype=np.float32)[None, :, None]
+        pixels = (rng.integers(0, 128, (height, width, 3)) + ramp).astype(np.uint8)
+        for subsampling in (0, 1, 2):  # 4:4:4, 4:2:2, 4:2:0
+            for progressive in (False, True):
+                cases.append(_jpeg(pixels, quality=90, subsampling=subsampling, progressive=progressive))
+    cases.append(_jpeg(rng.integers(0, 255, (30, 40), dtype=np.uint8)))  # grayscale
+    for data in cases:
+        assert _fast_jpeg_rgb(data) is not None  # the fast path decoded it ...
+        decoded = _decode_image_rgb(memoryview(data))
+        assert decoded.dtype == torch.uint8 and decoded.is_contiguous()
+        assert np.array_equal(decoded.permute(1, 2, 0).numpy(), _pillow_rgb(data))  # ... into Pillow's pixels
+
+
+def test_jpegs_with_exif_or_cmyk_and_damaged_ones_are_left_to_pillow():
+    from PIL import Image
+
+    from litdata.format.serializers import _decode_image_rgb, _fast_jpeg_rgb
+
+    pixels = np.random.default_rng(1).integers(0, 255, (24, 32, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: Pillow turns the image upright
+    rotated = _jpeg(pixels, exif=exif.tobytes())
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(2).integers(0, 255, (24, 32, 4), dtype=np.uint8), "CMYK").save(buffer, "JPEG")
+    cmyk = buffer.getvalue()
+    for data in (rotated, cmyk):
+        assert _fast_jpeg_rgb(data) is None
+        assert np.array_equal(_decode_image_rgb(data).permute(1, 2, 0).numpy(), _pillow_rgb(data))
+    assert tuple(_decode_image_rgb(rotated).shape) == (3, 32, 24)
+    damaged = _jpeg(pixels)[:-40]
+    assert _fast_jpeg_rgb(damaged) is None
+    with pytest.raises(OSError):
+        _decode_image_rgb(damaged)

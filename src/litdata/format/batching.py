@@ -133,22 +133,47 @@ _PREAD_MIN_ITEM_BYTES = 32 << 10  # from this item size, reading the file beats 
 _GATHER_MAX_BYTES = 16 << 10  # below this leaf size, one gather beats copying row by row
 
 
+def sample_memory(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Memory for the leaves of a batch handed out sample by sample: a buffer of this process's batch pool (reused
+    only once no sample, view or tensor of it is left, so nothing a user holds is overwritten), else a new array.
+    Never shared memory: samples cross processes only by being pickled."""
+    from litdata.streaming.loading.batch_buffers import batch_buffers
+
+    out = batch_buffers.array(shape, dtype)
+    if out is None:
+        out = np.empty(shape, dtype)
+    return out, out
+
+
+def _aligned_rows(columns: ChunkColumns) -> bool:
+    """Whether every leaf of every row is aligned for its dtype when the rows are copied one after another from a
+    page boundary (views of them are then as fast as arrays of their own)."""
+    item_size = columns.rows.shape[1]
+    return all(item_size % f.dtype.itemsize == 0 and f.offset % f.dtype.itemsize == 0 for f in columns.leaves)
+
+
 class BatchAssembler:
     """Builds one batch of ``size`` samples from runs of items of one chunk each, added in order while each chunk is
     open. Column chunks are copied into the batch tensors at once; if a run cannot be (a chunk without columns, or
     with other ones), the whole batch is decoded sample by sample and collated as usual.
 
     ``loader`` is the dataset's item loader: ``batch_columns(chunk_index, chunk)`` gives a chunk's columns (or None),
-    ``sample_from_row(row)`` decodes one row as a sample and ``assemble_batch(leaf_values)`` puts collated leaves
-    together in the samples' structure.
+    ``sample_from_row(row)`` decodes one row as a sample, ``assemble_batch(leaf_values)`` puts collated leaves
+    together in the samples' structure and ``sample_from_leaves(leaves)`` one sample's leaves.
+
+    ``for_samples``: the batch is handed out as its samples (`samples`) rather than collated (`finish`): column
+    chunks are still read at once, into memory of this process lent to this batch alone, and every sample's arrays
+    are disjoint rows of it (`sample_memory`).
     """
 
-    def __init__(self, loader: Any, size: int) -> None:
+    def __init__(self, loader: Any, size: int, for_samples: bool = False) -> None:
         self._loader = loader
         self._size = size
+        self._for_samples = for_samples
         self._filled = 0
         self._leaves: tuple[LeafColumn, ...] | None = None
         self._outputs: list[tuple[np.ndarray, Any]] | None = None  # per leaf: (rows as bytes, collated value)
+        self._rows: np.ndarray | None = None  # for_samples with aligned leaves: the items' bytes, one row each
         self._parts: list[tuple[ChunkColumns | None, Any]] = []
         self._by_samples = False
 
@@ -157,7 +182,8 @@ class BatchAssembler:
         if columns is not None and (self._leaves is None or columns.leaves == self._leaves):
             positions = _local_positions(items, columns.first_item)
             self._parts.append((columns, positions))
-            if self._copy(columns, positions):
+            whole_rows = self._for_samples and self._outputs is None and _aligned_rows(columns)
+            if self._copy_rows(columns, positions) if whole_rows else self._copy(columns, positions):
                 return
             self._loader.forget_columns(chunk_index)  # its items differ: decode this chunk sample by sample
             self._by_samples = True
@@ -173,14 +199,62 @@ class BatchAssembler:
         collate, _ = _collate_tools()
         return collate(self._samples())
 
+    def samples(self) -> list[Any]:
+        """The batch as a list of samples, each in the structure `sample_from_row` gives (for ``for_samples``)."""
+        if self._by_samples:
+            return self._samples()
+        assert self._leaves is not None  # add() copied the batch's columns
+        if self._rows is not None:  # each leaf a strided view over the rows, aligned for its dtype
+            rows = self._rows
+            columns = [
+                rows[:, f.offset : f.offset + f.nbytes].view(f.dtype).reshape(-1, *f.shape) for f in self._leaves
+            ]
+        else:
+            assert self._outputs is not None
+            columns = [typed for _, typed in self._outputs]
+        per_leaf: list[Any] = []
+        for leaf, typed in zip(self._leaves, columns):
+            if leaf.kind == "int" or leaf.kind == "float":
+                per_leaf.append(typed.tolist())  # Python numbers, as their serializers return them
+            elif leaf.kind == "tensor":
+                import torch
+
+                per_leaf.append([torch.from_numpy(row) for row in typed])  # each over its own row only
+            else:
+                per_leaf.append(list(typed))
+        build = self._loader.sample_from_leaves
+        return [build(list(leaves)) for leaves in zip(*per_leaf)]
+
+    def _copy_rows(self, columns: ChunkColumns, positions: tuple[np.ndarray | None, int, int]) -> bool:
+        """for_samples: copy a run of items whole (one read per run in order, per item shuffled) into the batch's
+        rows, whose leaves the samples view; False when the items turn out not to share the chunk's layout."""
+        item_size = columns.rows.shape[1]
+        if self._rows is None:
+            self._leaves = columns.leaves
+            self._rows, _ = sample_memory((self._size, item_size), np.dtype(np.uint8))
+        rows, start, count = positions
+        out = self._rows[self._filled : self._filled + count]
+        self._filled += count
+        base = columns.rows_position
+        if rows is None:
+            if not columns.read_file([out], base + start * item_size, out.nbytes):
+                np.copyto(out, columns.rows[start : start + count])
+        elif item_size < _PREAD_MIN_ITEM_BYTES or not all(
+            columns.read_file([out[k]], base + p * item_size, item_size) for k, p in enumerate(rows.tolist())
+        ):
+            np.take(columns.rows, rows, axis=0, out=out, mode="clip")  # positions are in range: no buffering
+        expected = columns.headers
+        return all((out[:, at : at + len(h)] == np.frombuffer(h, np.uint8)).all() for at, h in expected)
+
     def _copy(self, columns: ChunkColumns, positions: tuple[np.ndarray | None, int, int]) -> bool:
         """Copy a run of items into the batch; False when the items turn out not to share the chunk's layout."""
         if self._outputs is None:
             _, batch_tensor = _collate_tools()
+            allocate = sample_memory if self._for_samples else batch_tensor
             self._leaves = columns.leaves
             self._outputs = []
             for leaf in columns.leaves:
-                out, value = batch_tensor((self._size, *leaf.shape), leaf.dtype)
+                out, value = allocate((self._size, *leaf.shape), leaf.dtype)
                 self._outputs.append((out.reshape(self._size, -1).view(np.uint8), value))  # bytes: no alignment
         rows, start, count = positions
         pos = self._filled

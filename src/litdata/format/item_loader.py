@@ -437,9 +437,7 @@ class PyTreeLoader(BaseItemLoader):
             leaf = view[pos : pos + size]
             pos += size
             leaves.append(deserializer.deserialize(leaf if as_views else bytes(leaf)))
-        if self._spec is None:
-            return leaves[0] if len(leaves) == 1 else leaves
-        return tree_unflatten(leaves, self._spec)
+        return self.sample_from_leaves(leaves)
 
     def batch_columns(self, chunk_index: int, chunk: Any) -> ChunkColumns | None:
         if chunk_index not in self._columns:
@@ -480,6 +478,12 @@ class PyTreeLoader(BaseItemLoader):
 
     def assemble_batch(self, leaf_values: list[Any]) -> Any:
         return assemble_collated(leaf_values, self._spec)
+
+    def sample_from_leaves(self, leaves: list[Any]) -> Any:
+        """One sample from its decoded leaves, as `decode_item` builds it."""
+        if self._spec is None:
+            return leaves[0] if len(leaves) == 1 else leaves
+        return tree_unflatten(leaves, self._spec)
 
     def close(self, chunk_index: int) -> None:
         self._columns.pop(chunk_index, None)
@@ -594,6 +598,9 @@ class TokensLoader(BaseItemLoader):
 
     def assemble_batch(self, leaf_values: list[Any]) -> Any:
         return leaf_values[0]
+
+    def sample_from_leaves(self, leaves: list[Any]) -> Any:
+        return leaves[0]
 
     def close(self, chunk_index: int) -> None:
         self._columns.pop(chunk_index, None)

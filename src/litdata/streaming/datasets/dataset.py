@@ -45,6 +45,7 @@ from litdata.utilities.subsample import subsample_chunks
 logger = logging.getLogger("litdata.streaming.dataset")  # LitData 0.2.76's logger name (the module moved)
 
 _SAMPLE_METHODS = ("__getitem__", "__next__", "__iter__")  # overriding one changes what a sample is
+_NOT_AHEAD = object()
 _WINDOW_KINDS = ("vast", "nfs", "lustre", "gpfs", "panfs", "beegfs", "forced")
 
 
@@ -194,9 +195,19 @@ class StreamingDataset(IterableDataset):
         """Whether a loader with the default collate may read this dataset's batches whole (`_next_batch`) instead
         of sample by sample: not with a transform, ``batch_decode=False`` or a subclass that changes what a sample
         is."""
+        return self._reads_samples_at_once() and self.transform is None
+
+    def _reads_samples_at_once(self) -> bool:
+        """Whether a loader on the per-sample path (custom collate or transform) may read each batch's samples at
+        once (`_next_samples`) instead of one `__next__` at a time: not with ``batch_decode=False`` or a subclass that
+        changes what a sample is (such a subclass may still be served read-ahead samples, see `__next__`)."""
         cls = type(self)
         overridden = any(getattr(cls, name) is not getattr(StreamingDataset, name) for name in _SAMPLE_METHODS)
-        return self.batch_decode not in (False, 0, 1) and self.transform is None and not overridden
+        return self._batch_decoding() and not overridden
+
+    def _batch_decoding(self) -> bool:
+        """Whether items may be decoded a batch at a time (``batch_decode=False``, ``0`` or ``1``: one by one)."""
+        return self.batch_decode not in (False, 0, 1)
 
     def _iteration_copy(self) -> StreamingDataset:
         """A copy that iterates on its own (own position, reader and open chunks) and shares the rest: what a loader
@@ -294,6 +305,8 @@ class StreamingDataset(IterableDataset):
         self.global_index = 0
         self.stop_length = 0
         self._iterating = False  # between __iter__ and the end of its items (which ends the epoch once)
+        self._ahead: dict[int, Any] = {}  # item id -> sample read ahead for `__next__` (see `_read_ahead`)
+        self._ahead_chunk = -1
 
     def __iter__(self) -> StreamingDataset:
         if settings.GLOBAL_RANK_OPTIMIZE.is_set():  # iterated inside an optimize/map worker: its part only
@@ -437,15 +450,33 @@ class StreamingDataset(IterableDataset):
             self._open_piece()
         return True
 
+    _read_ahead = 0
+    """Set by a loader's batch stream on the copy it iterates: `__next__` reads this many items of the current chunk
+    at once (`BinaryReader.read_samples`) and `__getitem__` serves each of them once, for subclasses whose
+    ``__getitem__`` calls ``super().__getitem__(index)``. One that reads other items turns it off."""
+
     def __next__(self) -> Any:
         if not self._has_items():
             self._end_epoch()
             raise StopIteration
         index = int(self._items[self._item_pos])
+        if self._read_ahead > 1 and (index not in self._ahead or self._ahead_chunk != self._chunk_index):
+            self._fill_ahead()
         self._item_pos += 1
         self.global_index += 1
         # through __getitem__, as LitData does: subclasses that override it change what iteration yields too
         return self[ChunkedIndex(index, self._chunk_index, is_last_index=self.global_index == self.stop_length)]
+
+    def _fill_ahead(self) -> None:
+        """Read the next `_read_ahead` items of the current chunk at once; turned off when the samples read ahead last
+        time were not all asked for (a ``__getitem__`` that reads other items than the one it is given)."""
+        if self._ahead:
+            self._read_ahead, self._ahead = 0, {}
+            return
+        items = self._items[self._item_pos : self._item_pos + self._read_ahead]
+        samples = self._get_reader().read_samples([(self._chunk_index, items)], ends_plan=False)
+        self._ahead = dict(zip(map(int, items), samples))
+        self._ahead_chunk = self._chunk_index
 
     def _end_epoch(self) -> None:
         """The iteration ran out of items: the next one streams the next epoch. Asking for more items after the end
@@ -465,6 +496,19 @@ class StreamingDataset(IterableDataset):
             raise StopIteration
         return self._get_reader().read_batch(parts, ends_plan=self.global_index == self.stop_length)
 
+    def _next_samples(self, count: int) -> list[Any]:
+        """The next ``count`` samples of the iteration (fewer at its end), read at once and transformed one by one,
+        as ``count`` calls of `__next__` return them; StopIteration at the end. Used by `StreamingDataLoader`'s batch
+        stream on the per-sample path (see `_reads_samples_at_once`)."""
+        parts = self._take_items(count)
+        if not parts:
+            self._end_epoch()
+            raise StopIteration
+        samples = self._get_reader().read_samples(parts, ends_plan=self.global_index == self.stop_length)
+        if self.transform is None:
+            return samples
+        return [self._transformed(sample) for sample in samples]
+
     def _take_items(self, count: int) -> list[tuple[int, Sequence[int] | np.ndarray]]:
         """The next ``count`` items (fewer at the end of the iteration), as runs of items of one chunk each."""
         parts = []
@@ -478,12 +522,18 @@ class StreamingDataset(IterableDataset):
 
     # ---------------------------------------------------------------- random access
     def _read(self, index: ChunkedIndex) -> Any:
-        sample = self._get_reader().read(index)
-        if self.transform is None:
-            return sample
-        if callable(self.transform):
-            return self.transform(sample)
-        for fn in self.transform:
+        sample = self._ahead.pop(index.index, _NOT_AHEAD) if self._ahead_chunk == index.chunk_index else _NOT_AHEAD
+        if sample is _NOT_AHEAD:
+            sample = self._get_reader().read(index)
+        elif index.is_last_index:
+            self._get_reader().end_plan()
+        return sample if self.transform is None else self._transformed(sample)
+
+    def _transformed(self, sample: Any) -> Any:
+        transform = self.transform
+        if callable(transform):
+            return transform(sample)
+        for fn in transform or ():
             sample = fn(sample)
         return sample
 
@@ -724,6 +774,7 @@ class StreamingDataset(IterableDataset):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
+        state["_ahead"] = {}
         state["_reader"] = None
         state["_config"] = None  # holds compiled decoders; rebuilt from the index in the worker
         return state

@@ -5,8 +5,9 @@ lands on pages the allocator has just returned to the kernel: one page fault per
 copying the data (3,000 x 100 KB samples: ~50,000 faults per epoch, throughput divided by 3 or more). The pool
 hands out the same few buffers again once nothing refers to the batch made from them.
 
-A buffer is lent as a numpy view; the batch tensor (and every tensor or array derived from it) keeps that view
-alive, so the buffer is reused only after the last of them was dropped.
+A buffer is lent as a numpy view; the batch tensor (and every tensor or array derived from it) keeps that view's
+base alive (numpy points every view of a view at the array over the buffer itself), so the buffer is reused only
+after the last of them was dropped.
 
 Forking (DataLoader workers start every epoch) makes every private page copy-on-write, so the next batch written
 into a pooled buffer would fault in a copy of each page. Buffers that are free when the process forks are therefore
@@ -62,9 +63,9 @@ class BatchBufferPool:
                 slot = [_private_mapping(nbytes), None]
                 slots.append(slot)
                 self._pooled_bytes += nbytes
-            view = np.frombuffer(slot[0], dtype, math.prod(shape)).reshape(shape)
-            slot[1] = weakref.ref(view)
-        return view
+            flat = np.frombuffer(slot[0], dtype, math.prod(shape))
+            slot[1] = weakref.ref(flat)  # every view of the lent array keeps this one alive (numpy's base)
+        return flat.reshape(shape)
 
     def _before_fork(self) -> None:
         self._lock.acquire()  # held across the fork: no buffer is lent half-way

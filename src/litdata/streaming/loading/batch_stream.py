@@ -2,7 +2,8 @@
 
 torch's DataLoader runs with ``batch_size=None`` over a `BatchStream`, which is pickled to the workers with the
 dataset and yields whole batches: read at once from the chunks (`StreamingDataset._next_batch`) with the default
-collate, else collated from ``batch_size`` samples. The dataset itself is never put in a mode: ``iter(ds)``,
+collate, else collated from ``batch_size`` samples, themselves read a batch at a time
+(`StreamingDataset._next_samples`, or read ahead for a subclass's ``__getitem__``). The dataset itself is never put in a mode: ``iter(ds)``,
 ``ds[i]``, a plain ``torch.utils.data.DataLoader(ds)`` and any number of loaders over one dataset stay independent.
 In the training process (``num_workers=0``) the stream iterates a copy of the dataset with its own position.
 
@@ -68,14 +69,20 @@ class BatchStream(IterableDataset):
         if plan is not None:  # the same epoch, seed and resume position on every path
             apply_plan(dataset, plan)
         batches: Iterator[Any]
+        collate_fn = self.collate_fn
+        if worker is not None and collate_fn is not litdata_collate:  # a user's: send its tensors through slots
+            collate_fn = _Pooling(collate_fn)
         if isinstance(dataset, StreamingDataset):
             dataset.set_batch_size(self.batch_size)
             dataset.set_num_workers(self.num_workers)
             iterator = iter(dataset)
             if self.whole_batches and self.batch_size > 1 and dataset._reads_whole_batches():
                 batches = _whole_batches(dataset, self.batch_size)
-            else:
-                batches = _collated(iterator, self.batch_size, self.collate_fn)
+            elif dataset._reads_samples_at_once():
+                batches = _sample_batches(dataset, self.batch_size, collate_fn)
+            else:  # a subclass's __getitem__ is served samples read a batch at a time
+                dataset._read_ahead = self.batch_size if dataset._batch_decoding() else 0
+                batches = _collated(iterator, self.batch_size, collate_fn)
         else:  # a Combined/Parallel dataset: its iterator tells where this worker stands after every sample
             iterator = iter(dataset)
             iterator.tracked = True
@@ -85,6 +92,19 @@ class BatchStream(IterableDataset):
         return (_Sendable(batch, worker.id) for batch in batches)
 
 
+class _Pooling:
+    """A user's collate function in a worker: its batch's large tensors leave through the worker's reused shared
+    slots (`litdata.streaming.loading.collate.pooled`)."""
+
+    def __init__(self, collate_fn: Callable) -> None:
+        self.collate_fn = collate_fn
+
+    def __call__(self, samples: list[Any]) -> Any:
+        from litdata.streaming.loading.collate import pooled
+
+        return pooled(self.collate_fn(samples))
+
+
 def _whole_batches(dataset: StreamingDataset, batch_size: int) -> Iterator[Any]:
     while True:
         try:
@@ -92,6 +112,23 @@ def _whole_batches(dataset: StreamingDataset, batch_size: int) -> Iterator[Any]:
         except StopIteration:
             return
         yield batch
+
+
+def _sample_batches(dataset: StreamingDataset, batch_size: int, collate_fn: Callable) -> Iterator[Any]:
+    """The per-sample path: each batch's samples read at once (`StreamingDataset._next_samples`), then collated;
+    one `__next__` at a time while a profile records this process (each sample's fetch is timed)."""
+    while True:
+        if active_recorder() is not None:
+            batch = next(_collated(dataset, batch_size, collate_fn), _END)
+            if batch is _END:
+                return
+            yield batch
+            continue
+        try:
+            samples = dataset._next_samples(batch_size)
+        except StopIteration:
+            return
+        yield collate_fn(samples)
 
 
 def _collated(samples: Iterator[Any], batch_size: int, collate_fn: Callable) -> Iterator[Any]:

@@ -45,6 +45,63 @@ def _stack_arrays(batch: list[np.ndarray]) -> torch.Tensor | None:
     return tensor
 
 
+_NUMPY_DTYPES: dict[torch.dtype, np.dtype | None] = {}
+
+
+def _numpy_dtype(dtype: torch.dtype) -> np.dtype | None:
+    if dtype not in _NUMPY_DTYPES:
+        try:
+            _NUMPY_DTYPES[dtype] = torch.empty(0, dtype=dtype).numpy().dtype
+        except (TypeError, RuntimeError):  # bfloat16, quantized and other dtypes numpy lacks
+            _NUMPY_DTYPES[dtype] = None
+    return _NUMPY_DTYPES[dtype]
+
+
+def _stack_tensors(batch: list[torch.Tensor]) -> torch.Tensor | None:
+    """Stack same-shape plain CPU tensors (e.g. a transform's output) into one batch tensor in reused memory, as
+    `_stack_arrays` does; None for anything torch's collate should handle (subclasses, autograd, other devices)."""
+    first = batch[0]
+    if first.layout != torch.strided or first.device.type != "cpu" or first.requires_grad or first.numel() == 0:
+        return None
+    dtype = _numpy_dtype(first.dtype)
+    if dtype is None or any(
+        type(t) is not torch.Tensor or t.shape != first.shape or t.dtype != first.dtype for t in batch
+    ):
+        return None
+    out, tensor = batch_tensor((len(batch), *first.shape), dtype)
+    torch.stack(batch, out=torch.from_numpy(out))
+    return tensor
+
+
+_POOLED_MIN_BYTES = 64 << 10  # below this, torch's own shared-memory transfer costs little
+
+
+def pooled(batch: Any) -> Any:
+    """A batch a user's collate built in a DataLoader worker, its large tensors copied into the worker's reused
+    shared slots (`batch_tensor`): torch would otherwise create, fill and send a new shared-memory segment for each
+    (several ms for a 6 MB batch), and they arrive as tensors all the same. Plain contiguous CPU tensors only, in
+    dicts, lists and tuples (namedtuples too); anything else is left to torch."""
+    if isinstance(batch, torch.Tensor):
+        if type(batch) is not torch.Tensor or batch.device.type != "cpu" or batch.layout != torch.strided:
+            return batch
+        if batch.requires_grad or not batch.is_contiguous() or batch.numel() * batch.element_size() < _POOLED_MIN_BYTES:
+            return batch
+        dtype = _numpy_dtype(batch.dtype)
+        if dtype is None:
+            return batch
+        out, tensor = batch_tensor(tuple(batch.shape), dtype)
+        torch.from_numpy(out).copy_(batch)
+        return tensor
+    if type(batch) is dict:
+        return {key: pooled(value) for key, value in batch.items()}
+    if type(batch) is list:
+        return [pooled(value) for value in batch]
+    if isinstance(batch, tuple) and (type(batch) is tuple or hasattr(batch, "_fields")):
+        values = [pooled(value) for value in batch]
+        return tuple(values) if type(batch) is tuple else type(batch)(*values)
+    return batch
+
+
 def _collate_leaves(batch: list[Any]) -> Any:
     elem = batch[0]
     if isinstance(elem, memoryview):
@@ -53,6 +110,10 @@ def _collate_leaves(batch: list[Any]) -> Any:
         stacked = _stack_arrays(batch)
         if stacked is not None:
             return stacked
+    if type(elem) is torch.Tensor:
+        stacked_tensor = _stack_tensors(batch)
+        if stacked_tensor is not None:
+            return stacked_tensor
     if isinstance(elem, (torch.Tensor, int, float, bool, str, bytes)) or type(elem).__module__ == "numpy":
         return default_collate(batch)
     if graphs.is_pyg_data(elem):

@@ -11,14 +11,14 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from litdata.debugger import CAT_READ, trace_span
 from litdata.format.batching import BatchAssembler
-from litdata.format.checksums import ChunkChecksumError, verify_chunk
+from litdata.format.checksums import ChunkChecksumError, verification_enabled, verify_ahead, verify_chunk
 from litdata.format.chunk import ChunkCorruptedError
 from litdata.format.config import ChunksConfig
 from litdata.streaming.reading.sampler import ChunkedIndex
@@ -58,16 +58,20 @@ def _remote_source(
 
 
 class _Prefetcher:
-    """Downloads the chunks just ahead of the reader's position in its plan, in one background thread.
+    """Downloads the chunks just ahead of the reader's position in its plan, in one background thread, and verifies
+    their checksums there (``verify``; chunks read in place are only verified).
 
     The thread exits once every chunk of the plan was requested, or when `close` is called (which joins it).
     Chunks it fetched stay pinned until the reader has moved past them.
     """
 
-    def __init__(self, source: ChunkSource, plan: list[str], depth: int) -> None:
+    def __init__(
+        self, source: ChunkSource, plan: list[str], depth: int, verify: Callable[[str], None] | None = None
+    ) -> None:
         self._source = source
         self._plan = plan
         self._depth = depth
+        self._verify = verify
         self._cond = threading.Condition()
         self._position = 0
         self._next = 1
@@ -108,6 +112,13 @@ class _Prefetcher:
                 self._source.prefetch(names)
             except Exception as error:  # the reader fetches the chunk itself and raises if it fails again
                 logger.warning("Prefetching %s failed: %s", names, error)
+            verify = self._verify
+            if verify is None:
+                continue
+            for name in names:
+                if self._closed:
+                    return
+                verify(name)
 
     def close(self) -> None:
         """Stop the thread, wait for it, and release the chunks it pinned."""
@@ -212,6 +223,7 @@ class BinaryReader:
         self._fork_generation = _fork_generation[0]
         self._open: OrderedDict[int, Any] = OrderedDict()
         self._plan: list[int] = []
+        self._entries: dict[str, dict] = {}  # the plan's index entries by file name
         self._last_use: dict[int, int] = {}
         self._position = -1
         self._current = -1
@@ -231,12 +243,22 @@ class BinaryReader:
             self._prefetcher.close()
             self._prefetcher = None
         self._plan = list(chunk_indexes)
+        self._entries = {c["filename"]: c for c in self._config.chunks}
         self._last_use = {chunk: i for i, chunk in enumerate(self._plan)}
         self._position = -1
         self._current = -1
-        if self._source.remote and self._max_pre_download and len(self._plan) > 1:
+        verify = self._verify_ahead if verification_enabled() else None
+        fetch = self._source.remote and self._max_pre_download
+        if (fetch or verify is not None) and len(self._plan) > 1:
             names = [self._filename(c) for c in self._plan]
-            self._prefetcher = _Prefetcher(self._source, names, self._max_pre_download)
+            self._prefetcher = _Prefetcher(self._source, names, max(self._max_pre_download, 1), verify)
+
+    def _verify_ahead(self, filename: str) -> None:
+        """Verify a chunk of the plan ahead of its first read, if it is here (on the prefetch thread)."""
+        path = os.path.join(self._source.folder, filename)
+        entry = self._entries.get(filename)
+        if entry is not None and os.path.exists(path):
+            verify_ahead(path, entry, self._config.config)
 
     def _check_process(self) -> None:
         """After a fork, the parent's threads and open chunks do not belong to this process."""
@@ -328,21 +350,38 @@ class BinaryReader:
         self._check_process()
         chunk = self._chunk_to_read(index.chunk_index)
         item = self._item_loader._read_item(index.index, index.chunk_index, chunk)
-        if index.is_last_index and self._plan:
-            self.close()
+        if index.is_last_index:
+            self.end_plan()
         return item
 
     def read_batch(self, parts: list[tuple[int, Sequence[int] | np.ndarray]], ends_plan: bool) -> Any:
         """Read and collate a batch given as runs of items (absolute ids) of one chunk each, in order; ``ends_plan``:
         the batch holds the last item of the plan."""
+        batch = self._assembled(parts, for_samples=False).finish()
+        if ends_plan:
+            self.end_plan()
+        return batch
+
+    def read_samples(self, parts: list[tuple[int, Sequence[int] | np.ndarray]], ends_plan: bool) -> list[Any]:
+        """The samples of a batch given as in `read_batch`, decoded at once: what `read` returns for each item (same
+        structure, types and values), with every array writable and in memory of its own sample (see
+        `BatchAssembler`)."""
+        samples = self._assembled(parts, for_samples=True).samples()
+        if ends_plan:
+            self.end_plan()
+        return samples
+
+    def _assembled(self, parts: list[tuple[int, Sequence[int] | np.ndarray]], for_samples: bool) -> BatchAssembler:
         self._check_process()
-        assembler = BatchAssembler(self._item_loader, sum(len(items) for _, items in parts))
+        assembler = BatchAssembler(self._item_loader, sum(len(items) for _, items in parts), for_samples)
         for chunk_index, items in parts:
             assembler.add(chunk_index, self._chunk_to_read(chunk_index), items)
-        batch = assembler.finish()
-        if ends_plan and self._plan:
+        return assembler
+
+    def end_plan(self) -> None:
+        """The last item of the plan was read: release its chunks now (no-op without a plan)."""
+        if self._plan:
             self.close()
-        return batch
 
     def close(self) -> None:
         """Stop prefetching and release every open chunk."""

@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import threading
+import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -273,7 +274,9 @@ class CachedSource(ChunkSource):
         try:
             with self._chunk_lock(filename).acquire(timeout=waited):
                 if os.path.exists(path):
-                    os.utime(path)  # recency for eviction
+                    # recency for eviction in the access time: the modification time stays the file version's
+                    # (a chunk verified once in this process is not verified again, see `checksums`)
+                    os.utime(path, ns=(time.time_ns(), os.stat(path).st_mtime_ns))
                     return path
                 self._reserve([filename], required=True)
                 try:
@@ -398,7 +401,7 @@ class CachedSource(ChunkSource):
 
     def _evict(self, excess: int) -> int:
         """Delete unpinned chunks, least recently used first, until ``excess`` bytes are freed; returns bytes freed."""
-        entries = sorted(self._chunk_entries(), key=lambda e: e.stat().st_mtime)
+        entries = sorted(self._chunk_entries(), key=lambda e: e.stat().st_atime)
         freed = 0
         for entry in entries:
             if freed >= excess:
