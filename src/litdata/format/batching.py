@@ -107,17 +107,21 @@ def _assemble(spec: TreeSpec, values: Any) -> Any:
 
 
 BatchTensor = Callable[[tuple[int, ...], np.dtype], tuple[np.ndarray, Any]]
+LendArray = Callable[[tuple[int, ...], np.dtype], "np.ndarray | None"]
 _COLLATE: tuple[Callable[[list[Any]], Any], BatchTensor] | None = None
+_LEND_ARRAY: LendArray | None = None
 
 
-def use_collate(collate: Callable[[list[Any]], Any], batch_tensor: BatchTensor) -> None:
-    """Set the collate that whole batches fall back to and the allocator of their batch tensors.
+def use_collate(collate: Callable[[list[Any]], Any], batch_tensor: BatchTensor, lend_array: LendArray) -> None:
+    """Set the collate that whole batches fall back to, the allocator of their batch tensors, and the pool that lends
+    the memory of batches handed out sample by sample (it returns None when it has no buffer to lend).
 
     The loader registers its own (``litdata.streaming.loading.collate`` does on import), so this layer never imports
     the loader; batches are read whole only by the loader's batch stream, which imports it.
     """
-    global _COLLATE
+    global _COLLATE, _LEND_ARRAY
     _COLLATE = (collate, batch_tensor)
+    _LEND_ARRAY = lend_array
 
 
 def _collate_tools() -> tuple[Callable[[list[Any]], Any], BatchTensor]:
@@ -137,9 +141,7 @@ def sample_memory(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, 
     """Memory for the leaves of a batch handed out sample by sample: a buffer of this process's batch pool (reused
     only once no sample, view or tensor of it is left, so nothing a user holds is overwritten), else a new array.
     Never shared memory: samples cross processes only by being pickled."""
-    from litdata.streaming.loading.batch_buffers import batch_buffers
-
-    out = batch_buffers.array(shape, dtype)
+    out = _LEND_ARRAY(shape, dtype) if _LEND_ARRAY is not None else None
     if out is None:
         out = np.empty(shape, dtype)
     return out, out

@@ -146,4 +146,5 @@ def _collate_field(field: tuple) -> Any:
     return litdata_collate(list(field))
 
 
-use_collate(litdata_collate, batch_tensor)  # whole batches (litdata.format.batching) are built with these
+# whole batches and batches read sample by sample (litdata.format.batching) are built with these
+use_collate(litdata_collate, batch_tensor, batch_buffers.array)
