@@ -168,7 +168,7 @@ def test_chunks_verified_in_workers_are_not_verified_again_by_the_next_epochs_wo
 def test_the_chunks_of_a_plan_are_verified_ahead_of_their_first_read(tmp_path):
     import time
 
-    from litdata.streaming import checksums
+    from litdata.format import checksums
 
     folder = build_dataset(tmp_path / "ahead", 40, chunk_size=8, make=sample)
     iterator = iter(StreamingDataLoader(StreamingDataset(folder), batch_size=4))

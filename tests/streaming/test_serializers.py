@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from litdata.format.serializers import (
+from litdata.streaming.serializers import (
     _SERIALIZERS,
     JsonLeaf,
     PickleSerializer,
