@@ -252,6 +252,23 @@ def test_the_single_process_iterator_yields_what_torchs_own_loader_yields():
     assert [batch.tolist() for batch in door.single_process_iterator(loader)] == [[0, 1, 2], [3, 4, 5], [6]]
 
 
+def test_persistent_workers_stop_as_soon_as_their_streaming_loader_is_dropped(tmp_path):
+    from litdata import StreamingDataLoader, StreamingDataset
+    from litdata.streaming.worker_buffers import slot_registry
+
+    folder = build_dataset(tmp_path / "data", 40, make=lambda i: np.full(100, i, dtype=np.int64))
+    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=2, persistent_workers=True)
+    assert sum(len(batch) for batch in loader) == 40
+    pids = [worker.pid for worker in loader._iterator._workers]
+    assert set(pids) <= set(slot_registry._by_pid)
+    gc.disable()  # no reference cycle may keep the iterator, and so the workers, alive
+    try:
+        del loader
+        assert not set(pids) & set(slot_registry._by_pid)
+    finally:
+        gc.enable()
+
+
 # ---------------------------------------------------------------- collate
 def test_the_default_collate_of_nested_samples_matches_torchs():
     samples = [

@@ -7,6 +7,7 @@ import itertools
 import multiprocessing
 import numbers
 import os
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -51,15 +52,17 @@ class _WorkerHooks:
     worker id -> storages, when they are forked) and leave theirs to the next ones."""
 
     def __init__(self, loader: StreamingDataLoader, inherited: dict[int, list[Any]]) -> None:
-        self._loader = loader
+        self._loader = weakref.ref(loader)  # the loader holds the iterator: no cycle, workers stop once it is dropped
+        self._stream = loader._stream
         self._inherited = inherited
 
     def first_worker(self) -> int | None:
-        return self._loader._take_first_worker()
+        loader = self._loader()
+        return loader._take_first_worker() if loader is not None else None
 
     def started(self, worker_id: int, pid: int, index_queue: Any) -> Any:
         slot_registry.adopt(pid, self._inherited.get(worker_id, []))
-        return PlanningIndexQueue(ReleasingIndexQueue(index_queue, pid), self._loader._stream)
+        return PlanningIndexQueue(ReleasingIndexQueue(index_queue, pid), self._stream)
 
     def stopped(self, worker_id: int, pid: int) -> None:
         slot_registry.retire(worker_id, pid)
