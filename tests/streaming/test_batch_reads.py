@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from litdata import StreamingDataLoader, StreamingDataset, TokensLoader, litdata_collate
-from litdata.streaming.cache import Cache
 from litdata.streaming.loading.batch_buffers import BatchBufferPool
+from litdata.streaming.reading.cache import Cache
 from litdata.utilities._pytree import register_namedtuple
 
 from helpers import build_dataset
@@ -207,12 +207,12 @@ def test_with_reuse_batch_memory_a_worker_refills_shared_buffers_the_training_pr
     loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1, reuse_batch_memory=True)
     storages = set()
     for batch in loader:
-        (slots,) = worker_buffers.received._slots.values()  # the one worker's shared buffers, mapped once
+        (slots,) = worker_buffers.slot_registry._by_pid.values()  # the one worker's shared buffers, mapped once
         assert batch.untyped_storage().data_ptr() in {s.data_ptr() for s in slots.values()}
         storages.add(batch.untyped_storage().data_ptr())
         assert batch[:, 0].tolist() == batch[:, -1].tolist()
     assert len(storages) <= worker_buffers._SLOTS_PER_SIZE  # 50 batches through a handful of buffers
-    assert not worker_buffers.received._slots  # forgotten with the worker
+    assert not worker_buffers.slot_registry._by_pid  # forgotten with the worker
 
 
 def test_by_default_workers_refill_a_few_shared_buffers_and_batches_arrive_as_copies(tmp_path):
@@ -222,7 +222,7 @@ def test_by_default_workers_refill_a_few_shared_buffers_and_batches_arrive_as_co
     loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1)
     used_slots, kept = set(), []
     for batch in loader:
-        (slots,) = worker_buffers.received._slots.values()
+        (slots,) = worker_buffers.slot_registry._by_pid.values()
         slot_pointers = {s.data_ptr(): slot for slot, s in slots.items()}
         assert batch.untyped_storage().data_ptr() not in slot_pointers  # the batch's memory is its own
         # slots of this batch size (an earlier loader in this process may have left slots of other sizes)
@@ -247,7 +247,8 @@ def test_the_next_epochs_workers_take_over_the_shared_buffers_of_the_last(tmp_pa
             ids += batch[:, 0].tolist()
         assert sorted(ids) == list(range(120)), epoch
         cached = {
-            worker: [s.data_ptr() for s in storages] for worker, storages in worker_buffers.worker_slots._slots.items()
+            worker: [s.data_ptr() for s in storages]
+            for worker, storages in worker_buffers.slot_registry._by_worker.items()
         }
         assert set(cached) == {0, 1}
         if handed_over is not None:  # the same memory went round again, no new buffers were made

@@ -12,14 +12,14 @@ after the last of them was dropped.
 Forking (DataLoader workers start every epoch) makes every private page copy-on-write, so the next batch written
 into a pooled buffer would fault in a copy of each page. Buffers that are free when the process forks are therefore
 left out of the child (``MADV_DONTFORK``; the child starts with an empty pool and never touches them), while
-buffers lent to a batch are inherited as usual: a forked process may read a batch the training loop kept.
+buffers lent to a batch are inherited as usual: a forked process may read a batch the training loop kept. (The
+fork hooks of `batch_buffers` are registered with the rest of the batch hand-off's, in `worker_buffers`.)
 """
 
 from __future__ import annotations
 
 import math
 import mmap
-import os
 import threading
 import weakref
 
@@ -45,8 +45,6 @@ class BatchBufferPool:
         self._pooled_bytes = 0
         self._slots: dict[int, list[list]] = {}  # nbytes -> [[mapping, weakref to the lent view or None], ...]
         self._lock = threading.Lock()
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(before=self._before_fork, after_in_parent=self._after_fork, after_in_child=self._forget)
 
     def array(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
         """A writable array of ``shape`` and ``dtype`` over a free pooled buffer, or None (allocate it yourself)."""
@@ -67,17 +65,19 @@ class BatchBufferPool:
             slot[1] = weakref.ref(flat)  # every view of the lent array keeps this one alive (numpy's base)
         return flat.reshape(shape)
 
-    def _before_fork(self) -> None:
+    def before_fork(self) -> None:
+        """Before the process forks: leave the free buffers out of the child."""
         self._lock.acquire()  # held across the fork: no buffer is lent half-way
         for slots in self._slots.values():
             for mapping, lent in slots:
                 free = lent is None or lent() is None
                 _advise(mapping, _DONTFORK if free else _DOFORK)
 
-    def _after_fork(self) -> None:
+    def after_fork(self) -> None:
+        """In the parent, once it forked."""
         self._lock.release()
 
-    def _forget(self) -> None:
+    def forget(self) -> None:
         """In the child: the free buffers are not mapped here; start empty (the mappings are never touched)."""
         _orphans.extend(self._slots.values())  # kept alive: closing them would unmap what the child does not have
         self._slots, self._pooled_bytes = {}, 0

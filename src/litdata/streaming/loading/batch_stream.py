@@ -20,13 +20,13 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from torch.utils.data import IterableDataset, get_worker_info
-from torch.utils.data._utils import ExceptionWrapper
 
 from litdata.format.checksums import remember_verified, take_newly_verified
 from litdata.streaming.datasets.base import _TrackedCollate
 from litdata.streaming.datasets.dataset import StreamingDataset
 from litdata.streaming.loading.collate import litdata_collate
 from litdata.streaming.loading.epoch_plan import EpochPlan, apply_plan, received_plan
+from litdata.streaming.loading.torch_internals import worker_exception
 from litdata.streaming.loading.worker_buffers import enable_reuse, worker_pool
 from litdata.utilities.profiler import active_recorder
 
@@ -180,7 +180,7 @@ class _Sendable:
             try:
                 raise TypeError(message) from None
             except TypeError:
-                wrapper = ExceptionWrapper(where=f"in DataLoader worker process {self.worker}")
+                wrapper = worker_exception(where=f"in DataLoader worker process {self.worker}")
             return _same, (wrapper,)
 
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import get_worker_info
-from torch.utils.data._utils.collate import default_collate
+from torch.utils.data import default_collate, get_worker_info
 
-from litdata.format import graph as graphs
 from litdata.format.batching import use_collate
+from litdata.streaming import graph as graphs
 from litdata.streaming.loading.batch_buffers import batch_buffers
+from litdata.streaming.loading.torch_internals import shared_storage
 from litdata.streaming.loading.worker_buffers import reuse_enabled, shared_tensor, worker_pool
 
 
@@ -31,7 +31,7 @@ def batch_tensor(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, A
         pooled = worker_pool().tensor(shape, dtype)
         if pooled is not None:
             return pooled
-    tensor = shared_tensor(torch.UntypedStorage._new_shared(math.prod(shape) * np.dtype(dtype).itemsize), dtype, shape)
+    tensor = shared_tensor(shared_storage(math.prod(shape) * np.dtype(dtype).itemsize), dtype, shape)
     return tensor.numpy(), tensor
 
 

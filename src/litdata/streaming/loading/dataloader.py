@@ -7,18 +7,19 @@ import itertools
 import multiprocessing
 import numbers
 import os
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from torch.utils.data import DataLoader
-from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter, _SingleProcessDataLoaderIter
 
 from litdata.debugger import CAT_BATCH, CAT_EPOCH, emit_trace, is_tracing
 from litdata.streaming.datasets.base import _BaseStreamingDatasetWrapper, _int_keys, _TrackedBatch
 from litdata.streaming.datasets.dataset import StreamingDataset
 from litdata.streaming.loading.batch_stream import BatchStream, _same
 from litdata.streaming.loading.epoch_plan import PlanningIndexQueue, take_plan
-from litdata.streaming.loading.worker_buffers import ReleasingIndexQueue, received, worker_slots
+from litdata.streaming.loading.torch_internals import single_process_iterator, worker_iterator
+from litdata.streaming.loading.worker_buffers import ReleasingIndexQueue, slot_registry
 from litdata.utilities.profiler import (
     TRACE_FILENAME,
     CProfileDump,
@@ -44,43 +45,27 @@ def _is_positive_integer(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 1
 
 
-class _ResumableMultiProcessingIter(_MultiProcessingDataLoaderIter):
-    """torch's worker iterator whose round-robin over workers can start at a given worker (to resume an epoch)."""
+class _WorkerHooks:
+    """What the loader adds to torch's worker iterator: each epoch may start at a given worker (to resume one);
+    batch requests tell a worker which of its shared buffers it may fill again, and a persistent worker's next epoch
+    starts with the loader's plan of it; workers take over the buffers of the ones before them (``inherited``:
+    worker id -> storages, when they are forked) and leave theirs to the next ones."""
 
-    def __init__(self, loader: StreamingDataLoader) -> None:
-        stream = loader._stream
-        forks = (loader.multiprocessing_context or multiprocessing.get_context()).get_start_method() == "fork"
-        inherited = stream.inherited_slots = worker_slots.take() if forks else {}
-        try:
-            super().__init__(_LoaderOverStream(loader))  # forks the workers: each inherits its predecessor's slots
-        finally:
-            stream.inherited_slots = {}
-        for worker_id, worker in enumerate(self._workers):
-            assert worker.pid is not None  # started by torch's __init__
-            received.adopt(worker.pid, inherited.get(worker_id, []))
-        # batch requests tell each worker which of its shared buffers it may fill again; a persistent worker's
-        # next epoch starts with the loader's plan of it
-        queues = [
-            PlanningIndexQueue(ReleasingIndexQueue(q, w), stream) for q, w in zip(self._index_queues, self._workers)
-        ]
-        self._index_queues = queues  # type: ignore[assignment]  # wrappers forwarding all but put
+    def __init__(self, loader: StreamingDataLoader, inherited: dict[int, list[Any]]) -> None:
+        self._loader = weakref.ref(loader)  # the loader holds the iterator: no cycle, workers stop once it is dropped
+        self._stream = loader._stream
+        self._inherited = inherited
 
-    def _shutdown_workers(self) -> None:
-        super()._shutdown_workers()
-        if received is not None and worker_slots is not None:  # None at interpreter exit
-            for worker_id, worker in enumerate(getattr(self, "_workers", [])):
-                worker_slots.put(worker_id, received.take(worker.pid))
+    def first_worker(self) -> int | None:
+        loader = self._loader()
+        return loader._take_first_worker() if loader is not None else None
 
-    def _reset(self, loader: Any, first_iter: bool = False) -> None:
-        self._first_worker = loader._take_first_worker()
-        super()._reset(loader, first_iter)
+    def started(self, worker_id: int, pid: int, index_queue: Any) -> Any:
+        slot_registry.adopt(pid, self._inherited.get(worker_id, []))
+        return PlanningIndexQueue(ReleasingIndexQueue(index_queue, pid), self._stream)
 
-    def _try_put_index(self) -> None:
-        if self._first_worker is not None:
-            k, start = self._num_workers, self._first_worker
-            self._worker_queue_idx_cycle = itertools.cycle([(start + i) % k for i in range(k)])
-            self._first_worker = None
-        super()._try_put_index()
+    def stopped(self, worker_id: int, pid: int) -> None:
+        slot_registry.retire(worker_id, pid)
 
 
 class StreamingDataLoader(DataLoader):
@@ -200,10 +185,16 @@ class StreamingDataLoader(DataLoader):
         )
         object.__setattr__(self, "batch_size", batch_size)  # torch forbids setting it after __init__
 
-    def _get_iterator(self) -> Any:
-        if self.num_workers > 0:
-            return _ResumableMultiProcessingIter(self)
-        return _SingleProcessDataLoaderIter(_LoaderOverStream(self))
+    def _get_iterator(self) -> Any:  # torch's DataLoader asks for its iterator here
+        if self.num_workers == 0:
+            return single_process_iterator(_LoaderOverStream(self))
+        stream = self._stream
+        forks = (self.multiprocessing_context or multiprocessing.get_context()).get_start_method() == "fork"
+        inherited = stream.inherited_slots = slot_registry.take_cached() if forks else {}
+        try:  # the workers start here: each forked one inherits its predecessor's slots
+            return worker_iterator(_LoaderOverStream(self), _WorkerHooks(self, inherited))
+        finally:
+            stream.inherited_slots = {}
 
     def _take_first_worker(self) -> int | None:
         first, self._first_worker = self._first_worker, None

@@ -15,7 +15,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from torch.utils.data._utils.worker import _ResumeIteration
+from litdata.streaming.loading.torch_internals import is_resume_message, resume_message
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,11 @@ def apply_plan(dataset: Any, plan: EpochPlan) -> None:
 
 
 @dataclass(frozen=True)
-class PlannedResume(_ResumeIteration):
+class PlannedResume:
     """torch's "start your next epoch" message to a persistent worker, carrying the loader's plan. Unpickled in the
     worker, it leaves the plan for the batch stream's next iteration and becomes torch's plain message again."""
 
+    seed: int | None
     plan: EpochPlan | None = None
 
     def __reduce__(self) -> tuple:
@@ -56,11 +57,11 @@ class PlannedResume(_ResumeIteration):
 _received: list[EpochPlan] = []  # in a worker: the plan that came with the last "start your next epoch" message
 
 
-def _receive_plan(seed: Any, plan: EpochPlan | None) -> _ResumeIteration:
+def _receive_plan(seed: Any, plan: EpochPlan | None) -> Any:
     _received.clear()
     if plan is not None:
         _received.append(plan)
-    return _ResumeIteration(seed)
+    return resume_message(seed)
 
 
 def received_plan() -> EpochPlan | None:
@@ -76,7 +77,7 @@ class PlanningIndexQueue:
         self._stream = stream
 
     def put(self, obj: Any, *args: Any, **kwargs: Any) -> None:
-        if type(obj) is _ResumeIteration:
+        if is_resume_message(obj):
             obj = PlannedResume(obj.seed, self._stream.plan)
         self._queue.put(obj, *args, **kwargs)
 

@@ -18,6 +18,9 @@ process forked later) can be overwritten. The copy lands in the training process
 no tensor in the training process uses its memory any more (the storage's use count is back to the registry's own
 reference). That rule cannot see references it does not count (a storage object the user keeps, a process forked
 from the training process that inherited the mapping), hence the contract in the loader's docstring.
+
+The hand-off's process-wide state is here: `slot_registry` in the training process, `worker_pool()` in each worker,
+and the one set of fork hooks (for them and for `batch_buffers`, the training process's reused batch memory).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 import torch
 
 from litdata.streaming.loading.batch_buffers import batch_buffers
+from litdata.streaming.loading.torch_internals import shared_storage, storage_use_count, use_count_supported
 
 _SLOTS_PER_SIZE = 6
 _MAX_POOLED_BYTES = 1 << 30
@@ -45,24 +49,17 @@ def shared_tensor(storage: Any, dtype: np.dtype | torch.dtype, shape: tuple[int,
     return torch.empty(0, dtype=dtype).set_(storage, 0, shape)  # type: ignore[call-overload]  # stride is optional at runtime, not in torch's stubs
 
 
-_pooling = {"enabled": False, "lend": False}  # set in each worker by the loader's batch stream
-
-
-def lending_supported() -> bool:
-    """Whether this torch can tell a storage's use count (a private API probed for, not assumed)."""
-    return hasattr(torch._C, "_storage_Use_Count")
-
-
 def reuse_enabled() -> bool:
     """Whether batch tensors built in this worker process come from the reused slots."""
-    return _pooling["enabled"]
+    return worker_pool().enabled
 
 
 def enable_reuse(enabled: bool, lend: bool = False) -> None:
     """Called in a worker by the loader's batch stream: fill pooled slots (``enabled``), lent to the training
     process as they are (``lend``, ``reuse_batch_memory=True``) or copied there on arrival."""
-    _pooling["enabled"] = bool(enabled)
-    _pooling["lend"] = bool(enabled and lend and lending_supported())
+    pool = worker_pool()
+    pool.enabled = bool(enabled)
+    pool.lend = bool(enabled and lend and use_count_supported())
 
 
 class PooledTensor:
@@ -77,7 +74,7 @@ class PooledTensor:
     def __reduce__(self) -> tuple:
         self.sent = True
         storage = self.pool.storage_to_send(self.slot)
-        return receive, (self.pool.pid, self.slot, storage, self.dtype, self.shape, _pooling["lend"])
+        return receive, (self.pool.pid, self.slot, storage, self.dtype, self.shape, self.pool.lend)
 
     def __del__(self) -> None:
         if not self.sent:
@@ -89,6 +86,8 @@ class WorkerBufferPool:
 
     def __init__(self) -> None:
         self.pid = os.getpid()
+        self.enabled = False  # batch tensors come from the slots (set by the loader's batch stream)
+        self.lend = False  # ... and are lent to the training process as they are
         self._storages: list[Any] = []
         self._sizes: list[int] = []
         self._free: list[bool] = []
@@ -105,7 +104,7 @@ class WorkerBufferPool:
             if self._sizes.count(nbytes) >= _SLOTS_PER_SIZE or self._pooled_bytes + nbytes > _MAX_POOLED_BYTES:
                 return None
             slot = len(self._storages)
-            self._storages.append(torch.UntypedStorage._new_shared(nbytes))
+            self._storages.append(shared_storage(nbytes))
             self._sizes.append(nbytes)
             self._free.append(True)
             self._sent.append(False)
@@ -135,26 +134,29 @@ class WorkerBufferPool:
                 self._free[slot] = True
 
 
-_worker_pool: WorkerBufferPool | None = None
+_worker_pool: WorkerBufferPool | None = None  # this process's, made on first use; forgotten by a forked child
 
 
 def worker_pool() -> WorkerBufferPool:
     """This worker process's pool."""
     global _worker_pool
-    if _worker_pool is None or _worker_pool.pid != os.getpid():
+    if _worker_pool is None:
         _worker_pool = WorkerBufferPool()
     return _worker_pool
 
 
-class _Received:
-    """Training-process side: the slots received from each worker (by pid), the storage mapped for each, and the
-    slots the worker may fill again."""
+class SlotRegistry:
+    """Training-process side: the slots received from each running worker (by pid), the storage mapped for each and
+    the slots the worker may fill again; and, between two sets of workers, the slots of the last set by worker id,
+    which the workers of the next epoch or loader, forked from the training process, take over instead of
+    allocating and sending new ones."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._slots: dict[int, dict[int, Any]] = {}
+        self._by_pid: dict[int, dict[int, Any]] = {}
         self._lent: dict[int, set[int]] = {}
         self._copied: dict[int, list[int]] = {}
+        self._by_worker: dict[int, list[Any]] = {}  # worker id -> storages, between two sets of workers
 
     def tensor(
         self, pid: int, slot: int, storage: Any, dtype: np.dtype, shape: tuple[int, ...], lend: bool
@@ -162,7 +164,7 @@ class _Received:
         """The batch tensor held in a slot of worker ``pid`` (``storage`` is given the first time the slot is sent):
         a copy in memory of this process, or with ``lend`` the slot itself."""
         with self._lock:  # a lent tensor exists before `released` can look at the slot's use count
-            slots = self._slots.setdefault(pid, {})
+            slots = self._by_pid.setdefault(pid, {})
             if storage is not None:
                 slots[slot] = storage
             elif slot not in slots:
@@ -184,64 +186,50 @@ class _Received:
         no tensor uses any more."""
         with self._lock:
             free = self._copied.pop(pid, [])
-            lent, slots = self._lent.get(pid), self._slots.get(pid)
+            lent, slots = self._lent.get(pid), self._by_pid.get(pid)
             if lent:
                 assert slots is not None  # a slot is lent only after it was received
-                unused = [slot for slot in lent if torch._C._storage_Use_Count(slots[slot]._cdata) == 1]
+                unused = [slot for slot in lent if storage_use_count(slots[slot]) == 1]
                 lent.difference_update(unused)
                 free += unused
             return free
 
+    def take_cached(self) -> dict[int, list[Any]]:
+        """The slots the last set of workers left (worker id -> storages), removed from the registry: the next set,
+        forked now, inherits them (one set of workers uses them at a time)."""
+        with self._lock:
+            slots, self._by_worker = self._by_worker, {}
+        return slots
+
     def adopt(self, pid: int, storages: list[Any]) -> None:
         """Worker ``pid`` starts with ``storages`` as its slots 0, 1, ... (see `WorkerBufferPool.adopt`)."""
         with self._lock:
-            self._slots[pid] = dict(enumerate(storages))
+            self._by_pid[pid] = dict(enumerate(storages))
 
-    def take(self, pid: int) -> list[Any]:
-        """Worker ``pid`` exited: its slots, for the worker that takes its place next epoch. None of them when one is
-        still lent to a tensor (tensors in use keep their memory either way)."""
+    def retire(self, worker_id: int, pid: int) -> None:
+        """Worker ``worker_id`` (``pid``) exited: keep its slots for the worker that takes its place, those that fit
+        in `_MAX_CACHED_BYTES` (the rest are freed); none of them when one is still lent to a tensor (tensors in
+        use keep their memory either way)."""
         with self._lock:
-            slots = self._slots.pop(pid, {})
+            slots = self._by_pid.pop(pid, {})
             lent = self._lent.pop(pid, set())
             self._copied.pop(pid, None)
-        return [] if lent else [slots[slot] for slot in sorted(slots)]
+            kept: list[Any] = []
+            total = 0
+            for storage in [] if lent else [slots[slot] for slot in sorted(slots)]:
+                if total + storage.nbytes() <= _MAX_CACHED_BYTES:
+                    kept.append(storage)
+                    total += storage.nbytes()
+            if kept and worker_id not in self._by_worker:
+                self._by_worker[worker_id] = kept
 
 
-received = _Received()
-
-
-class WorkerSlotCache:
-    """Worker slots between two sets of workers (worker id -> storages): the workers of the next epoch or loader,
-    forked from the training process, take them over instead of allocating and sending new ones."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._slots: dict[int, list[Any]] = {}
-
-    def put(self, worker_id: int, storages: list[Any]) -> None:
-        """Keep the slots of worker ``worker_id`` that fit in `_MAX_CACHED_BYTES` (the rest are freed)."""
-        kept, total = [], 0
-        for storage in storages:
-            if total + storage.nbytes() <= _MAX_CACHED_BYTES:
-                kept.append(storage)
-                total += storage.nbytes()
-        with self._lock:
-            if kept and worker_id not in self._slots:
-                self._slots[worker_id] = kept
-
-    def take(self) -> dict[int, list[Any]]:
-        """All the cached slots, removed from the cache (one set of workers uses them at a time)."""
-        with self._lock:
-            slots, self._slots = self._slots, {}
-        return slots
-
-
-worker_slots = WorkerSlotCache()
+slot_registry = SlotRegistry()
 
 
 def receive(pid: int, slot: int, storage: Any, dtype: np.dtype, shape: tuple[int, ...], lend: bool) -> torch.Tensor:
     """Unpickling a `PooledTensor` in the training process."""
-    return received.tensor(pid, slot, storage, dtype, shape, lend)
+    return slot_registry.tensor(pid, slot, storage, dtype, shape, lend)
 
 
 class BatchRequest:
@@ -265,16 +253,31 @@ def _release_slots(index: Any, released: list[int]) -> Any:
 class ReleasingIndexQueue:
     """A worker's index queue that adds the slots the training process released to every batch request."""
 
-    def __init__(self, queue: Any, worker: Any) -> None:
+    def __init__(self, queue: Any, pid: int) -> None:
         self._queue = queue
-        self._worker = worker
+        self._pid = pid
 
     def put(self, obj: Any, *args: Any, **kwargs: Any) -> None:
         if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], int):
-            released = received.released(self._worker.pid)
+            released = slot_registry.released(self._pid)
             if released:
                 obj = (obj[0], BatchRequest(obj[1], released))
         self._queue.put(obj, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._queue, name)
+
+
+def _in_forked_child() -> None:
+    """A forked process starts with empty pools: the training process's free batch buffers are not mapped in it,
+    and a worker's slots belong to the worker (the child's slots, if it becomes a worker, are its own)."""
+    global _worker_pool
+    batch_buffers.forget()
+    _worker_pool = None
+
+
+# The hand-off's one set of fork hooks (DataLoader workers are forked from the training process every epoch).
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=batch_buffers.before_fork, after_in_parent=batch_buffers.after_fork, after_in_child=_in_forked_child
+    )
