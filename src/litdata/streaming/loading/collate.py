@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from torch.utils.data import default_collate, get_worker_info
 
+from litdata.format import graph as graphs
 from litdata.format.batching import use_collate
-from litdata.streaming import graph as graphs
 from litdata.streaming.loading.batch_buffers import batch_buffers
 from litdata.streaming.loading.torch_internals import shared_storage
 from litdata.streaming.loading.worker_buffers import reuse_enabled, shared_tensor, worker_pool
