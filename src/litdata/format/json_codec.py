@@ -140,14 +140,30 @@ def _encode_records(rows: list[dict], out: bytearray) -> bool:
 def _encode_list(values: list, out: bytearray) -> None:
     if not values:
         out += _TAG_U32.pack(TAG_STR_LIST, 0)
-        return
+    elif not (
+        _encode_exact_number_list(values, out) or _encode_typed_list(values, out) or _encode_dict_list(values, out)
+    ):
+        _encode_json(values, out)
+
+
+def _encode_dict_list(values: list, out: bytearray) -> bool:
+    """A list of dicts in the records layout (see `_encode_records`); False when they do not qualify."""
+    return all(isinstance(value, dict) for value in values) and _encode_records(values, out)
+
+
+def _encode_exact_number_list(values: list, out: bytearray) -> bool:
+    """Fast path for a list of exactly ``int`` or exactly ``float`` (subclasses take `_encode_typed_list`)."""
     kinds = set(map(type, values))
-    if len(kinds) == 1:  # exact-type fast paths; subclasses take the isinstance route below
-        kind = kinds.pop()
-        if kind is int and _encode_number_list(TAG_INT_LIST, "<i8", values, out):
-            return
-        if kind is float and _encode_number_list(TAG_FLOAT_LIST, "<f8", values, out):
-            return
+    if len(kinds) != 1:
+        return False
+    kind = kinds.pop()
+    if kind is int:
+        return _encode_number_list(TAG_INT_LIST, "<i8", values, out)
+    return kind is float and _encode_number_list(TAG_FLOAT_LIST, "<f8", values, out)
+
+
+def _encode_typed_list(values: list, out: bytearray) -> bool:
+    """A list whose values all are str, bool, int64 or float (in that order of precedence); False otherwise."""
     if all(isinstance(value, str) for value in values):
         out += _TAG_U32.pack(TAG_STR_LIST, len(values))
         for value in values:
@@ -159,8 +175,9 @@ def _encode_list(values: list, out: bytearray) -> None:
         _encode_number_list(TAG_INT_LIST, "<i8", [int(value) for value in values], out)
     elif all(isinstance(value, float) for value in values):
         _encode_number_list(TAG_FLOAT_LIST, "<f8", [float(value) for value in values], out)
-    elif not (all(isinstance(value, dict) for value in values) and _encode_records(values, out)):
-        _encode_json(values, out)
+    else:
+        return False
+    return True
 
 
 def _encode(value: Any, out: bytearray) -> None:

@@ -41,6 +41,30 @@ class _LoaderOverStream:
         return getattr(self._loader, name)
 
 
+def _check_loader_arguments(
+    dataset: Any, batch_size: Any, num_workers: int, profile_batches: bool | int, profile_cprofile: bool
+) -> None:
+    """Refuse what the loader cannot run, naming the fix."""
+    if not isinstance(dataset, (StreamingDataset, _BaseStreamingDatasetWrapper)):
+        raise RuntimeError(
+            "StreamingDataLoader only supports streaming datasets (StreamingDataset, CombinedStreamingDataset, "
+            f"ParallelStreamingDataset); got {type(dataset).__name__}. Use torch.utils.data.DataLoader for others."
+        )
+    if profile_batches and profile_cprofile:
+        raise ValueError(
+            "`profile_batches` (viztracer) and `profile_cprofile` both install a profiler; enable only one of them."
+        )
+    if profile_batches and num_workers == 0:
+        raise ValueError(
+            "Profiling is supported only with num_workers >= 1. (profile_batches traces DataLoader worker 0.)"
+        )
+    if not _is_positive_integer(batch_size):
+        raise ValueError(
+            f"StreamingDataLoader needs a positive integer batch_size, got {batch_size!r}; for one sample at a "
+            "time use batch_size=1 (LitData's loader always batches; it fails on batch_size=None too)."
+        )
+
+
 def _is_positive_integer(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 1
 
@@ -113,24 +137,7 @@ class StreamingDataLoader(DataLoader):
         reuse_batch_memory: bool = False,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(dataset, (StreamingDataset, _BaseStreamingDatasetWrapper)):
-            raise RuntimeError(
-                "StreamingDataLoader only supports streaming datasets (StreamingDataset, CombinedStreamingDataset, "
-                f"ParallelStreamingDataset); got {type(dataset).__name__}. Use torch.utils.data.DataLoader for others."
-            )
-        if profile_batches and profile_cprofile:
-            raise ValueError(
-                "`profile_batches` (viztracer) and `profile_cprofile` both install a profiler; enable only one of them."
-            )
-        if profile_batches and num_workers == 0:
-            raise ValueError(
-                "Profiling is supported only with num_workers >= 1. (profile_batches traces DataLoader worker 0.)"
-            )
-        if not _is_positive_integer(batch_size):
-            raise ValueError(
-                f"StreamingDataLoader needs a positive integer batch_size, got {batch_size!r}; for one sample at a "
-                "time use batch_size=1 (LitData's loader always batches; it fails on batch_size=None too)."
-            )
+        _check_loader_arguments(dataset, batch_size, num_workers, profile_batches, profile_cprofile)
         if shuffle is not None:
             dataset.set_shuffle(shuffle)
         if drop_last is not None:
@@ -148,29 +155,9 @@ class StreamingDataLoader(DataLoader):
         self._num_cycles: dict[int, list[int]] = {}
         self.reuse_batch_memory = reuse_batch_memory
 
-        collate = collate_fn
         self._profile_dir = os.path.abspath(profile_dir or os.getcwd())
-        if profile_batches or profile_cprofile:
-            os.makedirs(self._profile_dir, exist_ok=True)
-        self._trace_pending = bool(profile_batches)  # the Chrome trace covers the first epoch
-        self._trace_batches = None if profile_batches is True else int(profile_batches)  # None: all of them
         self._profile_skip_batches = profile_skip_batches
-        if self._trace_pending:  # samples one by one, so that each one's fetch is timed
-            from litdata.streaming.loading.collate import litdata_collate
-
-            collate = ProfilingCollate(collate or litdata_collate)
-        self._cprofile_main = CProfileDump(self._profile_dir, "main") if profile_cprofile else None
-        self._worker_profiling: WorkerProfiling | None = None
-        if num_workers > 0 and (self._trace_pending or profile_cprofile):
-            self._worker_profiling = WorkerProfiling(
-                kwargs.pop("worker_init_fn", None),
-                self._profile_dir,
-                self._trace_batches,
-                profile_skip_batches,
-                trace=self._trace_pending,
-                cprofile=profile_cprofile,
-            )
-            kwargs["worker_init_fn"] = self._worker_profiling
+        collate = self._set_up_profiling(collate_fn, num_workers, profile_batches, profile_cprofile, kwargs)
         if num_workers > 0 and prefetch_factor is None:
             prefetch_factor = 2
         self._stream = BatchStream(dataset, batch_size, num_workers, collate, reuse_memory=reuse_batch_memory)
@@ -184,6 +171,37 @@ class StreamingDataLoader(DataLoader):
             **kwargs,
         )
         object.__setattr__(self, "batch_size", batch_size)  # torch forbids setting it after __init__
+
+    def _set_up_profiling(
+        self,
+        collate: Callable | None,
+        num_workers: int,
+        profile_batches: bool | int,
+        profile_cprofile: bool,
+        kwargs: dict[str, Any],
+    ) -> Callable | None:
+        """Arm the profilers asked for (a worker's go through ``kwargs["worker_init_fn"]``); the collate to use."""
+        if profile_batches or profile_cprofile:
+            os.makedirs(self._profile_dir, exist_ok=True)
+        self._trace_pending = bool(profile_batches)  # the Chrome trace covers the first epoch
+        self._trace_batches = None if profile_batches is True else int(profile_batches)  # None: all of them
+        if self._trace_pending:  # samples one by one, so that each one's fetch is timed
+            from litdata.streaming.loading.collate import litdata_collate
+
+            collate = ProfilingCollate(collate or litdata_collate)
+        self._cprofile_main = CProfileDump(self._profile_dir, "main") if profile_cprofile else None
+        self._worker_profiling: WorkerProfiling | None = None
+        if num_workers > 0 and (self._trace_pending or profile_cprofile):
+            self._worker_profiling = WorkerProfiling(
+                kwargs.pop("worker_init_fn", None),
+                self._profile_dir,
+                self._trace_batches,
+                self._profile_skip_batches,
+                trace=self._trace_pending,
+                cprofile=profile_cprofile,
+            )
+            kwargs["worker_init_fn"] = self._worker_profiling
+        return collate
 
     def _get_iterator(self) -> Any:  # torch's DataLoader asks for its iterator here
         if self.num_workers == 0:
