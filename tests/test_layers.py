@@ -113,8 +113,11 @@ def _circles(graph: dict[str, set[str]]) -> list[set[str]]:
 
 
 def _package(module: str) -> str:
+    """The top-level package a module belongs to (a package's ``__init__`` belongs to the package itself)."""
     parts = module.split(".")
-    return ".".join(parts[:2]) if len(parts) > 2 or module == "litdata" else "litdata (top-level modules)"
+    if len(parts) > 2 or os.path.isdir(os.path.join(ROOT, "src", *parts)):
+        return ".".join(parts[:2])
+    return "litdata (top-level modules)"
 
 
 def test_no_import_circle_spans_two_packages():

@@ -369,6 +369,12 @@ def child_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return {**os.environ, **(extra or {})}
 
 
+def take_internal(name: str) -> str | None:
+    """Remove and return an internal variable one litdata process sets for a child it starts (not a user setting,
+    so not declared: e.g. the forkserver's preload request); None when it is unset."""
+    return os.environ.pop(name, None)
+
+
 def adopt_environ(environ: Mapping[str, str]) -> None:
     """Make this process's environment exactly ``environ`` (a worker started by a long-lived server, e.g. a
     forkserver, takes the environment its job was started with)."""

@@ -17,13 +17,13 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, IterableDataset, default_collate, get_worker_info
 
-from litdata.streaming import torch_internals as door
+from litdata.streaming.loading import torch_internals as door
 from litdata.streaming.loading.collate import litdata_collate
 from litdata.streaming.loading.worker_buffers import shared_tensor
 
 from helpers import build_dataset
 
-LITDATA_SOURCES = pathlib.Path(door.__file__).resolve().parents[1]
+LITDATA_SOURCES = pathlib.Path(door.__file__).resolve().parents[2]
 
 
 # ---------------------------------------------------------------- no private torch name outside the door

@@ -45,7 +45,7 @@ from litdata.processing.workers import (
     run_worker,
     share_fingerprint,
 )
-from litdata.settings import child_environ
+from litdata.settings import child_environ, take_internal
 from litdata.utilities.packing import _pack_greedily
 from litdata.utilities.progress import progress_bar
 
@@ -356,7 +356,7 @@ def _usable_start_method(start_method: str, job: Job) -> str:
     except ChildProcessError:
         return "spawn"
     finally:
-        os.environ.pop(PRELOAD_ENV, None)
+        take_internal(PRELOAD_ENV)
     return start_method
 
 

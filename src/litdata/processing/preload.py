@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import sys
 from collections.abc import Iterable
 from typing import Any
+
+import litdata.settings as settings
 
 PRELOAD_ENV = "LITDATA_FORKSERVER_PRELOAD"
 _NOT_PRELOADED = ("__main__", "__mp_main__", "builtins")
@@ -52,7 +53,7 @@ def preload_request(modules: list[str]) -> str:
 def _preload_from_environ() -> None:
     from litdata.processing import spawn_guard
 
-    request = os.environ.pop(PRELOAD_ENV, None)
+    request = settings.take_internal(PRELOAD_ENV)
     if not request:
         return
     spec = json.loads(request)
