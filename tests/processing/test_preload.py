@@ -47,3 +47,19 @@ def test_only_importable_modules_other_than_the_main_script_and_litdata_are_prel
     _local.__module__ = "__main__"
     partial = functools.partial(processing_fns.identity)
     assert modules_to_preload([_local, partial, ParquetReader, None, processing_fns.square_pair]) == ["processing_fns"]
+
+
+def test_the_forkserver_preloads_what_workers_need_without_torch():
+    """The server imports these once per process; importing torch there would add about a second to the first
+    `optimize` of every script, and a name that does not import would be skipped silently."""
+    from litdata.processing.data_processor import _FORKSERVER_PRELOAD
+
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {_FORKSERVER_PRELOAD!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

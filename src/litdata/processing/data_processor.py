@@ -60,6 +60,14 @@ _NODE_INDEX_POLL_S = 0.5
 _FORKSERVER_PRELOAD = [
     "litdata.processing.workers",
     "litdata.processing.preload",
+    # what every worker imports anyway (unpickling its job's queues and progress slots, the 0.2.76 module paths,
+    # hashing its chunks), ~7 ms a worker otherwise; a module that is not installed is skipped by the server
+    "multiprocessing.queues",
+    "multiprocessing.synchronize",
+    "multiprocessing.sharedctypes",
+    "litdata.streaming",
+    "litdata.format.loaders",
+    "xxhash",
 ]  # not "__main__": workers import the user's script as spawn does
 _CHUNK_FILE = re.compile(r"^chunk-(\d+)-(\d+)(?:\..+)?\.bin$")
 _WORKER_INDEX_FILE = re.compile(r"^(\d+)\.index\.json$")
