@@ -6,7 +6,10 @@ import os
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from litdata.format import writer as writer_module
 from litdata.streaming.cache import Cache
 from litdata.streaming.item_loader import TokensLoader
 from litdata.streaming.writer import BinaryWriter, merge_index_files
@@ -162,3 +165,56 @@ def test_merge_orders_writer_indexes_numerically(tmp_path):
     files = [str(tmp_path / f"{r}.index.json") for r in (10, 2, 1)]
     merged = merge_index_files(files)
     assert [c["filename"] for c in merged["chunks"]] == ["chunk-1-0.bin", "chunk-2-0.bin", "chunk-10-0.bin"]
+
+
+_VALUES_OF_KIND = {
+    "none": st.none(),
+    "int": st.integers(-5, 5),
+    "bool": st.booleans(),
+    "float": st.floats(allow_nan=False, width=32),
+    "str": st.text(max_size=3),
+    "bytes": st.binary(max_size=3),
+    "list": st.lists(st.integers(0, 3), max_size=2),
+    "dict": st.dictionaries(st.sampled_from("xy"), st.integers(0, 3), max_size=2),
+    "tuple": st.tuples(st.integers(0, 3)),
+    "array": st.builds(lambda n: np.arange(n, dtype=np.int16), st.integers(0, 3)),
+}
+
+
+@st.composite
+def _sample_runs(draw):
+    """Dict samples drawn from one to three shapes (keys in order, a kind of value for each), so that samples with
+    the keys and value types of the previous one are frequent, and so are changes of shape."""
+    shape = st.dictionaries(st.sampled_from("abc"), st.sampled_from(sorted(_VALUES_OF_KIND)), min_size=1, max_size=3)
+    shapes = draw(st.lists(shape, min_size=1, max_size=3))
+    picks = draw(st.lists(st.integers(0, len(shapes) - 1), min_size=1, max_size=8))
+    return [{key: draw(_VALUES_OF_KIND[kind]) for key, kind in shapes[pick].items()} for pick in picks]
+
+
+def _write(folder, samples):
+    """What a writer makes of ``samples``: the bytes of each chunk and the index config, or the error it raised."""
+    writer = BinaryWriter(str(folder), chunk_size=3)
+    try:
+        for index, sample in enumerate(samples):
+            writer.add_item(index, sample)
+        writer.done()
+    except Exception as err:
+        return type(err).__name__, str(err).replace(str(folder), "<dir>")
+    with open(os.path.join(folder, "0.index.json")) as f:
+        index = json.load(f)
+    chunks = [(folder / chunk["filename"]).read_bytes() for chunk in index["chunks"]]
+    return chunks, index["config"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(samples=_sample_runs())
+def test_samples_that_repeat_the_previous_ones_keys_and_types_are_written_as_the_full_path_writes_them(
+    tmp_path_factory, samples, monkeypatch
+):
+    """The writer skips schema inference and flattening for a dict sample shaped like the previous one; what it
+    writes (chunks, index, errors) is what it writes without that shortcut, whatever the samples."""
+    fast = _write(tmp_path_factory.mktemp("fast"), samples)
+    with monkeypatch.context() as patch:
+        patch.setattr(writer_module, "_repeated_leaves", lambda signature, item: None)
+        full = _write(tmp_path_factory.mktemp("full"), samples)
+    assert fast == full

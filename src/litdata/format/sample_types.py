@@ -337,6 +337,7 @@ class SampleShaper:
         self._plan: _DictPlan | None = None
         self._key_templates: dict[tuple, list] = {}
         self.first_structure: str | None = None  # `describe_structure` of the first sample
+        self.schema_kept = False  # whether the last sample `shape` saw left the schema as it was
 
     @property
     def types(self) -> Types:
@@ -349,7 +350,8 @@ class SampleShaper:
         if self._types is None:
             self.first_structure = describe_structure(sample)
         fused = sample_types if self._types is None else _fuse(self._types, sample_types)
-        if fused is not self._types:
+        self.schema_kept = fused is self._types
+        if not self.schema_kept:
             self._types = fused
             self._plan = None
         if not isinstance(sample, dict):

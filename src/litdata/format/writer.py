@@ -168,6 +168,7 @@ class BinaryWriter:
         self._rank = _writer_rank(rank)
         self._chunk_index = chunk_index or 0
         self._shaper = SampleShaper()
+        self._repeat: tuple[tuple[Any, type], ...] | None = None  # see `_repeat_signature`
         self._spec: TreeSpec | None = None
         self._leaf_serializers: list[Serializer] = []
         self._data_format: list[str] | None = None
@@ -220,6 +221,24 @@ class BinaryWriter:
                 self._spec = tree_flatten(b"")[1]
                 self._data_format, self._data_spec = ["bytes"], treespec_dumps(self._spec)
             return _Item(self._item_loader.encode_record(item), None)
+        leaves = self._leaves(index, item)
+        data, sizes = self._serialize_leaves(index, item, leaves)
+        # loaders take the serializers' bytes-like payloads as they are (LitData annotates them as bytes)
+        blob, dim = self._item_loader.encode_data(cast("list[bytes]", data), sizes, leaves)
+        if self._encryption is not None and self._encryption.level == "sample":
+            blob = self._encryption.encrypt(bytes(blob))
+        if self._compression_level == "sample":
+            assert self._compressor is not None  # a compression level comes with a compression
+            blob = self._compressor.compress(blob)
+        return _Item(bytes(blob), dim)
+
+    def _leaves(self, index: int, item: Any) -> list[Any]:
+        """The sample's leaves, checked against the first sample's structure. A dict sample with the keys (in order)
+        and value types of the previous one, which was its own leaves, skips the schema and flattening: they give
+        the same result for it."""
+        repeated = _repeated_leaves(self._repeat, item)
+        if repeated is not None:
+            return repeated
         try:
             leaves, spec = tree_flatten(self._shaper.shape(item))
         except SampleStructureError as err:
@@ -232,15 +251,8 @@ class BinaryWriter:
                 f"the same keys, nesting and number of leaves.\n  first sample: {self._shaper.first_structure}\n"
                 f"  this sample:  {describe_structure(item)}"
             )
-        data, sizes = self._serialize_leaves(index, item, leaves)
-        # loaders take the serializers' bytes-like payloads as they are (LitData annotates them as bytes)
-        blob, dim = self._item_loader.encode_data(cast("list[bytes]", data), sizes, leaves)
-        if self._encryption is not None and self._encryption.level == "sample":
-            blob = self._encryption.encrypt(bytes(blob))
-        if self._compression_level == "sample":
-            assert self._compressor is not None  # a compression level comes with a compression
-            blob = self._compressor.compress(blob)
-        return _Item(bytes(blob), dim)
+        self._repeat = _repeat_signature(item, leaves) if self._shaper.schema_kept else None
+        return leaves
 
     def _serialize_leaves(self, index: int, item: Any, leaves: list[Any]) -> tuple[list[SerializedBytes], list[int]]:
         """Each leaf's payload and its size, with the serializers the first sample chose."""
@@ -516,3 +528,26 @@ def __getattr__(name: str) -> Any:
 
         return index_parquet_dataset
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _repeat_signature(item: Any, leaves: list[Any]) -> tuple[tuple[Any, type], ...] | None:
+    """The keys and value types of a dict sample whose values are its leaves, in order and as they are (no value
+    reshaped, none a container): another sample with the same signature has the same schema, structure and leaves.
+    ``None`` for any other sample."""
+    if type(item) is not dict or len(leaves) != len(item) or any(type(key) is not str for key in item):
+        return None
+    if any(leaf is not value or value is None for leaf, value in zip(leaves, item.values())):
+        return None
+    return tuple((key, type(value)) for key, value in item.items())
+
+
+def _repeated_leaves(signature: tuple[tuple[Any, type], ...] | None, item: Any) -> list[Any] | None:
+    """``item``'s values if it is a dict with ``signature``'s keys (in order) and value types, else ``None``."""
+    if signature is None or type(item) is not dict or len(item) != len(signature):
+        return None
+    leaves = []
+    for (key, value_type), (item_key, value) in zip(signature, item.items()):
+        if item_key != key or type(value) is not value_type:
+            return None
+        leaves.append(value)
+    return leaves
