@@ -102,7 +102,7 @@ $(OLDEST_VENV)/.installed: pyproject.toml .ci/lowest_constraints.py
 	$(PYTHON) -m venv $(OLDEST_VENV)
 	$(OLDEST_VENV)/bin/python -m pip install -q --upgrade pip
 	$(PYTHON) .ci/lowest_constraints.py > $(OLDEST_VENV)/constraints.txt
-	$(OLDEST_VENV)/bin/python -m pip install -q -c $(OLDEST_VENV)/constraints.txt -e ".[extras]" pytest pytest-xdist hypothesis
+	$(OLDEST_VENV)/bin/python -m pip install -q -c $(OLDEST_VENV)/constraints.txt -e ".[extras,jpeg]" pytest pytest-xdist hypothesis
 	touch $@
 
 .PHONY: test-oldest

@@ -1,4 +1,4 @@
-"""Print a pip constraints file that pins every runtime dependency of litdata (core and `extras`) to the lowest
+"""Print a pip constraints file that pins every runtime dependency of litdata (core, `extras` and `jpeg`) to the lowest
 version pyproject.toml allows, so `make test-oldest` checks the floors we promise.
 
 Every such dependency must have a `>=` floor: one without fails here, naming it.
@@ -17,7 +17,8 @@ _FLOOR = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*>=\s*([^,;
 
 def lowest_pins(pyproject: Path) -> list[str]:
     project = tomllib.loads(pyproject.read_text())["project"]
-    requirements = list(project["dependencies"]) + list(project["optional-dependencies"]["extras"])
+    extras = project["optional-dependencies"]
+    requirements = list(project["dependencies"]) + list(extras["extras"]) + list(extras["jpeg"])
     pins = []
     for requirement in requirements:
         match = _FLOOR.match(requirement)
