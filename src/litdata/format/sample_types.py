@@ -166,7 +166,9 @@ def _fuse(left: Types, right: Types) -> Types:
         fused = {"type": "map", "value": reduce(_fuse, struct["fields"].values(), mapping["value"])}
     else:
         fused = "json"
-    return _optional(fused) if _is_optional(left) or _is_optional(right) else fused
+    if _is_optional(left) or _is_optional(right):
+        fused = _optional(fused)
+    return left if fused == left else fused  # a schema that already holds ``right`` stays the same object
 
 
 # ------------------------------------------------------------------------------------------- normalise and render
@@ -337,7 +339,6 @@ class SampleShaper:
         self._plan: _DictPlan | None = None
         self._key_templates: dict[tuple, list] = {}
         self.first_structure: str | None = None  # `describe_structure` of the first sample
-        self.schema_kept = False  # whether the last sample `shape` saw left the schema as it was
 
     @property
     def types(self) -> Types:
@@ -350,8 +351,7 @@ class SampleShaper:
         if self._types is None:
             self.first_structure = describe_structure(sample)
         fused = sample_types if self._types is None else _fuse(self._types, sample_types)
-        self.schema_kept = fused is self._types
-        if not self.schema_kept:
+        if fused is not self._types:
             self._types = fused
             self._plan = None
         if not isinstance(sample, dict):

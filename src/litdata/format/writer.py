@@ -251,7 +251,7 @@ class BinaryWriter:
                 f"the same keys, nesting and number of leaves.\n  first sample: {self._shaper.first_structure}\n"
                 f"  this sample:  {describe_structure(item)}"
             )
-        self._repeat = _repeat_signature(item, leaves) if self._shaper.schema_kept else None
+        self._repeat = _repeat_signature(item, leaves)
         return leaves
 
     def _serialize_leaves(self, index: int, item: Any, leaves: list[Any]) -> tuple[list[SerializedBytes], list[int]]:
@@ -531,14 +531,19 @@ def __getattr__(name: str) -> Any:
 
 
 def _repeat_signature(item: Any, leaves: list[Any]) -> tuple[tuple[Any, type], ...] | None:
-    """The keys and value types of a dict sample whose values are its leaves, in order and as they are (no value
-    reshaped, none a container): another sample with the same signature has the same schema, structure and leaves.
-    ``None`` for any other sample."""
-    if type(item) is not dict or len(leaves) != len(item) or any(type(key) is not str for key in item):
+    """The keys and value types of a str-keyed dict sample whose values are its leaves, in order and as they are
+    (none reshaped, none a container, none ``None``); ``None`` for any other sample.
+
+    Another sample with the same signature has the same leaves and structure, and leaves the schema as it is: the
+    schema depends only on the values' types, and fusing the same types into it a second time changes nothing."""
+    if type(item) is not dict or len(leaves) != len(item):
         return None
-    if any(leaf is not value or value is None for leaf, value in zip(leaves, item.values())):
-        return None
-    return tuple((key, type(value)) for key, value in item.items())
+    signature = []
+    for leaf, (key, value) in zip(leaves, item.items()):
+        if type(key) is not str or leaf is not value or value is None:
+            return None
+        signature.append((key, type(value)))
+    return tuple(signature)
 
 
 def _repeated_leaves(signature: tuple[tuple[Any, type], ...] | None, item: Any) -> list[Any] | None:
