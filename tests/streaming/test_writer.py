@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from litdata.format import writer as writer_module
@@ -183,10 +183,17 @@ _VALUES_OF_KIND = {
 
 @st.composite
 def _sample_runs(draw):
-    """Dict samples drawn from one to three shapes (keys in order, a kind of value for each), so that samples with
-    the keys and value types of the previous one are frequent, and so are changes of shape."""
-    shape = st.dictionaries(st.sampled_from("abc"), st.sampled_from(sorted(_VALUES_OF_KIND)), min_size=1, max_size=3)
-    shapes = draw(st.lists(shape, min_size=1, max_size=3))
+    """Dict samples drawn from a few shapes (keys in order, a kind of value for each): a base shape, variants of it
+    with one value of another kind, and now and then other keys. Samples with the keys and value types of the
+    previous one are frequent, and so are changes of one value's type."""
+    kinds = sorted(_VALUES_OF_KIND)
+    base = draw(st.dictionaries(st.sampled_from("abc"), st.sampled_from(kinds), min_size=1, max_size=3))
+    shapes = [base]
+    for _ in range(draw(st.integers(0, 2))):
+        if draw(st.booleans()):
+            shapes.append({**base, draw(st.sampled_from(sorted(base))): draw(st.sampled_from(kinds))})
+        else:
+            shapes.append(draw(st.dictionaries(st.sampled_from("abc"), st.sampled_from(kinds), min_size=1, max_size=3)))
     picks = draw(st.lists(st.integers(0, len(shapes) - 1), min_size=1, max_size=8))
     return [{key: draw(_VALUES_OF_KIND[kind]) for key, kind in shapes[pick].items()} for pick in picks]
 
@@ -206,8 +213,9 @@ def _write(folder, samples):
     return chunks, index["config"]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(samples=_sample_runs())
+@example(samples=[{"a": 1, "b": "x"}, {"a": 2, "b": "y"}, {"a": True, "b": "z"}])  # bool is an int to Python
 def test_samples_that_repeat_the_previous_ones_keys_and_types_are_written_as_the_full_path_writes_them(
     tmp_path_factory, samples, monkeypatch
 ):
