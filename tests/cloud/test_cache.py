@@ -8,8 +8,9 @@ import time
 import pytest
 
 from litdata import StreamingDataLoader, StreamingDataset
+from litdata.storage.base import temporary_path
 from litdata.streaming.cache import Dir
-from litdata.streaming.reading.sources import resolve_max_cache_size
+from litdata.streaming.reading.sources import open_source, resolve_max_cache_size
 
 from helpers import build_dataset
 
@@ -39,12 +40,13 @@ class CacheWatcher:
     def __init__(self, root: str) -> None:
         self.root = root
         self.peak = 0
+        self.snapshot: list[str] = []  # the file names at the peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run)
 
     def _size(self) -> int:
-        # A scan that races an atomic rename can list a download under its temporary name ("chunk@pid-id") and its
-        # final name at once: count each chunk once, at the larger of the two.
+        # A scan that races an atomic rename can list a download under a temporary name ("chunk.tmp-pid-id", or
+        # s5cmd's own "chunk.tmp-pid-id1234") and its final name at once: count each chunk once, at the largest.
         per_chunk: dict[str, int] = {}
         for folder, dirs, files in os.walk(self.root):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
@@ -54,7 +56,7 @@ class CacheWatcher:
                         size = os.path.getsize(os.path.join(folder, name))
                     except FileNotFoundError:
                         continue
-                    key = os.path.join(folder, name.split("@", 1)[0])
+                    key = os.path.join(folder, name.split(".tmp-", 1)[0])
                     per_chunk[key] = max(per_chunk.get(key, 0), size)
         return sum(per_chunk.values())
 
@@ -94,7 +96,45 @@ def test_a_dataset_five_times_larger_than_the_cache_streams_within_the_limit(big
     with CacheWatcher(cache) as watcher:
         ids = sorted(i for batch in loader for i in batch)
     assert ids == list(range(200))
-    assert 0 < watcher.peak <= limit
+    assert 0 < watcher.peak <= limit, watcher.snapshot
+
+
+def test_a_download_finishing_while_the_cache_measures_itself_is_still_counted(big_dataset, tmp_path, monkeypatch):
+    """A download lands (renamed into place, then its reservation dropped) outside the cache lock, so it can finish
+    between the cache's look at its reservations and its look at its files. It must be counted in one of the two:
+    otherwise the next download is admitted without evicting, and the folder holds one chunk over the limit."""
+    url, options, chunk_bytes = big_dataset
+    limit = 3 * chunk_bytes + chunk_bytes // 2
+    folder, source = open_source(Dir(url=url), str(tmp_path / "cache"), storage_options=options, max_cache_size=limit)
+    source.ensure("chunk-0-0.bin")
+    source.ensure("chunk-0-1.bin")
+    # chunk-0-2.bin is being downloaded by another reader: reserved, its bytes under a temporary name
+    assert source._reserve(["chunk-0-2.bin"], required=True)
+    pending = temporary_path(os.path.join(folder, "chunk-0-2.bin"))
+    source.downloader.download_file(f"{url}/chunk-0-2.bin", pending)
+
+    listings = {"scandir": os.scandir, "listdir": os.listdir}
+    fired = []
+
+    def finish_the_download_after_the_first_look(kind):
+        def look(path):
+            result = list(listings[kind](path))
+            if not fired and os.path.realpath(path).startswith(os.path.realpath(folder)):
+                fired.append(kind)
+                os.replace(pending, os.path.join(folder, "chunk-0-2.bin"))
+                source._unreserve(["chunk-0-2.bin"])
+            return iter(result) if kind == "scandir" else result
+
+        return look
+
+    monkeypatch.setattr(os, "scandir", finish_the_download_after_the_first_look("scandir"))
+    monkeypatch.setattr(os, "listdir", finish_the_download_after_the_first_look("listdir"))
+    source.prefetch(["chunk-0-3.bin"])
+    monkeypatch.undo()
+
+    assert fired
+    held = sorted(n for n in os.listdir(folder) if n.startswith("chunk-"))
+    assert len(held) == 3 and "chunk-0-3.bin" in held, held  # an older chunk made room for the new one
 
 
 def test_eviction_never_deletes_a_chunk_another_reader_still_uses(big_dataset, tmp_path):

@@ -389,15 +389,32 @@ class CachedSource(ChunkSource):
         return [e for e in os.scandir(self.folder) if e.name in self.sizes and e.is_file()]
 
     def _usage(self) -> int:
-        """Bytes of chunk files in the folder plus bytes reserved by downloads in progress."""
-        used = sum(e.stat().st_size for e in self._chunk_entries())
+        """Bytes reserved by downloads in progress plus bytes of chunk files in the folder.
+
+        Downloads finish outside the cache lock: a chunk is renamed into place, then its reservation is dropped.
+        Reading the reservations first means a download finishing meanwhile is counted at least once (as a
+        reservation, as a file, or both); read the other way round it could be counted as neither.
+        """
+        return self._reserved_bytes() + self._file_bytes()
+
+    def _reserved_bytes(self) -> int:
+        reserved = 0
         for marker in _live_markers(self._path(_RESERVED)):
             try:
                 with open(self._path(_RESERVED, marker)) as f:
-                    used += int(f.read() or 0)
+                    reserved += int(f.read() or 0)
             except (FileNotFoundError, ValueError):
                 continue
-        return used
+        return reserved
+
+    def _file_bytes(self) -> int:
+        total = 0
+        for entry in self._chunk_entries():
+            try:
+                total += entry.stat().st_size
+            except FileNotFoundError:  # discarded (corrupt) by another reader meanwhile
+                continue
+        return total
 
     def _evict(self, excess: int) -> int:
         """Delete unpinned chunks, least recently used first, until ``excess`` bytes are freed; returns bytes freed."""
