@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from litdata import StreamingDataLoader, StreamingDataset
+from litdata.format import private_map
 from litdata.format.checksums import ChunkChecksumError
 
 from helpers import build_dataset
@@ -22,6 +23,11 @@ def make(i):
     return {"i": i, "x": np.full(WIDTH, i, dtype=np.float32), "t": torch.full((3, 2), i, dtype=torch.int16)}
 
 
+def make_aligned(i):
+    """Large samples whose leaves all sit at offsets aligned for their dtypes: batches in order map the file."""
+    return {"i": i, "f": i / 2, "x": np.full(WIDTH, i, dtype=np.float32), "t": np.full((4, 2), i, dtype=np.int16)}
+
+
 def make_small(i):
     return {"i": i, "f": i / 2, "x": np.full((2, 3), i, dtype=np.int64), "p": (i, np.full(4, i, np.uint8))}
 
@@ -31,6 +37,7 @@ def folders(tmp_path_factory):
     root = tmp_path_factory.mktemp("per-sample")
     return {
         "large": build_dataset(root / "large", NUM_ITEMS, chunk_size=8, make=make),
+        "aligned": build_dataset(root / "aligned", NUM_ITEMS, chunk_size=8, make=make_aligned),
         "small": build_dataset(root / "small", NUM_ITEMS, chunk_size=8, make=make_small),
     }
 
@@ -67,7 +74,7 @@ def value_of(sample):
 
 def check_private(samples):
     """Every array of every sample is writable, holds its sample's value and shares no memory with another's."""
-    arrays = [a for s in samples for a in (s["x"], s["t"].numpy())]
+    arrays = [a for s in samples for a in (s["x"], np.asarray(s["t"]))]
     assert all(a.flags.writeable for a in arrays)
     for s in samples:
         assert (s["x"] == value_of(s)).all() and (s["t"] == value_of(s)).all()
@@ -86,10 +93,14 @@ def loader_for(folder, path, workers, shuffle, collate=None, batch_size=8):
     return StreamingDataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate or list)
 
 
+LARGE = ["large", "aligned"]  # leaves at any offsets (read into lent memory), or aligned (mapped privately in order)
+
+
+@pytest.mark.parametrize("kind", LARGE)
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("workers", [0, 2])
 @pytest.mark.parametrize("shuffle", [False, True])
-def test_samples_handed_to_user_code_are_writable_private_and_never_overwritten(folders, path, workers, shuffle):
+def test_samples_handed_to_user_code_are_writable_private_and_never_overwritten(folders, kind, path, workers, shuffle):
     kept = []
 
     def collate(samples):
@@ -102,7 +113,7 @@ def test_samples_handed_to_user_code_are_writable_private_and_never_overwritten(
             s["x"] *= -1  # a user writing into a sample
         return ids
 
-    loader = loader_for(folders["large"], path, workers, shuffle, collate)
+    loader = loader_for(folders[kind], path, workers, shuffle, collate)
     for _ in range(2):  # the second epoch reads what the first left: nothing written reaches it
         ids = [i for batch in loader for i in batch]
         assert sorted(ids) == list(range(NUM_ITEMS))
@@ -113,9 +124,10 @@ def test_samples_handed_to_user_code_are_writable_private_and_never_overwritten(
         check_private([{**s, "x": -s["x"]} for s in kept])
 
 
+@pytest.mark.parametrize("kind", LARGE)
 @pytest.mark.parametrize("path", PATHS)
-def test_samples_share_nothing_with_a_later_read_of_the_same_item_or_with_the_chunk_file(folders, path):
-    folder = folders["large"]
+def test_samples_share_nothing_with_a_later_read_of_the_same_item_or_with_the_chunk_file(folders, kind, path):
+    folder = folders[kind]
     files = folder_bytes(folder)
     loader = loader_for(folder, path, 0, False)
     dataset = StreamingDataset(folder)
@@ -145,7 +157,7 @@ def leaves(sample, prefix=""):
     return [(prefix, type(sample), None, None, None, sample)]
 
 
-@pytest.mark.parametrize("kind", ["large", "small"])
+@pytest.mark.parametrize("kind", [*LARGE, "small"])
 @pytest.mark.parametrize("workers", [0, 2])
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_the_per_sample_path_yields_what_reading_items_one_by_one_yields(folders, kind, workers, shuffle):
@@ -193,3 +205,26 @@ def test_a_corrupt_chunk_read_ahead_raises_before_any_of_its_samples_is_handed_o
         for _ in StreamingDataLoader(StreamingDataset(folder), batch_size=8, collate_fn=collate):
             pass
     assert seen == list(range(24))  # chunks 0-2 (verified ahead on the prefetch thread), nothing of chunk 3
+
+
+def _open_descriptors_and_mappings():
+    return len(os.listdir("/proc/self/fd")), sum(1 for _ in open("/proc/self/maps"))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="counts descriptors and mappings in /proc")
+def test_samples_kept_from_many_batches_hold_no_file_open_and_their_memory_goes_with_them(folders, monkeypatch):
+    from litdata.format import chunk
+
+    mapped = []
+    monkeypatch.setattr(chunk, "map_private", lambda *a: mapped.append(a) or private_map.map_private(*a))
+    loader = loader_for(folders["aligned"], "collate", 0, False, batch_size=2)
+    list(loader)  # warm up: chunks opened once, pools filled
+    before = _open_descriptors_and_mappings()
+    kept = [batch[0] for _ in range(5) for batch in loader]  # one sample of every batch, 100 batches
+    assert len(mapped) >= 100  # the batches were mapped, not read: the path under test
+    assert all((s["x"] == value_of(s)).all() for s in kept)
+    fds, maps = _open_descriptors_and_mappings()
+    assert fds <= before[0] + 2  # a chunk's own descriptor at most, never one per batch kept
+    assert maps >= before[1] + 50  # the kept samples' batches are still mapped...
+    del kept
+    assert _open_descriptors_and_mappings()[1] <= before[1] + 2  # ... and unmapped once nothing of them is left

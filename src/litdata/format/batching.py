@@ -40,7 +40,8 @@ class ChunkColumns:
     """A chunk's items as rows of equal size (``rows[local]`` is item ``first_item + local``) and its leaf layout.
 
     ``read_file(buffers, position, nbytes)`` reads the chunk's bytes at ``position`` (rows start at
-    ``rows_position``) from its file, or returns False (see `ChunkData.read_file`).
+    ``rows_position``) from its file, or returns False (see `ChunkData.read_file`); ``map_file(position, nbytes)``
+    maps them privately, or returns None (see `ChunkData.map_file`).
     """
 
     rows: np.ndarray  # (num_items, item_size) uint8, a view over the chunk
@@ -49,6 +50,7 @@ class ChunkColumns:
     rows_position: int
     read_file: Callable[[list, int, int], bool]
     headers: tuple[tuple[int, bytes], ...] = ()  # (offset, bytes) every item must have: leaf sizes, array headers
+    map_file: Callable[[int, int], np.ndarray | None] | None = None
 
     def same_headers(self, selection: slice | np.ndarray) -> bool:
         """Whether the selected rows have the expected headers (checked as the rows are read)."""
@@ -135,6 +137,18 @@ def _collate_tools() -> tuple[Callable[[list[Any]], Any], BatchTensor]:
 _IOV_MAX = 1024
 _PREAD_MIN_ITEM_BYTES = 32 << 10  # from this item size, reading the file beats copying from the mapping
 _GATHER_MAX_BYTES = 16 << 10  # below this leaf size, one gather beats copying row by row
+_MAP_MIN_ITEM_BYTES = 32 << 10  # from this item size, a private mapping of a run beats reading it into memory
+
+
+def _leaf_values(leaf: LeafColumn, typed: np.ndarray) -> list[Any]:
+    """One value per row of a leaf's column, as its serializer returns it."""
+    if leaf.kind == "int" or leaf.kind == "float":
+        return typed.tolist()  # Python numbers
+    if leaf.kind == "tensor":
+        import torch
+
+        return [torch.from_numpy(row) for row in typed]  # each over its own row only
+    return list(typed)
 
 
 def sample_memory(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -147,11 +161,13 @@ def sample_memory(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, 
     return out, out
 
 
-def _aligned_rows(columns: ChunkColumns) -> bool:
-    """Whether every leaf of every row is aligned for its dtype when the rows are copied one after another from a
-    page boundary (views of them are then as fast as arrays of their own)."""
+def _aligned_rows(columns: ChunkColumns, position: int = 0) -> bool:
+    """Whether every leaf of every row is aligned for its dtype when the rows start at ``position`` modulo a page
+    (0: copied one after another from a page boundary; views of them are then as fast as arrays of their own)."""
     item_size = columns.rows.shape[1]
-    return all(item_size % f.dtype.itemsize == 0 and f.offset % f.dtype.itemsize == 0 for f in columns.leaves)
+    return all(
+        item_size % f.dtype.itemsize == 0 and (position + f.offset) % f.dtype.itemsize == 0 for f in columns.leaves
+    )
 
 
 class BatchAssembler:
@@ -164,8 +180,10 @@ class BatchAssembler:
     together in the samples' structure and ``sample_from_leaves(leaves)`` one sample's leaves.
 
     ``for_samples``: the batch is handed out as its samples (`samples`) rather than collated (`finish`): column
-    chunks are still read at once, into memory of this process lent to this batch alone, and every sample's arrays
-    are disjoint rows of it (`sample_memory`).
+    chunks are still read at once, and every sample's arrays are disjoint rows of memory that belongs to this batch
+    alone: a private copy-on-write mapping of the chunk file for runs of large items in order (`map_private`: the
+    page cache's bytes, copied only where the user writes), else memory of this process lent to the batch
+    (`sample_memory`).
     """
 
     def __init__(self, loader: Any, size: int, for_samples: bool = False) -> None:
@@ -175,7 +193,8 @@ class BatchAssembler:
         self._filled = 0
         self._leaves: tuple[LeafColumn, ...] | None = None
         self._outputs: list[tuple[np.ndarray, Any]] | None = None  # per leaf: (rows as bytes, collated value)
-        self._rows: np.ndarray | None = None  # for_samples with aligned leaves: the items' bytes, one row each
+        self._rows: np.ndarray | None = None  # for_samples with aligned leaves: lent memory for the items' rows
+        self._row_blocks: list[np.ndarray] = []  # ... and the rows filled so far, in batch order (lent or mapped)
         self._parts: list[tuple[ChunkColumns | None, Any]] = []
         self._by_samples = False
 
@@ -206,45 +225,48 @@ class BatchAssembler:
         if self._by_samples:
             return self._samples()
         assert self._leaves is not None  # add() copied the batch's columns
-        if self._rows is not None:  # each leaf a strided view over the rows, aligned for its dtype
-            rows = self._rows
-            columns = [
-                rows[:, f.offset : f.offset + f.nbytes].view(f.dtype).reshape(-1, *f.shape) for f in self._leaves
+        if self._row_blocks:  # each leaf a strided view over the rows, aligned for its dtype
+            blocks = [
+                [rows[:, f.offset : f.offset + f.nbytes].view(f.dtype).reshape(-1, *f.shape) for f in self._leaves]
+                for rows in self._row_blocks
             ]
         else:
             assert self._outputs is not None
-            columns = [typed for _, typed in self._outputs]
-        per_leaf: list[Any] = []
-        for leaf, typed in zip(self._leaves, columns):
-            if leaf.kind == "int" or leaf.kind == "float":
-                per_leaf.append(typed.tolist())  # Python numbers, as their serializers return them
-            elif leaf.kind == "tensor":
-                import torch
-
-                per_leaf.append([torch.from_numpy(row) for row in typed])  # each over its own row only
-            else:
-                per_leaf.append(list(typed))
+            blocks = [[typed for _, typed in self._outputs]]
+        per_leaf: list[list[Any]] = [[] for _ in self._leaves]
+        for columns in blocks:
+            for values, leaf, typed in zip(per_leaf, self._leaves, columns):
+                values.extend(_leaf_values(leaf, typed))
         build = self._loader.sample_from_leaves
         return [build(list(leaves)) for leaves in zip(*per_leaf)]
 
     def _copy_rows(self, columns: ChunkColumns, positions: tuple[np.ndarray | None, int, int]) -> bool:
-        """for_samples: copy a run of items whole (one read per run in order, per item shuffled) into the batch's
-        rows, whose leaves the samples view; False when the items turn out not to share the chunk's layout."""
+        """for_samples: a run of items whole, as rows the samples' leaves view: mapped privately from the chunk file
+        (large items in order), else copied into the batch's lent rows (one read per run in order, per item
+        shuffled). False when the items turn out not to share the chunk's layout."""
         item_size = columns.rows.shape[1]
-        if self._rows is None:
-            self._leaves = columns.leaves
-            self._rows, _ = sample_memory((self._size, item_size), np.dtype(np.uint8))
+        self._leaves = columns.leaves
         rows, start, count = positions
-        out = self._rows[self._filled : self._filled + count]
+        position = columns.rows_position + start * item_size
+        out = None
+        large_run = rows is None and item_size >= _MAP_MIN_ITEM_BYTES
+        if large_run and columns.map_file is not None and _aligned_rows(columns, position):
+            mapped = columns.map_file(position, count * item_size)
+            out = None if mapped is None else mapped.reshape(count, item_size)
+        if out is None:
+            if self._rows is None:
+                self._rows, _ = sample_memory((self._size, item_size), np.dtype(np.uint8))
+            out = self._rows[self._filled : self._filled + count]
+            if rows is None:
+                if not columns.read_file([out], position, out.nbytes):
+                    np.copyto(out, columns.rows[start : start + count])
+            elif item_size < _PREAD_MIN_ITEM_BYTES or not all(
+                columns.read_file([out[k]], columns.rows_position + p * item_size, item_size)
+                for k, p in enumerate(rows.tolist())
+            ):
+                np.take(columns.rows, rows, axis=0, out=out, mode="clip")  # positions are in range: no buffering
         self._filled += count
-        base = columns.rows_position
-        if rows is None:
-            if not columns.read_file([out], base + start * item_size, out.nbytes):
-                np.copyto(out, columns.rows[start : start + count])
-        elif item_size < _PREAD_MIN_ITEM_BYTES or not all(
-            columns.read_file([out[k]], base + p * item_size, item_size) for k, p in enumerate(rows.tolist())
-        ):
-            np.take(columns.rows, rows, axis=0, out=out, mode="clip")  # positions are in range: no buffering
+        self._row_blocks.append(out)
         expected = columns.headers
         return all((out[:, at : at + len(h)] == np.frombuffer(h, np.uint8)).all() for at, h in expected)
 

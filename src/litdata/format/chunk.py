@@ -12,6 +12,7 @@ import numpy as np
 
 from litdata.format.arrow_footer import ArrowFooter, has_arrow_footer
 from litdata.format.compression import FramedChunkReader, get_compressor, is_framed_chunk
+from litdata.format.private_map import map_private
 
 _READ_ITEM_MIN_BYTES = 32 << 10  # from this size, reading an item from the file beats copying it from the mapping
 
@@ -135,6 +136,16 @@ class ChunkData:
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY)
         return os.preadv(self._fd, buffers, position) == nbytes
+
+    def map_file(self, position: int, nbytes: int) -> np.ndarray | None:
+        """The chunk's bytes from ``position`` on as a writable array over a private copy-on-write mapping of its
+        file (`map_private`): no copy until written. None when not possible (the chunk's bytes are not the file's,
+        or the platform cannot map privately): read them with `read_file` instead."""
+        if not self._file_backed:
+            return None
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        return map_private(self._fd, position, nbytes)
 
     def data_area(self) -> memoryview:
         """Bytes after the classic header (token chunks store raw tokens there)."""

@@ -468,7 +468,8 @@ class PyTreeLoader(BaseItemLoader):
         expected = tuple((start, first[start : start + length].tobytes()) for start, length in headers)
         first_item = self._chunk_start(chunk_index)
         assert chunk.offsets is not None  # fixed rows are found from the offsets
-        return ChunkColumns(rows, first_item, tuple(leaves), int(chunk.offsets[0]), chunk.read_file, expected)
+        position = int(chunk.offsets[0])
+        return ChunkColumns(rows, first_item, tuple(leaves), position, chunk.read_file, expected, chunk.map_file)
 
     def forget_columns(self, chunk_index: int) -> None:
         self._columns[chunk_index] = None
@@ -589,7 +590,8 @@ class TokensLoader(BaseItemLoader):
             kind = "tensor" if self._as_tensor else "array"
             leaf = LeafColumn(0, self._np_dtype, (self._block,), kind)
             area_position = len(chunk.buffer) - len(area)
-            columns = ChunkColumns(rows, self._blocks_start[chunk_index], (leaf,), area_position, chunk.read_file)
+            first_item = self._blocks_start[chunk_index]
+            columns = ChunkColumns(rows, first_item, (leaf,), area_position, chunk.read_file, map_file=chunk.map_file)
             self._columns[chunk_index] = columns
         return columns
 
