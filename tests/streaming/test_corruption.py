@@ -193,3 +193,18 @@ def test_a_cached_chunk_keeps_its_modification_time_when_read_again(folder, tmp_
     after = os.stat(cached[0])
     assert after.st_mtime_ns == before.st_mtime_ns  # the file version: verified once per process
     assert after.st_atime_ns >= before.st_atime_ns  # the recency eviction goes by
+
+
+@pytest.mark.parametrize("shift", [4, 16, -4])
+def test_items_starting_anywhere_but_after_the_header_or_at_the_next_aligned_byte_are_refused(
+    folder, monkeypatch, shift
+):
+    monkeypatch.setenv("LITDATA_VERIFY_CHECKSUMS", "0")  # the layout check alone, not the checksum
+    path = os.path.join(folder, "chunk-0-0.bin")
+    with open(path, "r+b") as f:
+        count, first = np.frombuffer(f.read(8), "<u4")
+        assert first == 4 * (count + 2)  # 10 items: 48 bytes of header, already aligned
+        f.seek(4)
+        f.write(np.array([int(first) + shift], "<u4").tobytes())
+    with pytest.raises(ChunkCorruptedError, match="chunk-0-0.bin"):
+        read_everything(folder)

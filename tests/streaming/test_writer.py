@@ -108,6 +108,28 @@ def test_tokens_chunks_count_tokens_and_record_dim(tmp_path):
     assert index["config"]["data_format"] == ["no_header_tensor:16"]
 
 
+@pytest.mark.parametrize("per_chunk", range(1, 9))  # every residue of the header's size modulo 16
+def test_items_start_aligned_in_pytree_chunks_and_right_after_the_header_in_token_chunks(tmp_path, per_chunk):
+    trees = Cache(str(tmp_path / "trees"), chunk_size=per_chunk)
+    tokens = Cache(str(tmp_path / "tokens"), chunk_size=9 * per_chunk, item_loader=TokensLoader())
+    for i in range(per_chunk):
+        trees[i] = {"i": i, "x": np.full(3, i, np.float64)}
+        tokens[i] = torch.arange(9, dtype=torch.int32) + i
+    for cache, folder in ((trees, "trees"), (tokens, "tokens")):
+        cache.done()
+        cache.merge()
+        with open(tmp_path / folder / _index(tmp_path / folder)["chunks"][0]["filename"], "rb") as f:
+            data = f.read()
+        count, first = np.frombuffer(data, "<u4", 2)
+        header_end = 4 * (int(count) + 2)
+        if folder == "trees":
+            assert first % 16 == 0 and header_end <= first < header_end + 16
+            assert data[header_end:first] == bytes(first - header_end)  # zero padding
+        else:
+            assert first == header_end  # where TokensLoader reads the tokens
+    assert [int(trees[i]["x"][0]) for i in range(per_chunk)] == list(range(per_chunk))
+
+
 def test_an_item_larger_than_chunk_bytes_gets_its_own_chunk_with_a_warning(tmp_path):
     writer = BinaryWriter(str(tmp_path), chunk_bytes=100)
     writer.add_item(0, b"x" * 10)

@@ -15,6 +15,15 @@ from litdata.format.compression import FramedChunkReader, get_compressor, is_fra
 from litdata.format.private_map import map_private
 
 _READ_ITEM_MIN_BYTES = 32 << 10  # from this size, reading an item from the file beats copying it from the mapping
+ITEMS_ALIGNMENT = 16  # our writer starts the items of a classic chunk at a multiple of this (LitData: right after
+# the header); readers follow the offsets, so either reads anywhere, and aligned items can be mapped as arrays
+
+
+def items_start(num_items: int, aligned: bool) -> int:
+    """Where the items of a classic chunk of ``num_items`` start: right after its header (``u32`` count and
+    ``num_items + 1`` offsets), or ``aligned`` at the next multiple of `ITEMS_ALIGNMENT`."""
+    header_end = 4 * (num_items + 2)
+    return -(-header_end // ITEMS_ALIGNMENT) * ITEMS_ALIGNMENT if aligned else header_end
 
 
 class ChunkCorruptedError(ValueError):
@@ -49,7 +58,8 @@ def _classic_offsets(buf: memoryview, path: str) -> np.ndarray:
             f"not fit in {len(buf)} bytes. Re-run optimize or re-download it."
         )
     offsets = np.frombuffer(buf, "<u4", num_items + 1, 4).astype(np.int64)
-    if num_items and (offsets[0] != header_end or offsets[-1] > len(buf) or np.any(np.diff(offsets) < 0)):
+    starts = (header_end, items_start(num_items, aligned=True))
+    if num_items and (offsets[0] not in starts or offsets[-1] > len(buf) or np.any(np.diff(offsets) < 0)):
         raise ChunkCorruptedError(
             f"Chunk {path!r} is truncated or corrupted: its offsets point to byte {int(offsets[-1])} but the file has "
             f"{len(buf)} bytes. Re-run optimize or re-download it."

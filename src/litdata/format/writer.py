@@ -16,6 +16,7 @@ import numpy as np
 import litdata.settings as settings
 from litdata.constants import _DEFAULT_COMPRESSION_BATCH_SIZE, _INDEX_FILENAME
 from litdata.format.checksums import CHECKSUM_KEY, chunk_checksum
+from litdata.format.chunk import items_start
 from litdata.format.compression import get_compressor, pack_framed_chunk, resolve_compression
 from litdata.format.errors import LeafTypeChangedError, SampleStructureError
 from litdata.format.item_loader import BaseItemLoader, PyTreeLoader
@@ -159,6 +160,8 @@ class BinaryWriter:
         os.makedirs(self._cache_dir, exist_ok=True)
         self._chunk_size, self._chunk_bytes = settings.chunk_size, settings.chunk_bytes
         self._item_loader = item_loader or PyTreeLoader()
+        # items start aligned, except in token chunks: TokensLoader (LitData's too) reads tokens right after the header
+        self._aligned_items = type(self._item_loader) is PyTreeLoader
         self._compression, self._compression_level = settings.compression, settings.compression_level
         self._compressor = get_compressor(self._compression) if self._compression else None
         self._frame_rows = compression_batch_size or _DEFAULT_COMPRESSION_BATCH_SIZE
@@ -316,7 +319,7 @@ class BinaryWriter:
 
     def _append(self, entry: _Item) -> None:
         if self._chunk_bytes is not None and len(entry.blob) > self._chunk_bytes and not self._current:
-            chunk = 4 * 3 + len(entry.blob)  # the item alone in a classic chunk: item count, 2 offsets, the item
+            chunk = items_start(1, self._aligned_items) + len(entry.blob)  # the item alone in a classic chunk
             warnings.warn(
                 f"An item was larger than the target chunk size ({_human_readable_bytes(self._chunk_bytes)}). "
                 f"The current chunk will be {_human_readable_bytes(chunk)} in size. It gets a chunk of its own; "
@@ -357,7 +360,8 @@ class BinaryWriter:
             payload = pack_framed_chunk(blobs, self._frame_rows, self._compressor)
             chunk_bytes = len(payload)
         else:
-            payload = _pack_classic_chunk(blobs)  # header + blobs, joined only when a transform needs one buffer
+            # header + blobs, joined only when a transform needs one buffer
+            payload = _pack_classic_chunk(blobs, self._aligned_items)
             if self._encryption is not None and self._encryption.level == "chunk":
                 payload = self._encryption.encrypt(b"".join(payload))
             chunk_bytes = len(payload) if isinstance(payload, bytes) else sum(map(len, payload))
@@ -465,21 +469,22 @@ def _wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def _pack_classic_chunk(blobs: list[bytes]) -> list[bytes]:
-    """Classic layout as buffers to write back to back: ``u32 N``, ``u32 offsets[N+1]`` (absolute), the items."""
+def _pack_classic_chunk(blobs: list[bytes], aligned: bool) -> list[bytes]:
+    """Classic layout as buffers to write back to back: ``u32 N``, ``u32 offsets[N+1]`` (absolute), the items;
+    ``aligned``: zero bytes after the header so that the items start at a multiple of 16 (`items_start`)."""
     num_items = len(blobs)
     sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=num_items)
     offsets = np.empty(num_items + 1, dtype=np.int64)
-    offsets[0] = 4 * (num_items + 2)
+    offsets[0] = items_start(num_items, aligned)
     np.cumsum(sizes, out=offsets[1:])
     offsets[1:] += offsets[0]
     if offsets[-1] >= 1 << 32:
         raise ValueError(
             f"A chunk must stay under 4 GiB; this one would be {int(offsets[-1])} bytes. Lower chunk_bytes."
         )
-    header = np.empty(num_items + 2, dtype="<u4")
+    header = np.zeros(int(offsets[0]) // 4, dtype="<u4")
     header[0] = num_items
-    header[1:] = offsets
+    header[1 : num_items + 2] = offsets
     return [header.tobytes(), *blobs]
 
 
