@@ -356,3 +356,20 @@ def test_spawned_workers_start_with_their_own_buffers_and_deliver_every_batch_in
         kept = list(loader)
         assert sorted(torch.cat(kept)[:, 0].tolist()) == list(range(60))
         assert all(torch.equal(b, b[:, :1].expand_as(b)) for b in kept)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda i: {"i": i, "t": torch.full((64,), i, dtype=torch.float32)},  # 1-D: no_header_tensor
+        lambda i: {"i": i, "t": torch.full((4, 8), i, dtype=torch.int16)},  # n-D: tensor, with its header
+    ],
+    ids=["1-D", "n-D"],
+)
+def test_tensor_leaves_are_read_as_columns_and_give_the_batches_of_per_sample_collation(tmp_path, make):
+    folder = build_dataset(tmp_path / "tensors", 40, chunk_size=10, make=make)
+    reader = StreamingDataset(folder)._get_reader()
+    assert reader.config.item_loader.batch_columns(0, reader._chunk(0)) is not None  # the whole-batch path
+    for workers, shuffle in ((0, False), (0, True), (2, True)):
+        for whole, one_by_one in epoch_pairs(folder, 8, workers, shuffle=shuffle):
+            assert_same_batch(whole, one_by_one)

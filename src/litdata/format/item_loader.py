@@ -226,6 +226,12 @@ def _is_legacy_config(config: dict) -> bool:
     return "compression_level" not in config and "types" not in config
 
 
+def _decodes_as(deserializer: Serializer, base: type[Serializer]) -> bool:
+    """Whether ``deserializer`` decodes as ``base`` does: ``base`` itself, or a subclass that keeps its
+    ``deserialize`` (the media serializers only change which values they accept)."""
+    return isinstance(deserializer, base) and type(deserializer).deserialize is base.deserialize
+
+
 def _leaf_column(deserializer: Serializer, data: np.ndarray, pos: int) -> LeafColumn | None:
     """Where the value of a leaf starts (``pos`` is where the leaf starts) and what it is, for leaves that can be
     copied as a column of numbers; None for any other leaf."""
@@ -236,17 +242,17 @@ def _leaf_column(deserializer: Serializer, data: np.ndarray, pos: int) -> LeafCo
         is_int = kind is IntSerializer
         return LeafColumn(pos, np.dtype("<i8" if is_int else "<f8"), (), "int" if is_int else "float")
     try:
-        if type(deserializer) is NoHeaderNumpySerializer:
-            dtype = np.dtype(deserializer._dtype)
+        if _decodes_as(deserializer, NoHeaderNumpySerializer):
+            dtype = np.dtype(deserializer._dtype)  # type: ignore[attr-defined]  # a NoHeaderNumpySerializer
             leaf = LeafColumn(pos, dtype, (len(data) // dtype.itemsize,), "array")
-        elif kind is NumpySerializer:
+        elif _decodes_as(deserializer, NumpySerializer):
             dtype_index, ndim = struct.unpack_from("<II", data.data)
             shape = struct.unpack_from(f"<{ndim}I", data.data, 8)
             leaf = LeafColumn(pos + 8 + 4 * ndim, np.dtype(_NUMPY_DTYPES[dtype_index]), shape, "array")
-        elif type(deserializer) is NoHeaderTensorSerializer:
-            dtype = _numpy_dtype(deserializer._dtype)
+        elif _decodes_as(deserializer, NoHeaderTensorSerializer):
+            dtype = _numpy_dtype(deserializer._dtype)  # type: ignore[attr-defined]  # a NoHeaderTensorSerializer
             leaf = LeafColumn(pos, dtype, (len(data) // dtype.itemsize,), "tensor")
-        elif kind is TensorSerializer:
+        elif _decodes_as(deserializer, TensorSerializer):
             torch_dtype, shape, offset = _parse_tensor_header(data.data)
             leaf = LeafColumn(pos + offset, _numpy_dtype(torch_dtype), shape, "tensor")
         else:
