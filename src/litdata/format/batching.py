@@ -135,9 +135,10 @@ def _collate_tools() -> tuple[Callable[[list[Any]], Any], BatchTensor]:
 
 
 _IOV_MAX = 1024
-_PREAD_MIN_ITEM_BYTES = 32 << 10  # from this item size, reading the file beats copying from the mapping
+# from this item size, reading the file beats copying from the mapping, and (per-sample path, items in order) a
+# private mapping of the run beats reading it
+_LARGE_ITEM_BYTES = 32 << 10
 _GATHER_MAX_BYTES = 16 << 10  # below this leaf size, one gather beats copying row by row
-_MAP_MIN_ITEM_BYTES = 32 << 10  # from this item size, a private mapping of a run beats reading it into memory
 
 
 def _leaf_values(leaf: LeafColumn, typed: np.ndarray) -> list[Any]:
@@ -249,7 +250,7 @@ class BatchAssembler:
         rows, start, count = positions
         position = columns.rows_position + start * item_size
         out = None
-        large_run = rows is None and item_size >= _MAP_MIN_ITEM_BYTES
+        large_run = rows is None and item_size >= _LARGE_ITEM_BYTES
         if large_run and columns.map_file is not None and _aligned_rows(columns, position):
             mapped = columns.map_file(position, count * item_size)
             out = None if mapped is None else mapped.reshape(count, item_size)
@@ -260,7 +261,7 @@ class BatchAssembler:
             if rows is None:
                 if not columns.read_file([out], position, out.nbytes):
                     np.copyto(out, columns.rows[start : start + count])
-            elif item_size < _PREAD_MIN_ITEM_BYTES or not all(
+            elif item_size < _LARGE_ITEM_BYTES or not all(
                 columns.read_file([out[k]], columns.rows_position + p * item_size, item_size)
                 for k, p in enumerate(rows.tolist())
             ):
@@ -288,7 +289,7 @@ class BatchAssembler:
             out = self._outputs[0][0][pos : pos + count]  # whole rows in a row: one contiguous read (token blocks)
             if columns.read_file([out], columns.rows_position + start * item_size, out.nbytes):
                 return True
-        elif item_size >= _PREAD_MIN_ITEM_BYTES:
+        elif item_size >= _LARGE_ITEM_BYTES:
             headers = self._read_file(columns, rows, start, count, pos)
             if headers is not None:
                 expected = b"".join(h for _, h in columns.headers)

@@ -51,7 +51,7 @@ def _classic_offsets(buf: memoryview, path: str) -> np.ndarray:
     if len(buf) < 8:
         raise ChunkCorruptedError(f"Chunk {path!r} is truncated ({len(buf)} bytes). Re-run optimize or re-download it.")
     num_items = int(np.frombuffer(buf, "<u4", 1)[0])
-    header_end = 4 * (num_items + 2)
+    header_end = items_start(num_items, aligned=False)
     if header_end > len(buf):
         raise ChunkCorruptedError(
             f"Chunk {path!r} is truncated or not a litdata chunk: its header announces {num_items} items, which does "
@@ -143,9 +143,7 @@ class ChunkData:
         are not the file's, e.g. decompressed, or the read came back short): read them from `buffer` instead."""
         if not self._file_backed or not hasattr(os, "preadv"):
             return False
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDONLY)
-        return os.preadv(self._fd, buffers, position) == nbytes
+        return os.preadv(self._descriptor(), buffers, position) == nbytes
 
     def map_file(self, position: int, nbytes: int) -> np.ndarray | None:
         """The chunk's bytes from ``position`` on as a writable array over a private copy-on-write mapping of its
@@ -153,14 +151,17 @@ class ChunkData:
         or the platform cannot map privately): read them with `read_file` instead."""
         if not self._file_backed:
             return None
+        return map_private(self._descriptor(), position, nbytes)
+
+    def _descriptor(self) -> int:
+        """The chunk file opened read-only, once (closed by `close`)."""
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY)
-        return map_private(self._fd, position, nbytes)
+        return self._fd
 
     def data_area(self) -> memoryview:
         """Bytes after the classic header (token chunks store raw tokens there)."""
-        start = 4 * (self.num_items + 2)
-        return self.buffer[start:]
+        return self.buffer[items_start(self.num_items, aligned=False) :]
 
     def close(self) -> None:
         """Release the file mapping and descriptor (views still held by callers keep the mapping alive until they are
