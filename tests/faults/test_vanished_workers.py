@@ -8,6 +8,7 @@ samples when ``fn`` calls ``os._exit(0)``.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -19,7 +20,15 @@ import pytest
 
 import litdata as ld
 from litdata.processing.vanished import RecentInputs, describe_input, vanished_worker_error
-from litdata.processing.workers import FINISHING
+from litdata.processing.workers import (
+    BETWEEN_INPUTS,
+    FINISHED,
+    FINISHING,
+    NO_INPUT,
+    PROCESSING,
+    STARTING,
+    ShareStatus,
+)
 
 _SRC = str(Path(__file__).resolve().parents[2] / "src")
 LIMIT_S = 30
@@ -45,6 +54,7 @@ def last_error_line(result: subprocess.CompletedProcess[str]) -> str:
 
 
 OPTIMIZE_WITH_EXIT = """
+import multiprocessing
 import os
 import signal
 
@@ -201,11 +211,41 @@ def _index_sample(index):
     return {"index": index}
 
 
-def test_a_stream_forgets_old_inputs_but_never_one_a_worker_still_holds():
-    recent = RecentInputs(size=3)
-    held = {2}
-    recent.keep_in_use(lambda: held)
-    assert [index for index, _ in recent.record((i, f"item-{i}") for i in range(10))] == list(range(10))
+def _status_of(*marks):
+    """A ShareStatus whose workers are at ``(phase, input index)`` each."""
+    status = ShareStatus(multiprocessing.get_context("spawn"), len(marks))
+    for worker_index, (phase, index) in enumerate(marks):
+        slots, at = status.slots_of(worker_index)
+        slots[at], slots[at + 1] = phase, index
+    return status
+
+
+def _recorded(recent, indexes):
+    return [index for index, _ in recent.record((i, f"item-{i}") for i in indexes)]
+
+
+def test_a_stream_keeps_every_input_a_worker_may_have_taken_without_marking_it_yet():
+    # worker 0 marked input 21 as done and may already hold 22 (taken from the queue, not marked yet) while
+    # worker 1 raced ahead to 60: the scheduler decides how long that lasts, so no fixed window is enough
+    status = _status_of((BETWEEN_INPUTS, 21), (PROCESSING, 60))
+    recent = RecentInputs(limit=1000)
+    recent.keep_needed(status.oldest_input_needed, status.inputs_in_use)
+    assert _recorded(recent, range(100)) == list(range(100))
+    assert describe_input(recent, 22) == "the input 'item-22'"
+    assert describe_input(recent, 20) == "input #20"  # below every worker's mark: nobody can name it any more
+    # a worker that has not marked any input yet may take any of them; a finished one takes none
+    status = _status_of((STARTING, NO_INPUT), (FINISHED, 99))
+    recent = RecentInputs(limit=1000)
+    recent.keep_needed(status.oldest_input_needed, status.inputs_in_use)
+    _recorded(recent, range(50))
+    assert describe_input(recent, 0) == "the input 'item-0'"
+
+
+def test_a_stream_stuck_behind_one_slow_input_keeps_that_input_and_no_more_than_its_limit():
+    status = _status_of((PROCESSING, 2), (PROCESSING, 9))
+    recent = RecentInputs(limit=3)
+    recent.keep_needed(status.oldest_input_needed, status.inputs_in_use)
+    assert _recorded(recent, range(10)) == list(range(10))
     assert recent[2] == "item-2"
     assert [recent[i] for i in (8, 9)] == ["item-8", "item-9"]
     with pytest.raises(KeyError):

@@ -71,8 +71,8 @@ _FORKSERVER_PRELOAD = [
 ]  # not "__main__": workers import the user's script as spawn does
 _CHUNK_FILE = re.compile(r"^chunk-(\d+)-(\d+)(?:\..+)?\.bin$")
 _WORKER_INDEX_FILE = re.compile(r"^(\d+)\.index\.json$")
-# Inputs of a stream still in flight per worker: its queue slots (4), the one it holds and the one it looked ahead.
-_RECENT_STREAM_INPUTS_PER_WORKER = 8
+# At most this many inputs of a lazy stream are kept per worker to name the input of a worker that vanished.
+_STREAM_INPUTS_KEPT_PER_WORKER = 64
 ALL_DONE = "ALL_DONE"  # put once on an optimize(queue=...) queue: no more inputs (for any number of workers)
 
 # ----------------------------------------------------------------------------------------------------------- plan
@@ -176,7 +176,7 @@ def plan_queue(
 def plan_stream(stream: Iterable[Any], node: NodeInfo, num_workers: int, total: int | None) -> WorkPlan:
     """Inputs produced lazily in the main process (a dataloader, a user queue) go through the shared queue."""
     shares = [WorkerShare(worker, node.rank * num_workers + worker) for worker in range(num_workers)]
-    recent = RecentInputs(_RECENT_STREAM_INPUTS_PER_WORKER * num_workers)
+    recent = RecentInputs(limit=_STREAM_INPUTS_KEPT_PER_WORKER * num_workers)
     return WorkPlan(shares, batches=batched(recent.record(enumerate(stream)), 1), total=total, inputs=recent)
 
 
@@ -375,7 +375,7 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
     tasks = context.Queue(maxsize=4 * len(plan.shares)) if plan.batches is not None else None
     status = ShareStatus(context, len(plan.shares))
     if isinstance(plan.inputs, RecentInputs):
-        plan.inputs.keep_in_use(status.inputs_in_use)
+        plan.inputs.keep_needed(status.oldest_input_needed, status.inputs_in_use)
     environ = child_environ()  # a forkserver's children would otherwise have the server's, maybe older, one
     new_process: Any = context.Process  # type: ignore[attr-defined]  # every concrete context has Process; typeshed's BaseContext does not
     processes = [

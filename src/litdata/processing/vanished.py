@@ -19,31 +19,43 @@ _REPR_LIMIT = 300
 
 
 class RecentInputs:
-    """The inputs a lazy stream handed out, by input index: the last ``size`` ones, plus those a worker still holds
-    (``keep_in_use``), so that a vanished worker's input can be named however far the stream went on."""
+    """The inputs a lazy stream handed out, by input index, kept while a worker may still have to name one.
 
-    def __init__(self, size: int) -> None:
-        self._size = size
+    The queue hands inputs out in index order, so a worker's next input comes after the last one it marked in its
+    status slot; an input below every unfinished worker's mark (``oldest_needed()``) can no longer be one a vanished
+    worker held, and is forgotten. How long a worker sits between taking an input and marking it depends on the
+    scheduler, which is why no fixed window is used. At most ``limit`` inputs are kept (a worker stalled on one
+    slow input must not make the stream pile up): past it, the oldest input no worker holds (``in_use()``) goes.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
         self._items: OrderedDict[int, Any] = OrderedDict()
         self._in_use: Callable[[], set[int]] = set
+        self._oldest_needed: Callable[[], int] = lambda: NO_INPUT
 
-    def keep_in_use(self, in_use: Callable[[], set[int]]) -> None:
-        """Never forget the inputs whose indexes ``in_use()`` returns (those the workers are processing)."""
+    def keep_needed(self, oldest_needed: Callable[[], int], in_use: Callable[[], set[int]]) -> None:
+        """Keep the inputs from index ``oldest_needed()`` on, and past the limit those whose indexes ``in_use()``
+        returns (the workers' current inputs)."""
+        self._oldest_needed = oldest_needed
         self._in_use = in_use
 
     def record(self, pairs: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
         for index, item in pairs:
             self._items[index] = item
-            if len(self._items) > self._size:
-                self._forget_one()
+            self._forget_settled()
             yield index, item
 
-    def _forget_one(self) -> None:
-        in_use = self._in_use()
-        for index in self._items:
-            if index not in in_use:
-                del self._items[index]
-                return
+    def _forget_settled(self) -> None:
+        oldest_needed = self._oldest_needed()
+        while self._items and next(iter(self._items)) < oldest_needed:
+            self._items.popitem(last=False)
+        if len(self._items) > self._limit:
+            in_use = self._in_use()
+            for index in self._items:
+                if index not in in_use:
+                    del self._items[index]
+                    return
 
     def __getitem__(self, index: int) -> Any:
         return self._items[index]

@@ -118,6 +118,16 @@ class ShareStatus:
         """Indexes of the inputs the workers are processing or processed last (their own or a vanished one's)."""
         return {self._slots[slot + 1] for slot in range(0, len(self._slots), 2) if self._slots[slot] != STARTING}
 
+    def oldest_input_needed(self) -> int:
+        """The lowest input index an unfinished worker may still name: the one it marked last (its next input
+        comes after it), `NO_INPUT` while one has not marked any."""
+        marks = [
+            self._slots[slot + 1] if self._slots[slot] != STARTING else NO_INPUT
+            for slot in range(0, len(self._slots), 2)
+            if self._slots[slot] != FINISHED
+        ]
+        return min(marks, default=NO_INPUT)
+
     def read(self, worker_index: int) -> tuple[int, int]:
         """``(phase, input index)`` of a worker; the index is `NO_INPUT` before its first input."""
         return self._slots[2 * worker_index], self._slots[2 * worker_index + 1]
