@@ -171,12 +171,33 @@ def test_the_pool_lends_a_buffer_again_only_once_nothing_refers_to_it():
     assert pool.array((4, 8), np.float32).__array_interface__["data"][0] == address
 
 
+def _stack_collate(samples):
+    """A user's collate (the batch leaves the worker through its shared buffers too)."""
+    return {"id": torch.tensor([s["id"] for s in samples]), "x": torch.from_numpy(np.stack([s["x"] for s in samples]))}
+
+
+def _keep(batch, how):
+    """What a training loop may keep of a batch, and how to read its ids and values back later."""
+    ids = batch["id"].clone()
+    if how == "batch":
+        return ids, lambda: batch["x"]
+    if how == "view":
+        view = batch["x"][1:]
+        return ids[1:], lambda: view
+    if how == "storage":  # an untyped storage object alone
+        storage, shape = batch["x"].untyped_storage(), tuple(batch["x"].shape)
+        return ids, lambda: torch.empty(0, dtype=torch.float32).set_(storage, 0, shape)
+    array = batch["x"].numpy()  # a numpy array alone
+    return ids, lambda: torch.from_numpy(array)
+
+
 @pytest.mark.parametrize(
     "loader_kwargs",
     [
         {},
         {"persistent_workers": True},
         {"pin_memory": True},
+        {"collate_fn": _stack_collate, "persistent_workers": True},
         {"multiprocessing_context": "spawn", "persistent_workers": True},
     ],
 )
@@ -185,52 +206,36 @@ def test_batches_from_workers_kept_by_the_training_loop_are_not_overwritten(tmp_
         return {"id": i, "x": np.full(3000, i, dtype=np.float32)}
 
     folder = build_dataset(tmp_path / "kept", 90, chunk_size=10, make=make)
-    loader = StreamingDataLoader(StreamingDataset(folder, shuffle=True), batch_size=5, num_workers=2, **loader_kwargs)
-    kept, dropped = [], 0
+    loader = StreamingDataLoader(StreamingDataset(folder, shuffle=True), batch_size=6, num_workers=2, **loader_kwargs)
+    kept, seen = [], 0
     for _ in range(3):
-        for batch in loader:
-            # keep every other batch, and a view of some of the others: the rest is released to the workers
-            if batch["id"][0] % 2:
-                kept.append(batch)
-            elif dropped % 3 == 0:
-                kept.append({"id": batch["id"][1:], "x": batch["x"][1:]})
-            dropped += 1
+        for batch in loader:  # 72 KB batches: lent from the workers' shared buffers
+            # keep one batch in two (whole, a view, its storage alone or its numpy array alone): the rest is
+            # released to the workers, which refill it while the loop goes on
+            if seen % 2:
+                kept.append(_keep(batch, ("batch", "view", "storage", "numpy")[seen // 2 % 4]))
+            seen += 1
     assert len(kept) > 20
-    for batch in kept:
-        assert torch.equal(batch["x"], batch["id"].float()[:, None].expand(-1, 3000))
+    for ids, values in kept:
+        assert torch.equal(values(), ids.float()[:, None].expand(-1, 3000))
 
 
-def test_with_reuse_batch_memory_a_worker_refills_shared_buffers_the_training_process_released(tmp_path):
+def test_batches_from_workers_are_lent_from_a_few_shared_buffers_refilled_once_nothing_of_them_is_left(tmp_path):
     from litdata.streaming.loading import worker_buffers
 
-    folder = build_dataset(tmp_path / "reuse", 200, chunk_size=20, make=lambda i: np.full(100, i, dtype=np.int64))
-    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1, reuse_batch_memory=True)
-    storages = set()
-    for batch in loader:
-        (slots,) = worker_buffers.slot_registry._by_pid.values()  # the one worker's shared buffers, mapped once
-        assert batch.untyped_storage().data_ptr() in {s.data_ptr() for s in slots.values()}
-        storages.add(batch.untyped_storage().data_ptr())
-        assert batch[:, 0].tolist() == batch[:, -1].tolist()
-    assert len(storages) <= worker_buffers._SLOTS_PER_SIZE  # 50 batches through a handful of buffers
-    assert not worker_buffers.slot_registry._by_pid  # forgotten with the worker
-
-
-def test_by_default_workers_refill_a_few_shared_buffers_and_batches_arrive_as_copies(tmp_path):
-    from litdata.streaming.loading import worker_buffers
-
-    folder = build_dataset(tmp_path / "copy", 200, chunk_size=20, make=lambda i: np.full(100, i, dtype=np.int64))
-    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1)
-    used_slots, kept = set(), []
-    for batch in loader:
-        (slots,) = worker_buffers.slot_registry._by_pid.values()
-        slot_pointers = {s.data_ptr(): slot for slot, s in slots.items()}
-        assert batch.untyped_storage().data_ptr() not in slot_pointers  # the batch's memory is its own
-        # slots of this batch size (an earlier loader in this process may have left slots of other sizes)
-        used_slots.update(slot for slot, s in slots.items() if s.nbytes() == batch.untyped_storage().nbytes())
-        kept.append(batch)
-    assert torch.cat(kept)[:, 0].tolist() == list(range(200))
-    assert all(torch.equal(b[:, 0], b[:, -1]) for b in kept)
-    assert 1 <= len(used_slots) <= worker_buffers._SLOTS_PER_SIZE  # 50 batches through a handful of buffers
+    folder = build_dataset(tmp_path / "lent", 200, chunk_size=20, make=lambda i: np.full(100, i, dtype=np.int64))
+    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=1, persistent_workers=True)
+    for _ in range(2):
+        pointers, previous = set(), None
+        for batch in loader:
+            (slots,) = worker_buffers.slot_registry._by_pid.values()  # the one worker's shared buffers
+            assert batch.untyped_storage().data_ptr() in {s.data_ptr() for s in slots.values()}  # no copy
+            pointers.add(batch.untyped_storage().data_ptr())
+            assert torch.equal(batch[:, 0], batch[:, -1])
+            if previous is not None:  # the loop keeps the previous batch: it was not refilled meanwhile
+                assert torch.equal(previous[:, 0], previous[:, -1]) and previous[0, 0] == batch[0, 0] - 4
+            previous = batch
+        assert len(pointers) <= worker_buffers._SLOTS_PER_SIZE  # 50 batches through a handful of buffers
 
 
 def test_the_next_epochs_workers_take_over_the_shared_buffers_of_the_last(tmp_path):
@@ -245,9 +250,10 @@ def test_the_next_epochs_workers_take_over_the_shared_buffers_of_the_last(tmp_pa
         for batch in loader:
             assert torch.equal(batch[:, 0], batch[:, -1])
             ids += batch[:, 0].tolist()
+        del batch  # a batch still held when its worker exits keeps its buffer: the next worker makes a new one
         assert sorted(ids) == list(range(120)), epoch
         cached = {
-            worker: [s.data_ptr() for s in storages]
+            worker: [s.data_ptr() for s, _ in storages]
             for worker, storages in worker_buffers.slot_registry._by_worker.items()
         }
         assert set(cached) == {0, 1}
@@ -259,24 +265,59 @@ def test_the_next_epochs_workers_take_over_the_shared_buffers_of_the_last(tmp_pa
 def _check_after_the_parent_went_on(kept, go, result):
     go.wait(60)  # until the parent has refilled its batch memory several times
     values = kept.numpy()  # numpy: torch's OpenMP threads may not survive a fork
-    result.put(bool((values == values[:, :1]).all()) and values[:, 0].tolist() == [8, 9, 10, 11])
+    result.put((bool((values == values[:, :1]).all()), values[:, 0].tolist()))
 
 
-def test_a_process_forked_mid_epoch_keeps_the_batch_it_inherited_while_the_parent_reuses_its_memory(tmp_path):
+@pytest.mark.parametrize(
+    "loader_kwargs", [{"num_workers": 0}, {"num_workers": 2, "persistent_workers": True}], ids=["main", "workers"]
+)
+def test_a_process_forked_mid_epoch_keeps_the_batch_it_inherited_while_the_parent_reuses_its_memory(
+    tmp_path, loader_kwargs
+):
     import multiprocessing
 
     folder = build_dataset(tmp_path / "fork", 64, chunk_size=8, make=lambda i: np.full(70_000, i, dtype=np.int64))
-    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=0)  # 2.2 MB batches: pooled
+    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, **loader_kwargs)  # 2.2 MB batches: pooled
     context = multiprocessing.get_context("fork")
     go, result = context.Event(), context.Queue()
-    child = None
-    for step, batch in enumerate(loader):
-        if step == 2:
-            child = context.Process(target=_check_after_the_parent_went_on, args=(batch, go, result), daemon=True)
-            child.start()
-            del batch  # the parent's pool may now refill this batch's memory
+    child, ids = None, None
+    for epoch in range(2):  # persistent workers refill the same buffers in the next epoch
+        for step, batch in enumerate(loader):
+            if epoch == 0 and step == 2:
+                ids = batch[:, 0].tolist()
+                child = context.Process(target=_check_after_the_parent_went_on, args=(batch, go, result), daemon=True)
+                child.start()
+                del batch  # the parent may now refill this batch's memory
     go.set()
-    assert result.get(timeout=60) is True
+    assert result.get(timeout=60) == (True, ids)
+    child.join(30)
+    assert child.exitcode == 0
+
+
+def _receive_batch_then_check(batches, go, result):
+    kept = batches.get(timeout=60)
+    go.wait(60)  # until the parent has refilled its batch memory several times
+    result.put((bool(torch.equal(kept, kept[:, :1].expand_as(kept))), kept[:, 0].tolist()))
+
+
+def test_a_batch_sent_to_another_process_stays_intact_while_the_workers_refill_its_buffer(tmp_path):
+    import torch.multiprocessing as torch_mp
+
+    folder = build_dataset(tmp_path / "sent", 64, chunk_size=8, make=lambda i: np.full(70_000, i, dtype=np.int64))
+    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=2, persistent_workers=True)
+    context = torch_mp.get_context("spawn")
+    batches, go, result = context.Queue(), context.Event(), context.Queue()
+    child = context.Process(target=_receive_batch_then_check, args=(batches, go, result), daemon=True)
+    child.start()
+    ids = None
+    for epoch in range(2):
+        for step, batch in enumerate(loader):
+            if epoch == 0 and step == 2:
+                ids = batch[:, 0].tolist()
+                batches.put(batch)  # torch moves it to shared memory of its own as it is sent
+                del batch
+    go.set()
+    assert result.get(timeout=60) == (True, ids)
     child.join(30)
     assert child.exitcode == 0
 

@@ -127,22 +127,6 @@ def test_a_shared_storage_is_the_memory_a_worker_process_writes_into(start_metho
     assert tensor.tolist() == [7] * 16  # the child wrote into this process's memory: nothing was copied
 
 
-def test_the_use_count_of_a_storage_counts_the_tensors_over_it_until_they_are_dropped():
-    assert door.use_count_supported()  # every torch we test with has it; without it, batches are copied
-    storage = door.shared_storage(64)
-    assert door.storage_use_count(storage) == 1
-    tensor = shared_tensor(storage, np.float32, (16,))
-    view = tensor[4:]
-    array = tensor.numpy()
-    del tensor
-    assert door.storage_use_count(storage) > 1  # the view and the array still hold the memory
-    del view
-    assert door.storage_use_count(storage) > 1
-    del array
-    gc.collect()
-    assert door.storage_use_count(storage) == 1
-
-
 # ---------------------------------------------------------------- messages between the loader and its workers
 def test_the_resume_message_is_recognised_after_a_trip_through_pickle_and_keeps_its_seed():
     message = pickle.loads(pickle.dumps(door.resume_message(1234)))
@@ -292,12 +276,9 @@ import torch
 import torch.utils.data.dataloader as torch_dataloader
 
 del torch_dataloader._MultiProcessingDataLoaderIter  # as if a future torch had renamed them
-del torch._C._storage_Use_Count
 
 from litdata import StreamingDataLoader, StreamingDataset
-from litdata.streaming.loading.torch_internals import use_count_supported
 
-assert not use_count_supported()
 dataset = StreamingDataset(sys.argv[1])
 assert sum(len(batch) for batch in StreamingDataLoader(dataset, batch_size=4)) == 10  # no workers: no private name
 try:

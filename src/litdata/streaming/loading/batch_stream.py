@@ -42,14 +42,12 @@ class BatchStream(IterableDataset):
         num_workers: int,
         collate_fn: Callable | None,
         whole_batches: bool = True,
-        reuse_memory: bool = False,
     ) -> None:
         self.dataset = dataset
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.whole_batches = whole_batches and collate_fn is None and isinstance(dataset, StreamingDataset)
         self.collate_fn = collate_fn or litdata_collate
-        self.reuse_memory = reuse_memory
         self.inherited_slots: dict[int, list[Any]] = {}  # worker id -> shared slots a forked worker takes over
         self.plan: EpochPlan | None = None  # the epoch to stream, from the loader (see `epoch_plan`)
 
@@ -58,7 +56,7 @@ class BatchStream(IterableDataset):
 
     def __iter__(self) -> Iterator[Any]:
         worker = get_worker_info()
-        enable_reuse(worker is not None, lend=self.reuse_memory)
+        enable_reuse(worker is not None)
         if worker is not None and self.inherited_slots:
             worker_pool().adopt(self.inherited_slots.get(worker.id, []))
             self.inherited_slots = {}  # this process's copy: adopted once

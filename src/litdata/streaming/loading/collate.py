@@ -19,9 +19,8 @@ from litdata.streaming.loading.worker_buffers import reuse_enabled, shared_tenso
 
 def batch_tensor(shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, Any]:
     """An uninitialised batch tensor and a numpy view to fill it. In the main process, the tensor is over a reused
-    buffer; inside a DataLoader worker (where the batch is about to cross processes) it is in shared memory, reused
-    too with ``reuse_batch_memory=True`` (the batch then holds a `PooledTensor`, which arrives in the main process as
-    a tensor)."""
+    buffer; inside a DataLoader worker (where the batch is about to cross processes) it is in one of the worker's
+    reused shared slots (the batch then holds a `PooledTensor`, which arrives in the main process as a tensor)."""
     if get_worker_info() is None:
         out = batch_buffers.array(shape, dtype)
         if out is None:

@@ -105,13 +105,10 @@ class StreamingDataLoader(DataLoader):
         profile_dir: where profiles are written (default: the current directory; created if missing).
         profile_cprofile: cProfile the main process and worker 0 (``cprofile_main.*``, ``cprofile_worker0.*``);
             not together with ``profile_batches``.
-        reuse_batch_memory: hand batches over in the workers' shared memory itself instead of a copy (no copy in
-            the training process). The contract: a batch's memory is refilled once no tensor in the training process
-            refers to it. Keep a batch, or part of it, only through tensors (a tensor, a view or slice of it,
-            ``.numpy()`` of it), never through a storage object alone (``untyped_storage()``), and ``clone()`` what
-            you hand to another process, including a process forked from the training process after the batch
-            arrived. Default False: each worker refills a few shared buffers, and every batch arrives as a copy in
-            memory of the training process's own, with no such rule.
+
+    With workers, a batch arrives in one of a few shared-memory buffers its worker refills (no copy, no new segment
+    per batch); a buffer is refilled only once nothing in the training process is left of the batch lent from it
+    (tensor, view, storage, ``.numpy()``), and never when the process forked while the batch was alive.
 
     Batches are built by a `BatchStream` the loader owns (torch runs with ``batch_size=None`` over it): the dataset
     yields plain samples whether or not a loader is attached.
@@ -134,7 +131,6 @@ class StreamingDataLoader(DataLoader):
         shuffle: bool | None = None,
         drop_last: bool | None = None,
         collate_fn: Callable | None = None,
-        reuse_batch_memory: bool = False,
         **kwargs: Any,
     ) -> None:
         _check_loader_arguments(dataset, batch_size, num_workers, profile_batches, profile_cprofile)
@@ -153,14 +149,13 @@ class StreamingDataLoader(DataLoader):
         self.restore = False
         self._num_samples_yielded_wrapper: dict[int, list[int]] = {}
         self._num_cycles: dict[int, list[int]] = {}
-        self.reuse_batch_memory = reuse_batch_memory
 
         self._profile_dir = os.path.abspath(profile_dir or os.getcwd())
         self._profile_skip_batches = profile_skip_batches
         collate = self._set_up_profiling(collate_fn, num_workers, profile_batches, profile_cprofile, kwargs)
         if num_workers > 0 and prefetch_factor is None:
             prefetch_factor = 2
-        self._stream = BatchStream(dataset, batch_size, num_workers, collate, reuse_memory=reuse_batch_memory)
+        self._stream = BatchStream(dataset, batch_size, num_workers, collate)
         super().__init__(  # type: ignore[misc]  # LitData's signature: extra positional args reach torch as given
             dataset,
             *args,

@@ -2,7 +2,7 @@
 
 `StreamingDataLoader` builds on a few parts of torch that torch neither documents nor promises to keep: its
 worker iterators, the message that starts a persistent worker's next epoch, the wrapper that carries a worker's
-exception to the training process, allocation straight in shared memory and a storage's use count. This module is
+exception to the training process, and allocation straight in shared memory. This module is
 the only one in litdata that names them (``tests/streaming/test_torch_internals.py`` scans the sources and checks
 each capability on the oldest and newest torch we support).
 
@@ -47,17 +47,6 @@ def shared_storage(nbytes: int) -> torch.UntypedStorage:
     worker reaches the training process without a copy (``share_memory_()`` would allocate, then copy)."""
     new_shared: Any = _private("torch", "UntypedStorage._new_shared")
     return new_shared(nbytes)
-
-
-def use_count_supported() -> bool:
-    """Whether this torch can tell a storage's use count (``torch._C._storage_Use_Count``), probed, not assumed."""
-    return hasattr(torch._C, "_storage_Use_Count")
-
-
-def storage_use_count(storage: torch.UntypedStorage) -> int:
-    """``torch._C._storage_Use_Count``: how many holders share ``storage``'s memory (every tensor over it counts):
-    1 means ``storage`` alone, which tells when a batch slot lent to the training loop is free again."""
-    return int(_private("torch._C", "_storage_Use_Count")(storage._cdata))
 
 
 # ---------------------------------------------------------------- messages between the loader and its workers

@@ -9,15 +9,13 @@ Here each worker keeps a few segments per batch size (`WorkerBufferPool`). A seg
 process the first time it is used; afterwards a batch names it by ``(worker pid, slot)``. The training process
 tells the worker which slots it may fill again along with the next batch requests (`BatchRequest`).
 
-By default the training process copies a slot into memory of its own as the batch arrives (`receive`), and the
-slot is free again at once: user code never sees pooled memory, so nothing it keeps (a tensor, a storage object, a
-process forked later) can be overwritten. The copy lands in the training process's own reused buffers
-(`batch_buffers`) and costs less than the page faults of a fresh segment.
-
-``StreamingDataLoader(..., reuse_batch_memory=True)`` lends the slot itself instead (no copy): the slot is free once
-no tensor in the training process uses its memory any more (the storage's use count is back to the registry's own
-reference). That rule cannot see references it does not count (a storage object the user keeps, a process forked
-from the training process that inherited the mapping), hence the contract in the loader's docstring.
+The batch tensor the training process gets is the slot itself, lent (no copy). It is made with `torch.from_numpy`
+over one numpy array per lending (`SlotRegistry.tensor`): every tensor, view, storage object and ``.numpy()``
+derived from the batch keeps that array alive, so the slot is given back only once its weak reference is dead,
+whatever the user kept. A tensor handed to another process is moved to memory of its own by torch
+(``share_memory_()`` copies memory it did not allocate in shared memory). Forking is the one way to hold the
+memory without Python references: a slot lent when the training process forks is retired (the worker drops it and
+never fills it again), so a forked child keeps reading the batch it inherited.
 
 The hand-off's process-wide state is here: `slot_registry` in the training process, `worker_pool()` in each worker,
 and the one set of fork hooks (for them and for `batch_buffers`, the training process's reused batch memory).
@@ -28,6 +26,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,7 +34,7 @@ import numpy as np
 import torch
 
 from litdata.streaming.loading.batch_buffers import batch_buffers
-from litdata.streaming.loading.torch_internals import shared_storage, storage_use_count, use_count_supported
+from litdata.streaming.loading.torch_internals import shared_storage
 
 _SLOTS_PER_SIZE = 6
 _MAX_POOLED_BYTES = 1 << 30
@@ -54,12 +53,9 @@ def reuse_enabled() -> bool:
     return worker_pool().enabled
 
 
-def enable_reuse(enabled: bool, lend: bool = False) -> None:
-    """Called in a worker by the loader's batch stream: fill pooled slots (``enabled``), lent to the training
-    process as they are (``lend``, ``reuse_batch_memory=True``) or copied there on arrival."""
-    pool = worker_pool()
-    pool.enabled = bool(enabled)
-    pool.lend = bool(enabled and lend and use_count_supported())
+def enable_reuse(enabled: bool) -> None:
+    """Called in a worker by the loader's batch stream: fill pooled slots (``enabled``)."""
+    worker_pool().enabled = bool(enabled)
 
 
 class PooledTensor:
@@ -74,7 +70,7 @@ class PooledTensor:
     def __reduce__(self) -> tuple:
         self.sent = True
         storage = self.pool.storage_to_send(self.slot)
-        return receive, (self.pool.pid, self.slot, storage, self.dtype, self.shape, self.pool.lend)
+        return receive, (self.pool.pid, self.slot, storage, self.dtype, self.shape)
 
     def __del__(self) -> None:
         if not self.sent:
@@ -87,7 +83,6 @@ class WorkerBufferPool:
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.enabled = False  # batch tensors come from the slots (set by the loader's batch stream)
-        self.lend = False  # ... and are lent to the training process as they are
         self._storages: list[Any] = []
         self._sizes: list[int] = []
         self._free: list[bool] = []
@@ -129,9 +124,17 @@ class WorkerBufferPool:
         return self._storages[slot] if first else None
 
     def release(self, slots: Iterable[int]) -> None:
+        """Slots the training process gave back; ``~slot`` (negative) retires a slot: it is never filled again."""
         for slot in slots:
-            if slot < len(self._free):
+            if slot < 0:
+                self._retire(~slot)
+            elif slot < len(self._free):
                 self._free[slot] = True
+
+    def _retire(self, slot: int) -> None:
+        if slot < len(self._sizes) and self._sizes[slot]:
+            self._pooled_bytes -= self._sizes[slot]
+            self._sizes[slot], self._storages[slot], self._free[slot] = 0, None, False
 
 
 _worker_pool: WorkerBufferPool | None = None  # this process's, made on first use; forgotten by a forked child
@@ -146,60 +149,53 @@ def worker_pool() -> WorkerBufferPool:
 
 
 class SlotRegistry:
-    """Training-process side: the slots received from each running worker (by pid), the storage mapped for each and
-    the slots the worker may fill again; and, between two sets of workers, the slots of the last set by worker id,
-    which the workers of the next epoch or loader, forked from the training process, take over instead of
-    allocating and sending new ones."""
+    """Training-process side: the slots received from each running worker (by pid), the storage mapped for each,
+    the slots lent to batches (a weak reference to the array each batch is made over) and the slots retired by a
+    fork; and, between two sets of workers, the slots of the last set by worker id, which the workers of the next
+    epoch or loader, forked from the training process, take over instead of allocating and sending new ones."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_pid: dict[int, dict[int, Any]] = {}
-        self._lent: dict[int, set[int]] = {}
-        self._copied: dict[int, list[int]] = {}
-        self._by_worker: dict[int, list[Any]] = {}  # worker id -> storages, between two sets of workers
+        self._lent: dict[int, dict[int, weakref.ref]] = {}
+        self._retired: dict[int, list[int]] = {}
+        # worker id -> (storage, weak reference to the batch lent from it), between two sets of workers
+        self._by_worker: dict[int, list[tuple[Any, weakref.ref | None]]] = {}
 
-    def tensor(
-        self, pid: int, slot: int, storage: Any, dtype: np.dtype, shape: tuple[int, ...], lend: bool
-    ) -> torch.Tensor:
-        """The batch tensor held in a slot of worker ``pid`` (``storage`` is given the first time the slot is sent):
-        a copy in memory of this process, or with ``lend`` the slot itself."""
-        with self._lock:  # a lent tensor exists before `released` can look at the slot's use count
+    def tensor(self, pid: int, slot: int, storage: Any, dtype: np.dtype, shape: tuple[int, ...]) -> torch.Tensor:
+        """The batch tensor held in a slot of worker ``pid`` (``storage`` is given the first time the slot is sent),
+        lent until nothing derived from it is left."""
+        with self._lock:
             slots = self._by_pid.setdefault(pid, {})
             if storage is not None:
                 slots[slot] = storage
             elif slot not in slots:
                 raise RuntimeError(f"A batch from DataLoader worker {pid} names a shared buffer never received.")
-            source = shared_tensor(slots[slot], dtype, shape)
-            if lend:
-                self._lent.setdefault(pid, set()).add(slot)
-                return source
-        out = batch_buffers.array(shape, dtype)
-        if out is None:
-            out = np.empty(shape, dtype)
-        np.copyto(out, source.numpy())
-        with self._lock:
-            self._copied.setdefault(pid, []).append(slot)
-        return torch.from_numpy(out)
+            nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+            lent = shared_tensor(slots[slot], torch.uint8, (nbytes,)).numpy()  # numpy's base of every view of it
+            self._lent.setdefault(pid, {})[slot] = weakref.ref(lent)
+        return torch.from_numpy(lent.view(dtype).reshape(shape))
 
     def released(self, pid: int) -> list[int]:
-        """Slots of worker ``pid`` that may be filled again (each reported once): copied ones, and lent ones that
-        no tensor uses any more."""
+        """Slots of worker ``pid`` it may fill again (nothing uses the batch lent from them any more), and ``~slot``
+        for those it must drop (lent when the process forked); each reported once."""
         with self._lock:
-            free = self._copied.pop(pid, [])
-            lent, slots = self._lent.get(pid), self._by_pid.get(pid)
-            if lent:
-                assert slots is not None  # a slot is lent only after it was received
-                unused = [slot for slot in lent if storage_use_count(slots[slot]) == 1]
-                lent.difference_update(unused)
-                free += unused
-            return free
+            lent = self._lent.get(pid, {})
+            free = [slot for slot, array in lent.items() if array() is None]
+            for slot in free:
+                del lent[slot]
+            return free + [~slot for slot in self._retired.pop(pid, [])]
 
     def take_cached(self) -> dict[int, list[Any]]:
-        """The slots the last set of workers left (worker id -> storages), removed from the registry: the next set,
-        forked now, inherits them (one set of workers uses them at a time)."""
+        """The slots the last set of workers left (worker id -> storages) that no batch uses any more, removed from
+        the registry: the next set, forked now, inherits them (one set of workers uses them at a time)."""
         with self._lock:
-            slots, self._by_worker = self._by_worker, {}
-        return slots
+            cached, self._by_worker = self._by_worker, {}
+        slots = {
+            worker: [storage for storage, lent in kept if lent is None or lent() is None]
+            for worker, kept in cached.items()
+        }
+        return {worker: storages for worker, storages in slots.items() if storages}
 
     def adopt(self, pid: int, storages: list[Any]) -> None:
         """Worker ``pid`` starts with ``storages`` as its slots 0, 1, ... (see `WorkerBufferPool.adopt`)."""
@@ -208,28 +204,47 @@ class SlotRegistry:
 
     def retire(self, worker_id: int, pid: int) -> None:
         """Worker ``worker_id`` (``pid``) exited: keep its slots for the worker that takes its place, those that fit
-        in `_MAX_CACHED_BYTES` (the rest are freed); none of them when one is still lent to a tensor (tensors in
-        use keep their memory either way)."""
+        in `_MAX_CACHED_BYTES` (the rest are freed; batches in use keep their memory either way). A slot whose batch
+        is still in use (the loop holds the last batch as the epoch ends) is handed on only if it is free by then."""
         with self._lock:
             slots = self._by_pid.pop(pid, {})
-            lent = self._lent.pop(pid, set())
-            self._copied.pop(pid, None)
-            kept: list[Any] = []
+            lent = self._lent.pop(pid, {})
+            self._retired.pop(pid, None)
+            kept: list[tuple[Any, weakref.ref | None]] = []
             total = 0
-            for storage in [] if lent else [slots[slot] for slot in sorted(slots)]:
-                if total + storage.nbytes() <= _MAX_CACHED_BYTES:
-                    kept.append(storage)
-                    total += storage.nbytes()
+            for slot in sorted(slots):
+                if total + slots[slot].nbytes() <= _MAX_CACHED_BYTES:
+                    kept.append((slots[slot], lent.get(slot)))
+                    total += slots[slot].nbytes()
             if kept and worker_id not in self._by_worker:
                 self._by_worker[worker_id] = kept
+
+    def before_fork(self) -> None:
+        """The process is about to fork: a child inherits the batches lent now without any Python reference the
+        registry could see, so their slots are retired instead of ever being filled again."""
+        self._lock.acquire()  # held across the fork: no batch is lent half-way
+        for pid, lent in self._lent.items():
+            in_use = [slot for slot, array in lent.items() if array() is not None]
+            for slot in in_use:
+                del lent[slot]
+                del self._by_pid[pid][slot]  # the batches keep the mapping alive
+                self._retired.setdefault(pid, []).append(slot)
+
+    def after_fork(self) -> None:
+        """In the parent, once it forked."""
+        self._lock.release()
+
+    def forget(self) -> None:
+        """In the child: the parent's workers are not this process's."""
+        self.__init__()  # type: ignore[misc]  # a fresh registry, with a lock no thread holds
 
 
 slot_registry = SlotRegistry()
 
 
-def receive(pid: int, slot: int, storage: Any, dtype: np.dtype, shape: tuple[int, ...], lend: bool) -> torch.Tensor:
+def receive(pid: int, slot: int, storage: Any, dtype: np.dtype, shape: tuple[int, ...]) -> torch.Tensor:
     """Unpickling a `PooledTensor` in the training process."""
-    return slot_registry.tensor(pid, slot, storage, dtype, shape, lend)
+    return slot_registry.tensor(pid, slot, storage, dtype, shape)
 
 
 class BatchRequest:
@@ -268,16 +283,25 @@ class ReleasingIndexQueue:
         return getattr(self._queue, name)
 
 
+def _before_fork() -> None:
+    batch_buffers.before_fork()
+    slot_registry.before_fork()
+
+
+def _after_fork_in_parent() -> None:
+    slot_registry.after_fork()
+    batch_buffers.after_fork()
+
+
 def _in_forked_child() -> None:
     """A forked process starts with empty pools: the training process's free batch buffers are not mapped in it,
     and a worker's slots belong to the worker (the child's slots, if it becomes a worker, are its own)."""
     global _worker_pool
     batch_buffers.forget()
+    slot_registry.forget()
     _worker_pool = None
 
 
 # The hand-off's one set of fork hooks (DataLoader workers are forked from the training process every epoch).
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(
-        before=batch_buffers.before_fork, after_in_parent=batch_buffers.after_fork, after_in_child=_in_forked_child
-    )
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_in_forked_child)
