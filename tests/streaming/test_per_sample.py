@@ -86,42 +86,74 @@ def check_private(samples):
 PATHS = ["collate", "transform", "subclass"]
 
 
-def loader_for(folder, path, workers, shuffle, collate=None, batch_size=8):
+def loader_for(folder, path, workers, shuffle, collate=None, batch_size=8, **loader_kwargs):
     kwargs = {"transform": lambda s: {**s, "via": "transform"}} if path == "transform" else {}
     cls = Tagged if path == "subclass" else StreamingDataset
     dataset = cls(folder, shuffle=shuffle, **kwargs)
-    return StreamingDataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate or list)
+    loader_kwargs["num_workers"] = workers
+    return StreamingDataLoader(dataset, batch_size=batch_size, collate_fn=collate or list, **loader_kwargs)
 
 
 LARGE = ["large", "aligned"]  # leaves at any offsets (read into lent memory), or aligned (mapped privately in order)
 
 
-@pytest.mark.parametrize("kind", LARGE)
-@pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("workers", [0, 2])
-@pytest.mark.parametrize("shuffle", [False, True])
-def test_samples_handed_to_user_code_are_writable_private_and_never_overwritten(folders, kind, path, workers, shuffle):
-    kept = []
+def keeping_collate(kept):
+    """A user's collate that keeps every sample it gets (in the process that collates: the training process or a
+    worker), checks that those it kept before are intact, and writes into each new one."""
 
     def collate(samples):
         check_private(samples)
+        for s in kept:  # kept from earlier batches (and epochs, in a persistent worker): only its own writes
+            assert (s["x"] == -value_of(s)).all() and (s["t"] == value_of(s)).all()
         for s in samples:
             assert s.get("via", "transform") == "transform" and s.get("tag", "mine") == "mine"
-            kept.append(s)  # in the process that collates: the training process or a worker
+            kept.append(s)
         ids = [value_of(s) for s in samples]
         for s in samples:
             s["x"] *= -1  # a user writing into a sample
         return ids
 
-    loader = loader_for(folders[kind], path, workers, shuffle, collate)
+    return collate
+
+
+LOADERS = {"main": {"num_workers": 0}, "workers": {"num_workers": 2}}
+LOADERS["persistent"] = {"num_workers": 2, "persistent_workers": True}
+
+
+@pytest.mark.parametrize("kind", LARGE)
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("loader_kwargs", LOADERS.values(), ids=LOADERS.keys())
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_samples_handed_to_user_code_are_writable_private_and_never_overwritten(
+    folders, kind, path, loader_kwargs, shuffle
+):
+    kept = []
+    workers = loader_kwargs["num_workers"]
+    loader = loader_for(folders[kind], path, workers, shuffle, keeping_collate(kept), **loader_kwargs)
     for _ in range(2):  # the second epoch reads what the first left: nothing written reaches it
         ids = [i for batch in loader for i in batch]
         assert sorted(ids) == list(range(NUM_ITEMS))
-    if workers == 0:  # what the collate kept over two epochs is intact (only its own writes)
+    if workers == 0:  # the training process collated: what it kept over two epochs is intact
         assert len(kept) == 2 * NUM_ITEMS
-        for s in kept:
-            assert (s["x"] == -value_of(s)).all() and (s["t"] == value_of(s)).all()
         check_private([{**s, "x": -s["x"]} for s in kept])
+
+
+@pytest.mark.parametrize("kind", LARGE)
+@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_a_resumed_loader_hands_user_code_private_samples_for_the_rest_of_the_epoch(folders, kind, workers, shuffle):
+    loader = loader_for(folders[kind], "collate", workers, shuffle, keeping_collate([]))
+    seen = []
+    for step, batch in enumerate(loader):
+        seen += batch
+        if step == 1:
+            state = loader.state_dict()
+            break
+    resumed = loader_for(folders[kind], "collate", workers, shuffle, keeping_collate([]))
+    resumed.load_state_dict(state)
+    rest = [i for batch in resumed for i in batch]
+    assert sorted(seen + rest) == list(range(NUM_ITEMS))
+    assert sorted(i for batch in resumed for i in batch) == list(range(NUM_ITEMS))  # the next epoch, whole
 
 
 @pytest.mark.parametrize("kind", LARGE)
