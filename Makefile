@@ -142,6 +142,7 @@ peers: $(PEERS_VENV)/.installed
 bench: install peers reference
 	$(PY) benchmarks/bench.py --peers-python $(PEERS_VENV)/bin/python
 	$(PY) benchmarks/media_decode.py --reference $(REF_DIR)
+	$(PY) benchmarks/tensor_leaves.py --reference $(REF_DIR)
 
 clean:
 	rm -rf $(VENV) $(OLDEST_VENV) .venv-torch-oldest $(REF_DIR) $(MOSAIC_DIR) build dist src/*.egg-info demo_data site
