@@ -294,6 +294,27 @@ def test_a_process_forked_mid_epoch_keeps_the_batch_it_inherited_while_the_paren
     assert child.exitcode == 0
 
 
+def test_a_process_forked_after_the_epoch_keeps_the_last_batch_while_the_next_epochs_workers_refill(tmp_path):
+    import multiprocessing
+
+    folder = build_dataset(tmp_path / "last", 64, chunk_size=8, make=lambda i: np.full(70_000, i, dtype=np.int64))
+    dataset = StreamingDataset(folder, shuffle=True)  # each epoch fills the buffers with other batches
+    loader = StreamingDataLoader(dataset, batch_size=4, num_workers=2)  # new workers every epoch
+    context = multiprocessing.get_context("fork")
+    go, result = context.Event(), context.Queue()
+    batch = collections.deque(loader, maxlen=1).pop()  # the last batch is held as the epoch's workers exit
+    ids = batch[:, 0].tolist()
+    child = context.Process(target=_check_after_the_parent_went_on, args=(batch, go, result), daemon=True)
+    child.start()
+    del batch  # the next epoch's workers take over the buffers the last ones left
+    for _ in range(2):
+        assert sorted(i for b in loader for i in b[:, 0].tolist()) == list(range(64))
+    go.set()
+    assert result.get(timeout=60) == (True, ids)
+    child.join(30)
+    assert child.exitcode == 0
+
+
 def _receive_batch_then_check(batches, go, result):
     kept = batches.get(timeout=60)
     go.wait(60)  # until the parent has refilled its batch memory several times

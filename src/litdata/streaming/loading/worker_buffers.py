@@ -181,7 +181,7 @@ class SlotRegistry:
         for those it must drop (lent when the process forked); each reported once."""
         with self._lock:
             lent = self._lent.get(pid, {})
-            free = [slot for slot, array in lent.items() if array() is None]
+            free = [slot for slot, array in lent.items() if not _in_use(array)]
             for slot in free:
                 del lent[slot]
             return free + [~slot for slot in self._retired.pop(pid, [])]
@@ -191,10 +191,7 @@ class SlotRegistry:
         the registry: the next set, forked now, inherits them (one set of workers uses them at a time)."""
         with self._lock:
             cached, self._by_worker = self._by_worker, {}
-        slots = {
-            worker: [storage for storage, lent in kept if lent is None or lent() is None]
-            for worker, kept in cached.items()
-        }
+        slots = {worker: [storage for storage, array in kept if not _in_use(array)] for worker, kept in cached.items()}
         return {worker: storages for worker, storages in slots.items() if storages}
 
     def adopt(self, pid: int, storages: list[Any]) -> None:
@@ -224,11 +221,13 @@ class SlotRegistry:
         registry could see, so their slots are retired instead of ever being filled again."""
         self._lock.acquire()  # held across the fork: no batch is lent half-way
         for pid, lent in self._lent.items():
-            in_use = [slot for slot, array in lent.items() if array() is not None]
+            in_use = [slot for slot, array in lent.items() if _in_use(array)]
             for slot in in_use:
                 del lent[slot]
                 del self._by_pid[pid][slot]  # the batches keep the mapping alive
                 self._retired.setdefault(pid, []).append(slot)
+        for worker, kept in self._by_worker.items():  # slots of exited workers, to be handed on: never again
+            self._by_worker[worker] = [(storage, array) for storage, array in kept if not _in_use(array)]
 
     def after_fork(self) -> None:
         """In the parent, once it forked."""
@@ -237,6 +236,11 @@ class SlotRegistry:
     def forget(self) -> None:
         """In the child: the parent's workers are not this process's."""
         self.__init__()  # type: ignore[misc]  # a fresh registry, with a lock no thread holds
+
+
+def _in_use(lent: weakref.ref | None) -> bool:
+    """Whether the batch lent from a slot (its array's weak reference; None: never lent) is still alive."""
+    return lent is not None and lent() is not None
 
 
 slot_registry = SlotRegistry()
