@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from interleaved import implementations, run_interleaved
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARRAY_FLOATS = 100 * 1024 // 8
@@ -105,23 +105,17 @@ def main() -> None:
         import litdata as ld
 
         ld.optimize(fn=_row, inputs=list(range(options.items)), output_dir=folder, chunk_bytes="64MB", num_workers=1)
-        implementations = {"ours": os.path.join(HERE, "..", "src"), "LitData": os.path.abspath(options.reference)}
-        if options.before:
-            implementations["before"] = os.path.abspath(options.before)
-        extra = "  before items/s, /CPU s" if options.before else ""
+        pythonpaths = implementations(options.reference, options.before)
+        before_header = "  before items/s, /CPU s" if options.before else ""
         print(
-            f"{'case':28} {'ours items/s':>13} {'LitData':>9} {'ratio':>6} {'ours /CPU s':>12} {'LitData':>9} {'ratio':>6}{extra}"
+            f"{'case':28} {'ours items/s':>13} {'LitData':>9} {'ratio':>6} {'ours /CPU s':>12} {'LitData':>9} {'ratio':>6}"
+            f"{before_header}"
         )
         for path, workers, shuffle in cases:
-            results: dict[str, list[dict]] = {name: [] for name in implementations}
-            for _ in range(options.repeat):
-                for name, pythonpath in implementations.items():
-                    env = dict(os.environ, PYTHONPATH=pythonpath, LITDATA_DISABLE_VERSION_CHECK="1")
-                    spec = f"{folder},{path},{workers},{int(shuffle)}"
-                    command = [sys.executable, __file__, "--worker", spec, "--epochs", str(options.epochs)]
-                    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-                    results[name].append(json.loads(out.strip().splitlines()[-1]))
-            best = {n: {k: max(r[k] for r in results[n]) for k in ("rate", "per_cpu")} for n in implementations}
+            spec = f"{folder},{path},{workers},{int(shuffle)}"
+            extra = ("--epochs", str(options.epochs))
+            results = run_interleaved(__file__, spec, pythonpaths, options.repeat, extra)
+            best = {n: {k: max(r[k] for r in results[n]) for k in ("rate", "per_cpu")} for n in pythonpaths}
             ours, theirs = best["ours"], best["LitData"]
             label = f"{path}, {workers} workers, {'shuffle' if shuffle else 'in order'}"
             before = f"  {best['before']['rate']:13,.0f} {best['before']['per_cpu']:9,.0f}" if options.before else ""

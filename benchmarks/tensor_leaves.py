@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from typing import Any
+
+from interleaved import implementations, run_interleaved
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = [(workers, shuffle) for workers in (0, 2) for shuffle in (False, True)]
@@ -72,17 +73,11 @@ def main() -> None:
 
         inputs = list(range(options.items))
         ld.optimize(fn=TensorRow(options.kb * 256), inputs=inputs, output_dir=folder, chunk_bytes="64MB", num_workers=1)
-        implementations = {"ours": os.path.join(HERE, "..", "src"), "LitData": os.path.abspath(options.reference)}
+        pythonpaths = implementations(options.reference)
         print(f"{options.items:,} x {options.kb} KB float32 tensors, default collate, batch 64 (items/s)")
         print(f"{'case':24} {'ours':>9} {'LitData':>9} {'ratio':>6}")
         for workers, shuffle in CASES:
-            rates: dict[str, list[float]] = {name: [] for name in implementations}
-            for _ in range(options.repeat):
-                for name, pythonpath in implementations.items():
-                    env = dict(os.environ, PYTHONPATH=pythonpath, LITDATA_DISABLE_VERSION_CHECK="1")
-                    command = [sys.executable, __file__, "--worker", f"{folder},{workers},{int(shuffle)}"]
-                    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-                    rates[name].append(float(out.strip().splitlines()[-1]))
+            rates = run_interleaved(__file__, f"{folder},{workers},{int(shuffle)}", pythonpaths, options.repeat)
             ours, theirs = max(rates["ours"]), max(rates["LitData"])
             label = f"{workers} workers, {'shuffle' if shuffle else 'in order'}"
             print(f"{label:24} {ours:9,.0f} {theirs:9,.0f} {ours / theirs:6.2f}", flush=True)

@@ -229,14 +229,14 @@ def test_a_stream_keeps_every_input_a_worker_may_have_taken_without_marking_it_y
     # worker 1 raced ahead to 60: the scheduler decides how long that lasts, so no fixed window is enough
     status = _status_of((BETWEEN_INPUTS, 21), (PROCESSING, 60))
     recent = RecentInputs(limit=1000)
-    recent.keep_needed(status.oldest_input_needed, status.inputs_in_use)
+    recent.keep_needed(status)
     assert _recorded(recent, range(100)) == list(range(100))
     assert describe_input(recent, 22) == "the input 'item-22'"
     assert describe_input(recent, 20) == "input #20"  # below every worker's mark: nobody can name it any more
     # a worker that has not marked any input yet may take any of them; a finished one takes none
     status = _status_of((STARTING, NO_INPUT), (FINISHED, 99))
     recent = RecentInputs(limit=1000)
-    recent.keep_needed(status.oldest_input_needed, status.inputs_in_use)
+    recent.keep_needed(status)
     _recorded(recent, range(50))
     assert describe_input(recent, 0) == "the input 'item-0'"
 
@@ -244,7 +244,7 @@ def test_a_stream_keeps_every_input_a_worker_may_have_taken_without_marking_it_y
 def test_a_stream_stuck_behind_one_slow_input_keeps_that_input_and_no_more_than_its_limit():
     status = _status_of((PROCESSING, 2), (PROCESSING, 9))
     recent = RecentInputs(limit=3)
-    recent.keep_needed(status.oldest_input_needed, status.inputs_in_use)
+    recent.keep_needed(status)
     assert _recorded(recent, range(10)) == list(range(10))
     assert recent[2] == "item-2"
     assert [recent[i] for i in (8, 9)] == ["item-8", "item-9"]

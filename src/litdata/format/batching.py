@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from litdata.format.chunk import LARGE_ITEM_BYTES
 from litdata.utilities._pytree import TreeSpec
 
 _MAPPINGS = (dict, collections.OrderedDict, collections.defaultdict)
@@ -135,9 +136,6 @@ def _collate_tools() -> tuple[Callable[[list[Any]], Any], BatchTensor]:
 
 
 _IOV_MAX = 1024
-# from this item size, reading the file beats copying from the mapping, and (per-sample path, items in order) a
-# private mapping of the run beats reading it
-_LARGE_ITEM_BYTES = 32 << 10
 _GATHER_MAX_BYTES = 16 << 10  # below this leaf size, one gather beats copying row by row
 
 
@@ -250,7 +248,7 @@ class BatchAssembler:
         rows, start, count = positions
         position = columns.rows_position + start * item_size
         out = None
-        large_run = rows is None and item_size >= _LARGE_ITEM_BYTES
+        large_run = rows is None and item_size >= LARGE_ITEM_BYTES
         if large_run and columns.map_file is not None and _aligned_rows(columns, position):
             mapped = columns.map_file(position, count * item_size)
             out = None if mapped is None else mapped.reshape(count, item_size)
@@ -261,7 +259,7 @@ class BatchAssembler:
             if rows is None:
                 if not columns.read_file([out], position, out.nbytes):
                     np.copyto(out, columns.rows[start : start + count])
-            elif item_size < _LARGE_ITEM_BYTES or not all(
+            elif item_size < LARGE_ITEM_BYTES or not all(
                 columns.read_file([out[k]], columns.rows_position + p * item_size, item_size)
                 for k, p in enumerate(rows.tolist())
             ):
@@ -289,7 +287,7 @@ class BatchAssembler:
             out = self._outputs[0][0][pos : pos + count]  # whole rows in a row: one contiguous read (token blocks)
             if columns.read_file([out], columns.rows_position + start * item_size, out.nbytes):
                 return True
-        elif item_size >= _LARGE_ITEM_BYTES:
+        elif item_size >= LARGE_ITEM_BYTES:
             headers = self._read_file(columns, rows, start, count, pos)
             if headers is not None:
                 expected = b"".join(h for _, h in columns.headers)

@@ -14,7 +14,9 @@ from litdata.format.arrow_footer import ArrowFooter, has_arrow_footer
 from litdata.format.compression import FramedChunkReader, get_compressor, is_framed_chunk
 from litdata.format.private_map import map_private
 
-_READ_ITEM_MIN_BYTES = 32 << 10  # from this size, reading an item from the file beats copying it from the mapping
+# From this item size, reading an item from the file beats copying it from the mapping, and (per-sample path, items in
+# order) a private mapping of a run of items beats reading it.
+LARGE_ITEM_BYTES = 32 << 10
 ITEMS_ALIGNMENT = 16  # our writer starts the items of a classic chunk at a multiple of this (LitData: right after
 # the header); readers follow the offsets, so either reads anywhere, and aligned items can be mapped as arrays
 
@@ -126,7 +128,7 @@ class ChunkData:
             return self._framed.item(i)
         assert self.offsets is not None  # a chunk is framed or has offsets (until close)
         begin, end = self.offsets[i], self.offsets[i + 1]
-        if self._items_as_stored and end - begin >= _READ_ITEM_MIN_BYTES:
+        if self._items_as_stored and end - begin >= LARGE_ITEM_BYTES:
             owned = bytearray(end - begin)
             if self.read_file([owned], begin, len(owned)):
                 return owned

@@ -375,7 +375,7 @@ def run_workers(job: Job, plan: WorkPlan, start_method: str, verbose: bool, desc
     tasks = context.Queue(maxsize=4 * len(plan.shares)) if plan.batches is not None else None
     status = ShareStatus(context, len(plan.shares))
     if isinstance(plan.inputs, RecentInputs):
-        plan.inputs.keep_needed(status.oldest_input_needed, status.inputs_in_use)
+        plan.inputs.keep_needed(status)
     environ = child_environ()  # a forkserver's children would otherwise have the server's, maybe older, one
     new_process: Any = context.Process  # type: ignore[attr-defined]  # every concrete context has Process; typeshed's BaseContext does not
     processes = [

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import signal
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from litdata.processing.workers import BETWEEN_INPUTS, NO_INPUT, PROCESSING, STARTING
+from litdata.processing.workers import BETWEEN_INPUTS, NO_INPUT, PROCESSING, STARTING, ShareStatus
 
 _REPR_LIMIT = 300
 
@@ -22,23 +22,20 @@ class RecentInputs:
     """The inputs a lazy stream handed out, by input index, kept while a worker may still have to name one.
 
     The queue hands inputs out in index order, so a worker's next input comes after the last one it marked in its
-    status slot; an input below every unfinished worker's mark (``oldest_needed()``) can no longer be one a vanished
-    worker held, and is forgotten. How long a worker sits between taking an input and marking it depends on the
-    scheduler, which is why no fixed window is used. At most ``limit`` inputs are kept (a worker stalled on one
-    slow input must not make the stream pile up): past it, the oldest input no worker holds (``in_use()``) goes.
+    status slot; an input below every unfinished worker's mark (`ShareStatus.oldest_input_needed`) can no longer be
+    one a vanished worker held, and is forgotten. How long a worker sits between taking an input and marking it
+    depends on the scheduler, which is why no fixed window is used. At most ``limit`` inputs are kept (a worker
+    stalled on one slow input must not make the stream pile up): past it, the oldest input no worker holds goes.
     """
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
         self._items: OrderedDict[int, Any] = OrderedDict()
-        self._in_use: Callable[[], set[int]] = set
-        self._oldest_needed: Callable[[], int] = lambda: NO_INPUT
+        self._status: ShareStatus | None = None
 
-    def keep_needed(self, oldest_needed: Callable[[], int], in_use: Callable[[], set[int]]) -> None:
-        """Keep the inputs from index ``oldest_needed()`` on, and past the limit those whose indexes ``in_use()``
-        returns (the workers' current inputs)."""
-        self._oldest_needed = oldest_needed
-        self._in_use = in_use
+    def keep_needed(self, status: ShareStatus) -> None:
+        """Keep the inputs the workers of ``status`` may still have to name."""
+        self._status = status
 
     def record(self, pairs: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
         for index, item in pairs:
@@ -47,11 +44,11 @@ class RecentInputs:
             yield index, item
 
     def _forget_settled(self) -> None:
-        oldest_needed = self._oldest_needed()
+        oldest_needed = self._status.oldest_input_needed() if self._status is not None else NO_INPUT
         while self._items and next(iter(self._items)) < oldest_needed:
             self._items.popitem(last=False)
         if len(self._items) > self._limit:
-            in_use = self._in_use()
+            in_use = self._status.inputs_in_use() if self._status is not None else set()
             for index in self._items:
                 if index not in in_use:
                     del self._items[index]
