@@ -143,6 +143,7 @@ bench: install peers reference
 	$(PY) benchmarks/bench.py --peers-python $(PEERS_VENV)/bin/python
 	$(PY) benchmarks/media_decode.py --reference $(REF_DIR)
 	$(PY) benchmarks/tensor_leaves.py --reference $(REF_DIR)
+	$(PY) benchmarks/script_imports.py --reference $(REF_DIR)
 
 clean:
 	rm -rf $(VENV) $(OLDEST_VENV) .venv-torch-oldest $(REF_DIR) $(MOSAIC_DIR) build dist src/*.egg-info demo_data site

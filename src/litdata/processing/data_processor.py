@@ -25,7 +25,7 @@ from litdata.constants import _INDEX_FILENAME
 from litdata.format.writer import merge_index_files
 from litdata.processing.nodes import NodeInfo
 from litdata.processing.output import Output
-from litdata.processing.preload import PRELOAD_ENV, modules_to_preload, preload_request
+from litdata.processing.preload import PRELOAD_ENV, main_script_imports, modules_to_preload, preload_request
 from litdata.processing.spawn_guard import BOOTSTRAP_EXIT_CODE, bootstrap_error
 from litdata.processing.staging import chunk_names, remove_replaced_chunks
 from litdata.processing.vanished import RecentInputs, vanished_worker_error
@@ -358,6 +358,7 @@ def _usable_start_method(start_method: str, job: Job) -> str:
 
     forkserver.set_forkserver_preload(_FORKSERVER_PRELOAD)
     modules = modules_to_preload([job.fn, job.reader, job.writer_options.get("item_loader")])
+    modules += [name for name in main_script_imports() if name not in modules]
     os.environ[PRELOAD_ENV] = preload_request(modules)  # read by a server started now, ignored by a running one
     try:
         forkserver.ensure_running()
