@@ -139,7 +139,10 @@ $(PEERS_VENV)/.installed:
 peers: $(PEERS_VENV)/.installed
 
 # Ours (.venv) side by side with LitData 0.2.76, MosaicML Streaming and WebDataset (.venv-peers); see benchmarks/README.md.
+# Ours is an editable install: its modules are compiled first, as pip compiles a wheel's (and the peers') at install,
+# so that no timed process compiles our sources (where PYTHONDONTWRITEBYTECODE is set, none would ever be cached).
 bench: install peers reference
+	$(PY) -m compileall -q src/litdata
 	$(PY) benchmarks/bench.py --peers-python $(PEERS_VENV)/bin/python
 	$(PY) benchmarks/media_decode.py --reference $(REF_DIR)
 	$(PY) benchmarks/tensor_leaves.py --reference $(REF_DIR)

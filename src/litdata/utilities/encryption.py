@@ -10,14 +10,12 @@ import base64
 import functools
 import json
 import os
+import types
 from abc import ABC, abstractmethod
 from typing import Any, Literal
 
 try:
     from cryptography.fernet import Fernet, InvalidToken
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
-    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
     _HAS_CRYPTOGRAPHY = True
 except ImportError:
@@ -67,8 +65,23 @@ def _require_cryptography() -> None:
         )
 
 
+@functools.cache
+def _primitives() -> Any:
+    """cryptography's key, padding and key-derivation primitives, imported on first use: about 15 ms that every
+    process importing the writer or the reader would otherwise pay, encrypted data or not (Fernet alone is 4 ms)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+    return types.SimpleNamespace(
+        hashes=hashes, serialization=serialization, padding=padding, rsa=rsa, PBKDF2HMAC=PBKDF2HMAC
+    )
+
+
 def _oaep_padding() -> Any:
-    return padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    crypto = _primitives()
+    sha256 = crypto.hashes.SHA256
+    return crypto.padding.OAEP(mgf=crypto.padding.MGF1(algorithm=sha256()), algorithm=sha256(), label=None)
 
 
 class Encryption(ABC):
@@ -115,7 +128,8 @@ class Encryption(ABC):
 
 @functools.lru_cache(maxsize=16)
 def _derive_fernet_key(password: str, salt: bytes) -> bytes:
-    kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=_PBKDF2_ITERATIONS)
+    crypto = _primitives()
+    kdf = crypto.PBKDF2HMAC(algorithm=crypto.hashes.SHA256(), length=32, salt=salt, iterations=_PBKDF2_ITERATIONS)
     return base64.urlsafe_b64encode(kdf.derive(password.encode("utf-8")))
 
 
@@ -205,7 +219,9 @@ class RSAEncryption(Encryption):
         _require_cryptography()
         self.level = _validate_level(level)
         self.password = password
-        self.private_key = rsa.generate_private_key(public_exponent=_RSA_PUBLIC_EXPONENT, key_size=_RSA_KEY_BITS)
+        self.private_key = _primitives().rsa.generate_private_key(
+            public_exponent=_RSA_PUBLIC_EXPONENT, key_size=_RSA_KEY_BITS
+        )
         self.public_key = self.private_key.public_key()
 
     @property
@@ -242,6 +258,7 @@ class RSAEncryption(Encryption):
             raise DecryptionError(f"Decryption failed: cannot decrypt the data with this key: {hint}") from error
 
     def _private_pem(self) -> bytes:
+        serialization = _primitives().serialization
         return self.private_key.private_bytes(
             encoding=serialization.Encoding.PEM,
             format=serialization.PrivateFormat.TraditionalOpenSSL,
@@ -249,20 +266,22 @@ class RSAEncryption(Encryption):
         )
 
     def _public_pem(self) -> bytes:
+        serialization = _primitives().serialization
         return self.public_key.public_bytes(
             encoding=serialization.Encoding.PEM, format=serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
     def _load_pems(self, private_pem: bytes, public_pem: bytes, password: str) -> None:
+        crypto = _primitives()
         try:
-            private_key = serialization.load_pem_private_key(private_pem, password=password.encode("utf-8"))
+            private_key = crypto.serialization.load_pem_private_key(private_pem, password=password.encode("utf-8"))
         except (ValueError, TypeError) as error:
             raise DecryptionError(
                 "Incorrect password, could not decrypt key: the password is wrong or the RSA key file is damaged; "
                 "pass the password used when the keys were saved."
             ) from error
-        public_key = serialization.load_pem_public_key(public_pem)
-        if not isinstance(private_key, rsa.RSAPrivateKey) or not isinstance(public_key, rsa.RSAPublicKey):
+        public_key = crypto.serialization.load_pem_public_key(public_pem)
+        if not isinstance(private_key, crypto.rsa.RSAPrivateKey) or not isinstance(public_key, crypto.rsa.RSAPublicKey):
             raise ValueError(
                 f"The key files hold a {type(private_key).__name__} and a {type(public_key).__name__}, not an RSA key "
                 "pair; pass the PEM files written by RSAEncryption.save_keys."
@@ -308,6 +327,7 @@ class RSAEncryption(Encryption):
         return instance
 
     def __getstate__(self) -> dict[str, Any]:
+        serialization = _primitives().serialization
         private_der = self.private_key.private_bytes(
             encoding=serialization.Encoding.DER,
             format=serialization.PrivateFormat.PKCS8,
@@ -318,7 +338,8 @@ class RSAEncryption(Encryption):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.level = state["level"]
         self.password = state["password"]
-        private_key = serialization.load_der_private_key(state["private_der"], password=None)
-        assert isinstance(private_key, rsa.RSAPrivateKey)  # __getstate__ wrote this instance's own RSA key
+        crypto = _primitives()
+        private_key = crypto.serialization.load_der_private_key(state["private_der"], password=None)
+        assert isinstance(private_key, crypto.rsa.RSAPrivateKey)  # __getstate__ wrote this instance's own RSA key
         self.private_key = private_key
         self.public_key = private_key.public_key()
