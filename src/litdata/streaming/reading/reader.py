@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -61,8 +61,11 @@ class _Prefetcher:
     """Downloads the chunks just ahead of the reader's position in its plan, in one background thread, and verifies
     their checksums there (``verify``; chunks read in place are only verified).
 
-    The thread exits once every chunk of the plan was requested, or when `close` is called (which joins it).
-    Chunks it fetched stay pinned until the reader has moved past them.
+    Downloading goes first: a chunk is verified here only while the next one may not be fetched yet (the reader is
+    ``depth`` chunks behind). When the downloads are what the reader waits for, it verifies each chunk itself as it
+    opens it, while this thread already fetches the next one, instead of waiting for this thread to hash it.
+    The thread exits once every chunk of the plan was requested and verified, or when `close` is called (which
+    joins it). Chunks it fetched stay pinned until the reader has moved past them.
     """
 
     def __init__(
@@ -96,29 +99,36 @@ class _Prefetcher:
             thread.start()
 
     def _run(self) -> None:
+        unverified: deque[str] = deque()
         while True:
+            fetch: list[str] = []
             with self._cond:
-                while not self._closed and self._position + self._depth < self._next < len(self._plan):
+                while not self._closed:
+                    if self._position + self._depth >= self._next < len(self._plan):
+                        end = min(self._position + self._depth + 1, len(self._plan))
+                        fetch = self._plan[self._next : end]
+                        for index in range(self._next, end):
+                            self._source.acquire(self._plan[index])
+                            self._pinned.append((index, self._plan[index]))
+                        self._next = end
+                        break
+                    if unverified:
+                        break
+                    if self._next >= len(self._plan):
+                        return
                     self._cond.wait()
-                if self._closed or self._next >= len(self._plan):
-                    return
-                end = min(self._position + self._depth + 1, len(self._plan))
-                names = self._plan[self._next : end]
-                for i in range(self._next, end):
-                    self._source.acquire(self._plan[i])
-                    self._pinned.append((i, self._plan[i]))
-                self._next = end
-            try:
-                self._source.prefetch(names)
-            except Exception as error:  # the reader fetches the chunk itself and raises if it fails again
-                logger.warning("Prefetching %s failed: %s", names, error)
-            verify = self._verify
-            if verify is None:
-                continue
-            for name in names:
                 if self._closed:
                     return
-                verify(name)
+            if not fetch:
+                assert self._verify is not None  # only verified names are queued
+                self._verify(unverified.popleft())
+                continue
+            try:
+                self._source.prefetch(fetch)
+            except Exception as error:  # the reader fetches the chunks itself and raises if it fails again
+                logger.warning("Prefetching %s failed: %s", fetch, error)
+            if self._verify is not None:
+                unverified.extend(fetch)
 
     def close(self) -> None:
         """Stop the thread, wait for it, and release the chunks it pinned."""

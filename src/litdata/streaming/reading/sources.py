@@ -65,6 +65,11 @@ class ChunkWaitTimeoutError(FileNotFoundError):
         self.path, self.url, self.waited_s = path, url, waited_s
 
 
+_LOCK_POLL_S = 0.005  # how often a reader waiting for another process's download checks its lock
+# Prefetched chunks smaller than this are downloaded together (their time is request latency); larger ones one by one.
+_BULK_CHUNK_BYTES = 4 << 20
+
+
 def max_wait_time() -> float:
     """Seconds a reader waits for a chunk another reader is downloading (``MAX_WAIT_TIME``, default 120)."""
     return settings.MAX_WAIT_TIME.get()
@@ -210,8 +215,9 @@ class CachedSource(ChunkSource):
         remove_orphan_temporaries(folder)
 
     # ---------------------------------------------------------------- per-process state
-    def _local(self) -> tuple[threading.Lock, Counter, str]:
-        """This process's lock, pin counts and marker suffix (fresh after a fork or unpickling)."""
+    def _local(self) -> tuple[threading.Lock, Counter, str, dict[str, threading.Event]]:
+        """This process's lock, pin counts, marker suffix and the chunks its prefetch thread is downloading (fresh
+        after a fork or unpickling)."""
         state = self.__dict__.get("_process_state")
         if state is None or state[0] != os.getpid():
             with _STATE_LOCK:
@@ -219,8 +225,9 @@ class CachedSource(ChunkSource):
                 if state is None or state[0] != os.getpid():
                     marker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
                     pins: Counter = Counter()
-                    state = self._process_state = (os.getpid(), threading.Lock(), pins, marker)
-        return state[1], state[2], state[3]
+                    fetching: dict[str, threading.Event] = {}
+                    state = self._process_state = (os.getpid(), threading.Lock(), pins, marker, fetching)
+        return state[1], state[2], state[3], state[4]
 
     def _marker(self, folder: str, filename: str) -> str:
         return self._path(folder, f"{filename}@{self._local()[2]}")
@@ -237,14 +244,14 @@ class CachedSource(ChunkSource):
     # ---------------------------------------------------------------- pins
     def acquire(self, filename: str) -> None:
         check_chunk_name(filename, self.url)
-        lock, pins, _ = self._local()
+        lock, pins, _, _ = self._local()
         with lock:
             pins[filename] += 1
             if pins[filename] == 1:
                 open(self._marker(_PINS, filename), "w").close()
 
     def release(self, filename: str) -> None:
-        lock, pins, _ = self._local()
+        lock, pins, _, _ = self._local()
         with lock:
             if pins[filename] <= 0:
                 return
@@ -271,8 +278,13 @@ class CachedSource(ChunkSource):
     def ensure(self, filename: str) -> str:
         path = path_inside(self.folder, filename)
         waited = max_wait_time()
-        try:
-            with self._chunk_lock(filename).acquire(timeout=waited):
+        lock, _, _, fetching = self._local()
+        with lock:
+            fetched_here = fetching.get(filename)
+        if fetched_here is not None:  # this process's prefetch thread: woken the moment the chunk is in place
+            fetched_here.wait(waited)
+        try:  # another process's download: its lock is polled
+            with self._chunk_lock(filename).acquire(timeout=waited, poll_interval=_LOCK_POLL_S):
                 if os.path.exists(path):
                     # recency for eviction in the access time: the modification time stays the file version's
                     # (a chunk verified once in this process is not verified again, see `checksums`)
@@ -288,9 +300,13 @@ class CachedSource(ChunkSource):
         return path
 
     def prefetch(self, filenames: list[str]) -> None:
-        """Download the missing ones among ``filenames`` in one bulk call. Chunks another reader is fetching are
-        skipped; prefetching stops where the cache limit would be exceeded (the reader fetches those later)."""
-        held, todo = [], []
+        """Download the missing ones among ``filenames``, in order. A large chunk is fetched on its own and put in
+        place at once, so that the first one needed arrives first, at the whole bandwidth; consecutive small chunks
+        (under `_BULK_CHUNK_BYTES`), whose time goes into request latency rather than transfer, are fetched
+        together in one bulk call (s5cmd when installed). A reader of this process waiting for a chunk is woken the
+        moment it is in place. Chunks another reader is fetching are skipped; prefetching stops where the cache
+        limit would be exceeded (the reader fetches those later)."""
+        claimed: list[tuple[str, FileLock, threading.Event]] = []
         try:
             for filename in filenames:
                 if os.path.exists(path_inside(self.folder, filename)):
@@ -300,20 +316,51 @@ class CachedSource(ChunkSource):
                     lock.acquire(timeout=0)
                 except Timeout:
                     continue
-                held.append(lock)
-                if os.path.exists(self._path(filename)):
-                    continue
-                if not self._reserve([filename], required=False):
-                    break
-                todo.append(filename)
-            if todo:
+                claimed.append((filename, lock, self._announce(filename)))
+            while claimed:
+                batch = [claimed.pop(0)]
+                while claimed and self._small(batch[-1][0]) and self._small(claimed[0][0]):
+                    batch.append(claimed.pop(0))
                 try:
-                    self._download(todo)
+                    if not self._fetch_batch([filename for filename, _, _ in batch]):
+                        break
                 finally:
-                    self._unreserve(todo)
+                    self._publish(batch)
         finally:
-            for lock in held:
-                lock.release()
+            self._publish(claimed)
+
+    def _small(self, filename: str) -> bool:
+        return self.sizes.get(filename, 0) < _BULK_CHUNK_BYTES
+
+    def _announce(self, filename: str) -> threading.Event:
+        """Record that this process is downloading ``filename`` (see `ensure`)."""
+        state_lock, _, _, fetching = self._local()
+        event = threading.Event()
+        with state_lock:
+            fetching[filename] = event
+        return event
+
+    def _fetch_batch(self, filenames: list[str]) -> bool:
+        """Download those of ``filenames`` not here yet; False when the cache limit stops prefetching."""
+        todo = [filename for filename in filenames if not os.path.exists(self._path(filename))]
+        if not todo:
+            return True
+        if not self._reserve(todo, required=False):
+            return False
+        try:
+            self._download(todo)
+        finally:
+            self._unreserve(todo)
+        return True
+
+    def _publish(self, claimed: list[tuple[str, FileLock, threading.Event]]) -> None:
+        """Release the locks of downloads that are over (done or not) and wake this process's readers of them."""
+        state_lock, _, _, fetching = self._local()
+        for filename, lock, event in claimed:
+            lock.release()
+            with state_lock:
+                del fetching[filename]
+            event.set()
 
     def _download(self, filenames: list[str]) -> None:
         pairs = [(join_url(self.url, name), temporary_path(path_inside(self.folder, name))) for name in filenames]
