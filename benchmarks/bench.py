@@ -425,7 +425,7 @@ class Bench:
                     record(self.row(case.label), name, result, value, counts[case.kind])
                     if case.workers == 2 and not case.shuffle and case.path == "batch" and name != RAW:
                         first = self.row("  time to first batch, 2 workers", "s", higher_is_better=False)
-                        record(first, name, result, lambda r: r["first_seconds"])
+                        record(first, name, result, lambda r: r.get("startup_seconds", r["first_seconds"]))
             for name in self.shuffled(workers):
                 if name != CEILING:
                     loc = self.location(name, "arrays")
