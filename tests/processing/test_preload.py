@@ -26,17 +26,23 @@ if __name__ == "__main__":
 """
 
 
-def test_forkserver_workers_find_the_module_of_fn_imported_once_in_the_server(tmp_path):
+def _processes_importing_the_probe(tmp_path, script_template: str) -> int:
+    """Run the script (two `optimize` runs of 2 workers each, then a read back); how many processes imported
+    `import_probe`."""
     imports = tmp_path / "imports"
     imports.mkdir()
     script = tmp_path / "script.py"
-    script.write_text(textwrap.dedent(TWO_RUNS.format(here=HERE, out=str(tmp_path / "out-"))))
+    script.write_text(textwrap.dedent(script_template.format(here=HERE, out=str(tmp_path / "out-"))))
     env = dict(os.environ, LITDATA_TEST_IMPORT_DIR=str(imports))
     result = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(list(range(0, 16, 2)))
+    return len(os.listdir(imports))
+
+
+def test_forkserver_workers_find_the_module_of_fn_imported_once_in_the_server(tmp_path):
     # the main process and the forkserver; without the preload, each of the 4 workers imports it too
-    assert len(os.listdir(imports)) == 2
+    assert _processes_importing_the_probe(tmp_path, TWO_RUNS) == 2
 
 
 def _local():
@@ -88,15 +94,7 @@ if __name__ == "__main__":
 def test_what_the_main_script_imports_is_imported_once_in_the_server_not_in_every_worker(tmp_path):
     """Each worker runs the script's top level again; its imports find the modules the server preloaded. Without
     that, each of the 4 workers of the two runs imports the module again (5 imports, not 2)."""
-    imports = tmp_path / "imports"
-    imports.mkdir()
-    script = tmp_path / "script.py"
-    script.write_text(textwrap.dedent(FN_IN_THE_SCRIPT.format(here=HERE, out=str(tmp_path / "out-"))))
-    env = dict(os.environ, LITDATA_TEST_IMPORT_DIR=str(imports))
-    result = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == str(list(range(0, 16, 2)))
-    assert len(os.listdir(imports)) == 2
+    assert _processes_importing_the_probe(tmp_path, FN_IN_THE_SCRIPT) == 2
 
 
 SCRIPT_IMPORTS = """
@@ -128,41 +126,20 @@ class Job:
 """
 
 
+# the imports of SCRIPT_IMPORTS a worker runs again, in order; then those it does not (main guard, function, class)
+RUN_AGAIN = ["json", "os.path", "email", "email.mime", "email.message", "csv", "wave", "zlib", "bz2", "gzip"]
+NOT_RUN_AGAIN = ["tarfile", "zipfile", "shelve", "pprint"]
+
+
 def test_main_script_imports_are_the_top_level_imports_a_worker_runs_again(tmp_path, monkeypatch):
     script = tmp_path / "script.py"
     script.write_text(SCRIPT_IMPORTS)
-    for name in (
-        "json",
-        "os.path",
-        "email",
-        "email.mime",
-        "email.message",
-        "csv",
-        "wave",
-        "zlib",
-        "bz2",
-        "gzip",
-        "tarfile",
-        "zipfile",
-        "shelve",
-        "pprint",
-    ):
+    for name in RUN_AGAIN + NOT_RUN_AGAIN:
         __import__(name)
     main = types.ModuleType("__main__")
     main.__file__ = str(script)
     monkeypatch.setitem(sys.modules, "__main__", main)
-    assert main_script_imports() == [
-        "json",
-        "os.path",
-        "email",
-        "email.mime",
-        "email.message",
-        "csv",
-        "wave",
-        "zlib",
-        "bz2",
-        "gzip",
-    ]
+    assert main_script_imports() == RUN_AGAIN
 
 
 @pytest.mark.parametrize("file", [None, "<stdin>", "missing.py", "broken.py"])
