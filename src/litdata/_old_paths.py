@@ -9,11 +9,11 @@ Type checkers read the ``.pyi`` stub left at each old path, which re-exports wha
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
 from types import ModuleType
+from typing import Any, cast
 
 OLD_PATHS = {
     "litdata.streaming.cache": "litdata.streaming.reading.cache",
@@ -46,15 +46,16 @@ OLD_PATHS = {
 }
 
 
-class _OldPathFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Imports an old module path as the module at its new home."""
+class _OldPathFinder:
+    """Imports an old module path as the module at its new home: a meta path finder and its loader (the import
+    system only calls these methods; the ``importlib.abc`` base classes would add ~8 ms to ``import litdata``)."""
 
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
     ) -> importlib.machinery.ModuleSpec | None:
         if fullname not in OLD_PATHS:
             return None
-        return importlib.util.spec_from_loader(fullname, self)
+        return importlib.util.spec_from_loader(fullname, cast(Any, self))  # a loader by its methods
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
         return importlib.import_module(OLD_PATHS[spec.name])

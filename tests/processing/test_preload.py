@@ -8,7 +8,8 @@ import types
 import processing_fns
 import pytest
 
-from litdata.processing.preload import main_script_imports, modules_to_preload
+from litdata.processing.main_imports import main_script_imports
+from litdata.processing.preload import modules_to_preload
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

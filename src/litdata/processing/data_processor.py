@@ -23,9 +23,10 @@ from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
 from litdata.format.writer import merge_index_files
+from litdata.processing.main_imports import main_script_imports
 from litdata.processing.nodes import NodeInfo
 from litdata.processing.output import Output
-from litdata.processing.preload import PRELOAD_ENV, main_script_imports, modules_to_preload, preload_request
+from litdata.processing.preload import PRELOAD_ENV, modules_to_preload, preload_request
 from litdata.processing.spawn_guard import BOOTSTRAP_EXIT_CODE, bootstrap_error
 from litdata.processing.staging import chunk_names, remove_replaced_chunks
 from litdata.processing.vanished import RecentInputs, vanished_worker_error
