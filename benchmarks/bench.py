@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from data import BLOCK_SIZE, Sizes, generate
+from worker import throughput
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -129,15 +130,6 @@ class Row:
     def median(self, lib: str) -> float | None:
         values = self.values.get(lib)
         return statistics.median(values) if values else None
-
-
-def throughput(result: dict) -> float | None:
-    """Items per second; for a streamed epoch, after its first batch (start-up is reported on its own row)."""
-    items, seconds = result["items"], result["seconds"]
-    first_items, first_seconds = result.get("first_items", 0), result.get("first_seconds", 0.0)
-    if items > first_items > 0 and seconds > first_seconds:
-        return (items - first_items) / (seconds - first_seconds)
-    return items / seconds
 
 
 def record(row: Row, lib: str, result: dict, value: Callable[[dict], float], expected: int | None = None) -> None:

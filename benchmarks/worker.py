@@ -46,9 +46,13 @@ def epoch(loader: Iterable) -> dict:
     }
 
 
-def _rate_after_first_batch(result: dict) -> float:
-    items, seconds = result["items"] - result["first_items"], result["seconds"] - result["first_seconds"]
-    return items / seconds if items > 0 and seconds > 0 else 0.0
+def throughput(result: dict) -> float:
+    """Items per second; for a streamed epoch, after its first batch (start-up is reported on its own row)."""
+    items, seconds = result["items"], result["seconds"]
+    first_items, first_seconds = result.get("first_items", 0), result.get("first_seconds", 0.0)
+    if items > first_items > 0 and seconds > first_seconds:
+        return (items - first_items) / (seconds - first_seconds)
+    return items / seconds
 
 
 def memory() -> dict[str, float]:
@@ -107,7 +111,7 @@ class Worker:
         second = epoch(loader)
         # the steady state: the faster of two epochs of one loader, each after its first batch (an epoch here
         # lasts well under a second, where one descheduling moves it by 10 %); start-up from the first epoch
-        faster = max((first, second), key=_rate_after_first_batch)
+        faster = max((first, second), key=throughput)
         return {**faster, "startup_seconds": first["first_seconds"]}
 
     def random_access(self, kind: str, location: str, indices: list[int]) -> dict:

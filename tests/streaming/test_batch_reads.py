@@ -262,6 +262,32 @@ def test_the_next_epochs_workers_take_over_the_shared_buffers_of_the_last(tmp_pa
         handed_over = cached
 
 
+def _rows_of_one_value(tmp_path, name: str, items: int = 64) -> str:
+    """A dataset whose item ``i`` is 70,000 int64s equal to ``i`` (4 items: a 2.2 MB batch, pooled)."""
+    return build_dataset(tmp_path / name, items, chunk_size=8, make=lambda i: np.full(70_000, i, dtype=np.int64))
+
+
+def _hand_over_the_third_batch(loader, hand_over) -> list[int]:
+    """Two epochs of ``loader``; the third batch of the first goes to ``hand_over``, then is dropped here (its
+    memory may be refilled). Returns that batch's ids."""
+    ids: list[int] = []
+    for epoch in range(2):  # persistent workers refill the same buffers in the next epoch
+        for step, batch in enumerate(loader):
+            if epoch == 0 and step == 2:
+                ids = batch[:, 0].tolist()
+                hand_over(batch)
+                del batch
+    return ids
+
+
+def _assert_the_other_process_kept(ids, child, go, result) -> None:
+    """Let the other process look at the batch it holds: intact, the same ids."""
+    go.set()
+    assert result.get(timeout=60) == (True, ids)
+    child.join(30)
+    assert child.exitcode == 0
+
+
 def _check_after_the_parent_went_on(kept, go, result):
     go.wait(60)  # until the parent has refilled its batch memory several times
     values = kept.numpy()  # numpy: torch's OpenMP threads may not survive a fork
@@ -276,29 +302,25 @@ def test_a_process_forked_mid_epoch_keeps_the_batch_it_inherited_while_the_paren
 ):
     import multiprocessing
 
-    folder = build_dataset(tmp_path / "fork", 64, chunk_size=8, make=lambda i: np.full(70_000, i, dtype=np.int64))
-    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, **loader_kwargs)  # 2.2 MB batches: pooled
+    loader = StreamingDataLoader(StreamingDataset(_rows_of_one_value(tmp_path, "fork")), batch_size=4, **loader_kwargs)
     context = multiprocessing.get_context("fork")
     go, result = context.Event(), context.Queue()
-    child, ids = None, None
-    for epoch in range(2):  # persistent workers refill the same buffers in the next epoch
-        for step, batch in enumerate(loader):
-            if epoch == 0 and step == 2:
-                ids = batch[:, 0].tolist()
-                child = context.Process(target=_check_after_the_parent_went_on, args=(batch, go, result), daemon=True)
-                child.start()
-                del batch  # the parent may now refill this batch's memory
-    go.set()
-    assert result.get(timeout=60) == (True, ids)
-    child.join(30)
-    assert child.exitcode == 0
+    children = []
+
+    def fork_holding(batch):
+        children.append(context.Process(target=_check_after_the_parent_went_on, args=(batch, go, result), daemon=True))
+        children[0].start()
+
+    ids = _hand_over_the_third_batch(loader, fork_holding)
+    _assert_the_other_process_kept(ids, children[0], go, result)
 
 
 def test_a_process_forked_after_the_epoch_keeps_the_last_batch_while_the_next_epochs_workers_refill(tmp_path):
     import multiprocessing
 
-    folder = build_dataset(tmp_path / "last", 64, chunk_size=8, make=lambda i: np.full(70_000, i, dtype=np.int64))
-    dataset = StreamingDataset(folder, shuffle=True)  # each epoch fills the buffers with other batches
+    dataset = StreamingDataset(
+        _rows_of_one_value(tmp_path, "last"), shuffle=True
+    )  # each epoch fills the buffers with other batches
     loader = StreamingDataLoader(dataset, batch_size=4, num_workers=2)  # new workers every epoch
     context = multiprocessing.get_context("fork")
     go, result = context.Event(), context.Queue()
@@ -309,10 +331,7 @@ def test_a_process_forked_after_the_epoch_keeps_the_last_batch_while_the_next_ep
     del batch  # the next epoch's workers take over the buffers the last ones left
     for _ in range(2):
         assert sorted(i for b in loader for i in b[:, 0].tolist()) == list(range(64))
-    go.set()
-    assert result.get(timeout=60) == (True, ids)
-    child.join(30)
-    assert child.exitcode == 0
+    _assert_the_other_process_kept(ids, child, go, result)
 
 
 def _receive_batch_then_check(batches, go, result):
@@ -324,29 +343,20 @@ def _receive_batch_then_check(batches, go, result):
 def test_a_batch_sent_to_another_process_stays_intact_while_the_workers_refill_its_buffer(tmp_path):
     import torch.multiprocessing as torch_mp
 
-    folder = build_dataset(tmp_path / "sent", 64, chunk_size=8, make=lambda i: np.full(70_000, i, dtype=np.int64))
-    loader = StreamingDataLoader(StreamingDataset(folder), batch_size=4, num_workers=2, persistent_workers=True)
+    dataset = StreamingDataset(_rows_of_one_value(tmp_path, "sent"))
+    loader = StreamingDataLoader(dataset, batch_size=4, num_workers=2, persistent_workers=True)
     context = torch_mp.get_context("spawn")
     batches, go, result = context.Queue(), context.Event(), context.Queue()
     child = context.Process(target=_receive_batch_then_check, args=(batches, go, result), daemon=True)
     child.start()
-    ids = None
-    for epoch in range(2):
-        for step, batch in enumerate(loader):
-            if epoch == 0 and step == 2:
-                ids = batch[:, 0].tolist()
-                batches.put(batch)  # torch moves it to shared memory of its own as it is sent
-                del batch
-    go.set()
-    assert result.get(timeout=60) == (True, ids)
-    child.join(30)
-    assert child.exitcode == 0
+    ids = _hand_over_the_third_batch(loader, batches.put)  # torch moves it to shared memory of its own as it is sent
+    _assert_the_other_process_kept(ids, child, go, result)
 
 
 def test_a_forked_process_can_stream_with_the_memory_pool_it_starts_with(tmp_path):
     import multiprocessing
 
-    folder = build_dataset(tmp_path / "child", 32, chunk_size=8, make=lambda i: np.full(70_000, i, dtype=np.int64))
+    folder = _rows_of_one_value(tmp_path, "child", 32)
     parent_ids = [b[:, 0].tolist() for b in StreamingDataLoader(StreamingDataset(folder), batch_size=4)]
     assert sum(parent_ids, []) == list(range(32))  # the parent's pool now holds buffers
     context = multiprocessing.get_context("fork")

@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from filelock import FileLock, Timeout
 
@@ -49,6 +49,18 @@ _LOCKS, _PINS, _RESERVED = ".locks", ".pins", ".reserved"
 _FREE_DISK_RESERVE = 50 * 1000**3
 _ADVISED_MIN_CACHE = 25 * 1000**3
 _STATE_LOCK = threading.Lock()
+
+
+class _ProcessState(NamedTuple):
+    """What a `CachedSource` keeps per process."""
+
+    pid: int
+    lock: threading.Lock
+    pins: Counter  # chunk -> how many readers of this process use it
+    marker: str  # suffix of this process's pin and reservation markers
+    fetching: dict[str, threading.Event]  # chunks this process's prefetch thread is downloading, set once in place
+
+
 _TEMPORARY = re.compile(r"\.tmp-(\d+)-[0-9a-f]{8}")  # names made by litdata.storage.base.temporary_path
 
 
@@ -215,22 +227,19 @@ class CachedSource(ChunkSource):
         remove_orphan_temporaries(folder)
 
     # ---------------------------------------------------------------- per-process state
-    def _local(self) -> tuple[threading.Lock, Counter, str, dict[str, threading.Event]]:
-        """This process's lock, pin counts, marker suffix and the chunks its prefetch thread is downloading (fresh
-        after a fork or unpickling)."""
+    def _local(self) -> _ProcessState:
+        """This process's state (fresh after a fork or unpickling)."""
         state = self.__dict__.get("_process_state")
-        if state is None or state[0] != os.getpid():
+        if state is None or state.pid != os.getpid():
             with _STATE_LOCK:
                 state = self.__dict__.get("_process_state")
-                if state is None or state[0] != os.getpid():
+                if state is None or state.pid != os.getpid():
                     marker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-                    pins: Counter = Counter()
-                    fetching: dict[str, threading.Event] = {}
-                    state = self._process_state = (os.getpid(), threading.Lock(), pins, marker, fetching)
-        return state[1], state[2], state[3], state[4]
+                    state = self._process_state = _ProcessState(os.getpid(), threading.Lock(), Counter(), marker, {})
+        return state
 
     def _marker(self, folder: str, filename: str) -> str:
-        return self._path(folder, f"{filename}@{self._local()[2]}")
+        return self._path(folder, f"{filename}@{self._local().marker}")
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_process_state"}
@@ -244,15 +253,17 @@ class CachedSource(ChunkSource):
     # ---------------------------------------------------------------- pins
     def acquire(self, filename: str) -> None:
         check_chunk_name(filename, self.url)
-        lock, pins, _, _ = self._local()
-        with lock:
+        state = self._local()
+        with state.lock:
+            pins = state.pins
             pins[filename] += 1
             if pins[filename] == 1:
                 open(self._marker(_PINS, filename), "w").close()
 
     def release(self, filename: str) -> None:
-        lock, pins, _, _ = self._local()
-        with lock:
+        state = self._local()
+        with state.lock:
+            pins = state.pins
             if pins[filename] <= 0:
                 return
             pins[filename] -= 1
@@ -278,9 +289,9 @@ class CachedSource(ChunkSource):
     def ensure(self, filename: str) -> str:
         path = path_inside(self.folder, filename)
         waited = max_wait_time()
-        lock, _, _, fetching = self._local()
-        with lock:
-            fetched_here = fetching.get(filename)
+        state = self._local()
+        with state.lock:
+            fetched_here = state.fetching.get(filename)
         if fetched_here is not None:  # this process's prefetch thread: woken the moment the chunk is in place
             fetched_here.wait(waited)
         try:  # another process's download: its lock is polled
@@ -290,11 +301,7 @@ class CachedSource(ChunkSource):
                     # (a chunk verified once in this process is not verified again, see `checksums`)
                     os.utime(path, ns=(time.time_ns(), os.stat(path).st_mtime_ns))
                     return path
-                self._reserve([filename], required=True)
-                try:
-                    self._download([filename])
-                finally:
-                    self._unreserve([filename])
+                self._fetch([filename], required=True)
         except Timeout as err:
             raise ChunkWaitTimeoutError(filename, waited, self.url) from err
         return path
@@ -322,8 +329,9 @@ class CachedSource(ChunkSource):
                 while claimed and self._small(batch[-1][0]) and self._small(claimed[0][0]):
                     batch.append(claimed.pop(0))
                 try:
-                    if not self._fetch_batch([filename for filename, _, _ in batch]):
-                        break
+                    names = [filename for filename, _, _ in batch]
+                    if not self._fetch([name for name in names if not os.path.exists(self._path(name))], False):
+                        break  # no room left in the cache
                 finally:
                     self._publish(batch)
         finally:
@@ -334,32 +342,32 @@ class CachedSource(ChunkSource):
 
     def _announce(self, filename: str) -> threading.Event:
         """Record that this process is downloading ``filename`` (see `ensure`)."""
-        state_lock, _, _, fetching = self._local()
+        state = self._local()
         event = threading.Event()
-        with state_lock:
-            fetching[filename] = event
+        with state.lock:
+            state.fetching[filename] = event
         return event
 
-    def _fetch_batch(self, filenames: list[str]) -> bool:
-        """Download those of ``filenames`` not here yet; False when the cache limit stops prefetching."""
-        todo = [filename for filename in filenames if not os.path.exists(self._path(filename))]
-        if not todo:
+    def _fetch(self, filenames: list[str], required: bool) -> bool:
+        """Download ``filenames`` (their locks held) within the cache limit: False, without downloading, when there
+        is no room and they are not ``required`` (then the limit is exceeded, with a warning)."""
+        if not filenames:
             return True
-        if not self._reserve(todo, required=False):
+        if not self._reserve(filenames, required=required):
             return False
         try:
-            self._download(todo)
+            self._download(filenames)
         finally:
-            self._unreserve(todo)
+            self._unreserve(filenames)
         return True
 
     def _publish(self, claimed: list[tuple[str, FileLock, threading.Event]]) -> None:
         """Release the locks of downloads that are over (done or not) and wake this process's readers of them."""
-        state_lock, _, _, fetching = self._local()
+        state = self._local()
         for filename, lock, event in claimed:
             lock.release()
-            with state_lock:
-                del fetching[filename]
+            with state.lock:
+                del state.fetching[filename]
             event.set()
 
     def _download(self, filenames: list[str]) -> None:
