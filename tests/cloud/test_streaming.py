@@ -275,3 +275,60 @@ def test_each_golden_dataset_uploaded_to_gcs_and_azure_reads_back_exactly(reques
     url = upload(os.path.join(GOLDEN, case), f"{backend.endpoint}/{case}", backend.storage_options)
     dataset = StreamingDataset(url, storage_options=backend.storage_options, cache_dir=str(tmp_path / "c"), **kwargs)
     assert [norm(dataset[i]) for i in range(len(dataset))] == bytes_as_bytes(expected)
+
+
+def _collate_ids(samples: list) -> list[int]:
+    return [int(sample["id"]) for sample in samples]
+
+
+def _id_of(sample: dict) -> dict:
+    return {"id": int(sample["id"])}
+
+
+def _epochs(loader, count: int) -> list[list[int]]:
+    return [
+        [int(i) for batch in loader for i in (batch["id"] if isinstance(batch, dict) else batch)] for _ in range(count)
+    ]
+
+
+PREFETCH_PATHS = [
+    (regime, workers, persistent, path)
+    for regime in ("one by one", "bulk")
+    for workers, persistent in ((0, False), (2, False), (2, True))
+    for path in ("default collate", "custom collate", "transform")
+]
+
+
+@pytest.mark.parametrize(("regime", "workers", "persistent", "path"), PREFETCH_PATHS)
+def test_remote_epochs_and_a_resume_yield_what_the_local_copy_yields_whatever_the_prefetch_regime(
+    s3, tmp_path, upload, monkeypatch, regime, workers, persistent, path
+):
+    """Large chunks are prefetched one by one, small ones in bulk (s5cmd): either way, on every loader path, two
+    shuffled epochs and a run resumed mid-epoch give the local copy's samples in the local copy's order."""
+    import litdata.streaming.reading.sources as sources
+
+    monkeypatch.setattr(sources, "_BULK_CHUNK_BYTES", 0 if regime == "one by one" else 1 << 40)  # forked workers see it
+    local = build_dataset(tmp_path / "local", 60, chunk_size=5, make=_sample)
+    url = upload(local, f"{s3.endpoint}/prefetch", s3.storage_options)
+
+    def loader(source: str, cache: str):
+        options = {"storage_options": s3.storage_options, "cache_dir": str(tmp_path / cache)} if cache else {}
+        transform = {"transform": _id_of} if path == "transform" else {}
+        dataset = StreamingDataset(source, shuffle=True, seed=7, max_pre_download=3, **options, **transform)
+        collate = {"collate_fn": _collate_ids} if path == "custom collate" else {}
+        return StreamingDataLoader(dataset, batch_size=4, num_workers=workers, persistent_workers=persistent, **collate)
+
+    expected = _epochs(loader(local, ""), 2)
+    assert sorted(expected[0]) == list(range(60)) and expected[0] != expected[1]
+    assert _epochs(loader(url, "cache-a"), 2) == expected
+
+    interrupted = loader(url, "cache-b")
+    head = []
+    for batch in interrupted:
+        head += [int(i) for i in (batch["id"] if isinstance(batch, dict) else batch)]
+        if len(head) == 24:
+            break
+    state = interrupted.state_dict()
+    resumed = loader(url, "cache-c")
+    resumed.load_state_dict(state)
+    assert head + _epochs(resumed, 1)[0] == expected[0]

@@ -131,6 +131,8 @@ def node_kill(workdir: str) -> dict:
     assert ray.get(ray.remote(ray_fns.warm_up).options(scheduling_strategy=on_victim).remote(), timeout=120) == victim
     markers = os.path.join(workdir, "calls")
     os.makedirs(markers)
+    receivable = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    receivable &= signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
     killed: list[int] = []
 
     def kill_when_busy() -> None:
@@ -167,6 +169,8 @@ def interrupt(workdir: str) -> dict:
     """Ctrl-C in the driver while tasks run: the tasks must stop."""
     markers = os.path.join(workdir, "calls")
     os.makedirs(markers)
+    receivable = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    receivable &= signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
 
     def press_ctrl_c_when_busy() -> None:
         while len(os.listdir(markers)) < 3:
@@ -186,6 +190,7 @@ def interrupt(workdir: str) -> dict:
     calls_after_cancel = len(os.listdir(markers))
     time.sleep(2.0)
     return {
+        "sigint_receivable": receivable,
         "interrupted": interrupted,
         "calls_after_cancel": calls_after_cancel,
         "calls_2s_later": len(os.listdir(markers)),

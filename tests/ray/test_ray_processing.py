@@ -142,6 +142,7 @@ def test_one_environment_variable_moves_an_unchanged_script_to_ray(ray_cluster, 
 
 def test_ctrl_c_in_the_driver_cancels_the_ray_tasks(jobs):
     result = jobs["interrupt"].result
+    assert result["sigint_receivable"], "the driver started with SIGINT ignored or blocked (inherited from pytest)"
     assert result["interrupted"]
     assert result["calls_2s_later"] == result["calls_after_cancel"]
     assert result["calls_after_cancel"] < 300

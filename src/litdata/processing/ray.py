@@ -33,6 +33,7 @@ import litdata.processing.data_processor as engine
 import litdata.settings as settings
 from litdata.constants import _INDEX_FILENAME
 from litdata.format.writer import merge_index_files, write_index_atomic
+from litdata.processing.interrupts import catch_ctrl_c
 from litdata.processing.nodes import NodeInfo
 from litdata.processing.readers import BaseReader
 from litdata.processing.workers import FAILED, PROGRESS, Job, WorkerFailure, WorkerShare, run_worker
@@ -331,17 +332,20 @@ def _run_tasks(
     done_items = 0
     bar = _Bar(len(items), verbose, description)
     try:  # from the first submission on: tasks already running are cancelled on Ctrl-C during the submissions too
-        job_ref = ray.put(job)  # fn is pickled once, not once per task
-        for task, part in enumerate(parts):
-            slice_ref = ray.put([(i, items[i]) for i in part])  # each task fetches only its own inputs
-            pending[remote.remote(job_ref, task, slice_ref, first_chunk.get(task, 0), counter)] = task
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=_POLL_S)
-            for ref in ready:
-                task = pending.pop(ref)
-                results[task] = _task_result(ray, ref, task, parts[task], executor.max_retries)
-                done_items += len(parts[task])
-            bar.show(_progress_total(ray, counter, done_items) if pending else done_items)
+        with catch_ctrl_c() as ctrl_c:
+            job_ref = ray.put(job)  # fn is pickled once, not once per task
+            for task, part in enumerate(parts):
+                ctrl_c.raise_if_pressed()
+                slice_ref = ray.put([(i, items[i]) for i in part])  # each task fetches only its own inputs
+                pending[remote.remote(job_ref, task, slice_ref, first_chunk.get(task, 0), counter)] = task
+            while pending:
+                ctrl_c.raise_if_pressed()
+                ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=_POLL_S)
+                for ref in ready:
+                    task = pending.pop(ref)
+                    results[task] = _task_result(ray, ref, task, parts[task], executor.max_retries)
+                    done_items += len(parts[task])
+                bar.show(_progress_total(ray, counter, done_items) if pending else done_items)
     except BaseException:
         for ref in pending:
             with contextlib.suppress(Exception):
