@@ -1,4 +1,5 @@
-"""Ctrl-C while a driver waits on a cluster: a press is never lost, wherever the main thread is when it lands."""
+"""Ctrl-C while the main process waits (on its workers, or on Ray tasks): a press is never lost, wherever the main
+thread is when it lands."""
 
 from __future__ import annotations
 

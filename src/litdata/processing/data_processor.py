@@ -23,6 +23,7 @@ from typing import Any
 
 from litdata.constants import _INDEX_FILENAME
 from litdata.format.writer import merge_index_files
+from litdata.processing.interrupts import catch_ctrl_c
 from litdata.processing.main_imports import main_script_imports
 from litdata.processing.nodes import NodeInfo
 from litdata.processing.output import Output
@@ -427,15 +428,17 @@ class _WorkerWatch:
         self._dead_since: dict[int, float] = {}
 
     def wait(self) -> None:
-        next_check = time.monotonic() + _EVENT_POLL_S
-        while len(self._finished) < len(self._processes):
-            try:
-                self._handle(*self._events.get(timeout=_EVENT_POLL_S))
-            except queue.Empty:
-                pass
-            if time.monotonic() >= next_check:
-                self._check_alive()
-                next_check = time.monotonic() + _EVENT_POLL_S
+        with catch_ctrl_c() as ctrl_c:  # a Ctrl-C is raised here, between events, never lost inside a call
+            next_check = time.monotonic() + _EVENT_POLL_S
+            while len(self._finished) < len(self._processes):
+                ctrl_c.raise_if_pressed()
+                try:
+                    self._handle(*self._events.get(timeout=_EVENT_POLL_S))
+                except queue.Empty:
+                    pass
+                if time.monotonic() >= next_check:
+                    self._check_alive()
+                    next_check = time.monotonic() + _EVENT_POLL_S
 
     def _handle(self, kind: str, worker_index: int, payload: Any) -> None:
         if kind == PROGRESS:

@@ -1,4 +1,5 @@
-"""Ctrl-C while the driver waits on a cluster: noted by a signal handler, raised by the wait loop.
+"""Ctrl-C while the main process waits on its workers (or a driver on its Ray tasks): noted by a signal handler,
+raised by the wait loop.
 
 Python raises `KeyboardInterrupt` wherever the main thread happens to be when the signal is handled: inside a
 library's call, a finalizer or an ``except`` clause, any of which may swallow it (an exception raised in a ``__del__``
