@@ -255,9 +255,8 @@ class CachedSource(ChunkSource):
         check_chunk_name(filename, self.url)
         state = self._local()
         with state.lock:
-            pins = state.pins
-            pins[filename] += 1
-            if pins[filename] == 1:
+            state.pins[filename] += 1
+            if state.pins[filename] == 1:
                 open(self._marker(_PINS, filename), "w").close()
 
     def release(self, filename: str) -> None:
@@ -329,8 +328,8 @@ class CachedSource(ChunkSource):
                 while claimed and self._small(batch[-1][0]) and self._small(claimed[0][0]):
                     batch.append(claimed.pop(0))
                 try:
-                    names = [filename for filename, _, _ in batch]
-                    if not self._fetch([name for name in names if not os.path.exists(self._path(name))], False):
+                    todo = [name for name, _, _ in batch if not os.path.exists(path_inside(self.folder, name))]
+                    if not self._fetch(todo, required=False):
                         break  # no room left in the cache
                 finally:
                     self._publish(batch)
