@@ -89,5 +89,10 @@ def record_pid_then_sleep(x):
     return x
 
 
+def record_pid_then_sleep_in_map(x, output_dir):
+    """`map`'s form of `record_pid_then_sleep`: writes nothing."""
+    record_pid_then_sleep(x)
+
+
 def environment_mark(x):
     return {"x": x, "mark": os.environ.get("LITDATA_TEST_MARK", "")}

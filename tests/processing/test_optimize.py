@@ -14,11 +14,13 @@ from processing_fns import (
     identity,
     none_for_odd,
     record_pid_then_sleep,
+    record_pid_then_sleep_in_map,
     square_pair,
     times_ten,
     token_sequence,
 )
 
+from litdata.processing.functions import map as litdata_map
 from litdata.processing.functions import optimize
 from litdata.streaming.dataset import StreamingDataset
 from litdata.streaming.item_loader import TokensLoader
@@ -219,9 +221,13 @@ def test_two_nodes_write_one_complete_dataset(tmp_path):
     assert [name.split("-")[1] for name, _ in chunk_layout(tmp_path)] == ["0"] * 2 + ["1"] * 2 + ["2"] * 2 + ["3"] * 2
 
 
-def _run_until_interrupted(output_dir):
+def _run_until_interrupted(output_dir, entry_point, start_method):
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    optimize(record_pid_then_sleep, list(range(100)), output_dir, chunk_size=2, num_workers=2, **FORK)
+    options = {"num_workers": 2, "start_method": start_method}
+    if entry_point == "optimize":
+        optimize(record_pid_then_sleep, list(range(100)), output_dir, chunk_size=2, verbose=False, **options)
+    else:  # map has no `verbose` (as in 0.2.76)
+        litdata_map(record_pid_then_sleep_in_map, list(range(100)), output_dir, **options)
 
 
 def _is_running(pid):
@@ -232,11 +238,14 @@ def _is_running(pid):
     return True
 
 
-def test_ctrl_c_in_the_main_process_stops_the_workers(tmp_path, monkeypatch):
+@pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+@pytest.mark.parametrize("entry_point", ["optimize", "map"])
+def test_ctrl_c_in_the_main_process_stops_the_workers(tmp_path, monkeypatch, entry_point, start_method):
     pid_dir = tmp_path / "pids"
     pid_dir.mkdir()
     monkeypatch.setenv("LITDATA_TEST_PID_DIR", str(pid_dir))
-    main = multiprocessing.get_context("fork").Process(target=_run_until_interrupted, args=(str(tmp_path / "out"),))
+    args = (str(tmp_path / "out"), entry_point, start_method)
+    main = multiprocessing.get_context("fork").Process(target=_run_until_interrupted, args=args)
     main.start()
     deadline = time.monotonic() + 30
     while len(os.listdir(pid_dir)) < 2 and time.monotonic() < deadline:
